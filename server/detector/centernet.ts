@@ -1,0 +1,128 @@
+// The CenterNet COCO detector that ships inside the npm package @vladmandic/human, run with
+// TensorFlow.js on its wasm backend. The weights are read from node_modules: nothing is fetched at run time.
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { loadGraphModel, type GraphModel } from '@tensorflow/tfjs-converter';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import sharp from 'sharp';
+import { decodeBmp } from './bmp.ts';
+
+/** The model's square input side: RGB 0-255, the whole image stretched to it. */
+export const CENTERNET_INPUT_SIZE = 512;
+const INPUT_NODE = 'tower_0/images';
+const DETECTIONS_NODE = 'tower_0/detections';
+
+const require = createRequire(import.meta.url);
+
+/**
+ * The package's `exports` map hides its models/ folder from subpath imports, so it is found beside the
+ * package's main entry (dist/human.node.js → ../models).
+ */
+export function centerNetModelDir(): string {
+  return path.join(path.dirname(require.resolve('@vladmandic/human')), '..', 'models');
+}
+
+interface ModelJson {
+  format?: string;
+  generatedBy?: string;
+  convertedBy?: string;
+  signature?: object;
+  modelTopology: object;
+  weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
+}
+
+/** A TensorFlow.js IO handler that reads a graph model and its weight shards from a folder on disk. */
+function diskModel(dir: string, name: string): tf.io.IOHandler {
+  return {
+    async load() {
+      const json = JSON.parse(await readFile(path.join(dir, `${name}.json`), 'utf8')) as ModelJson;
+      const shards = await Promise.all(
+        json.weightsManifest.flatMap((group) => group.paths).map((file) => readFile(path.join(dir, file))),
+      );
+      const weights = Buffer.concat(shards);
+      return {
+        modelTopology: json.modelTopology,
+        format: json.format,
+        generatedBy: json.generatedBy,
+        convertedBy: json.convertedBy,
+        signature: json.signature,
+        weightSpecs: json.weightsManifest.flatMap((group) => group.weights),
+        weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength),
+      };
+    },
+  };
+}
+
+export interface CenterNet {
+  /** Raw detections for one 512x512 RGB image: rows of [x1, y1, x2, y2, score, classIndex]. */
+  detect(rgb: Uint8Array): Promise<Float32Array>;
+}
+
+export async function loadCenterNet(): Promise<CenterNet> {
+  const wasmDir = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
+  setWasmPaths(`${wasmDir}${path.sep}`);
+  if (!(await tf.setBackend('wasm'))) throw new Error('TensorFlow.js could not start its wasm backend.');
+  await tf.ready();
+  const model: GraphModel = await loadGraphModel(diskModel(centerNetModelDir(), 'centernet'));
+
+  const detect = async (rgb: Uint8Array): Promise<Float32Array> => {
+    const input = tf.tensor4d(Float32Array.from(rgb), [1, CENTERNET_INPUT_SIZE, CENTERNET_INPUT_SIZE, 3]);
+    try {
+      const output = model.execute({ [INPUT_NODE]: input }, DETECTIONS_NODE) as tf.Tensor;
+      try {
+        return (await output.data()) as Float32Array;
+      } finally {
+        output.dispose();
+      }
+    } finally {
+      input.dispose();
+    }
+  };
+  // One warm-up run so that the first real request does not pay for kernel set-up.
+  await detect(new Uint8Array(CENTERNET_INPUT_SIZE * CENTERNET_INPUT_SIZE * 3));
+  return { detect };
+}
+
+export class ImageDecodeError extends Error {
+  override name = 'ImageDecodeError';
+}
+
+export interface ModelInput {
+  readonly rgb: Uint8Array;
+  readonly width: number;
+  readonly height: number;
+}
+
+/**
+ * Decodes JPEG/PNG/GIF/BMP bytes, applies EXIF orientation, and stretches the picture to the model's
+ * square input (the model was trained that way; Custom Vision's exports stretch too).
+ */
+export async function decodeToModelInput(bytes: Uint8Array): Promise<ModelInput> {
+  try {
+    // failOn 'truncated' refuses cut-off files instead of inventing grey pixels; sharp's default
+    // ('warning') would also refuse JPEGs from phones with harmless warnings.
+    const isBmp = bytes[0] === 0x42 && bytes[1] === 0x4d;
+    const bmp = isBmp ? decodeBmp(bytes) : undefined;
+    const image = bmp
+      ? sharp(bmp.data, { raw: { width: bmp.width, height: bmp.height, channels: 3 } })
+      : sharp(bytes, { failOn: 'truncated', limitInputPixels: 10_240 * 10_240, animated: false });
+    const meta = await image.metadata();
+    const { data } = await image
+      .rotate()
+      .removeAlpha()
+      .toColourspace('srgb')
+      .resize(CENTERNET_INPUT_SIZE, CENTERNET_INPUT_SIZE, { fit: 'fill' })
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    const swap = (meta.orientation ?? 1) >= 5;
+    return {
+      rgb: data,
+      width: (swap ? meta.height : meta.width) ?? 0,
+      height: (swap ? meta.width : meta.height) ?? 0,
+    };
+  } catch (error) {
+    throw new ImageDecodeError((error as Error).message);
+  }
+}

@@ -1,0 +1,209 @@
+// A fixed pool of detector worker threads with a bounded wait queue. Each worker runs one request at a
+// time; when every worker is busy and the queue is full the caller is told to come back later (429)
+// instead of latency growing without bound. A crashed worker fails only its own request and is replaced.
+import { Worker } from 'node:worker_threads';
+import type { DetectRequest, DetectResult, WorkerMessage, WorkerOptions } from './protocol.ts';
+
+export interface DetectorPoolOptions extends WorkerOptions {
+  readonly workers: number;
+  readonly queueLimit: number;
+}
+
+export class QueueFullError extends Error {
+  override name = 'QueueFullError';
+  constructor(readonly retryAfterSeconds: number) {
+    super('The local detector is busy: every worker is running and the wait queue is full.');
+  }
+}
+export class ImageUnreadableError extends Error {
+  override name = 'ImageUnreadableError';
+}
+export class DetectorFailedError extends Error {
+  override name = 'DetectorFailedError';
+}
+
+interface Job {
+  readonly id: number;
+  readonly bytes: Uint8Array;
+  readonly signal: AbortSignal;
+  readonly resolve: (result: DetectResult) => void;
+  readonly reject: (error: Error) => void;
+  readonly onAbort: () => void;
+}
+
+interface Slot {
+  worker: Worker;
+  job?: Job;
+  ready: boolean;
+}
+
+const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url);
+
+/**
+ * Starts a worker thread on worker.ts. When the server runs from TypeScript sources (through tsx), the
+ * worker needs tsx's loader registered inside it before the entry is imported: Node 20 does not apply a
+ * parent's `--import tsx` hooks to a worker's .ts entry.
+ */
+function startWorker(workerData: WorkerOptions): Worker {
+  if (!WORKER_URL.pathname.endsWith('.ts')) return new Worker(WORKER_URL, { workerData });
+  const bootstrap = `import { register } from 'tsx/esm/api'; register(); await import(${JSON.stringify(WORKER_URL.href)});`;
+  return new Worker(bootstrap, { eval: true, workerData });
+}
+
+const median = (values: readonly number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted.length ? sorted[Math.floor(sorted.length / 2)]! : undefined;
+};
+
+export class DetectorPool {
+  private readonly slots: Slot[] = [];
+  private readonly queue: Job[] = [];
+  private readonly recentModelMs: number[] = [];
+  private nextId = 1;
+  private closed = false;
+  private restarts = 0;
+  /** Images the model has run on since start (decode failures never reach it). */
+  private modelRuns = 0;
+  private lastFailure: string | undefined;
+
+  constructor(private readonly options: DetectorPoolOptions) {}
+
+  /** Starts the workers; resolves when every one has loaded its model, rejects if one cannot. */
+  async start(): Promise<void> {
+    await Promise.all(Array.from({ length: this.options.workers }, () => this.spawn()));
+  }
+
+  private spawn(): Promise<void> {
+    const { minProbability, maxDetections, iouThreshold } = this.options;
+    const worker = startWorker({ minProbability, maxDetections, iouThreshold });
+    const slot: Slot = { worker, ready: false };
+    this.slots.push(slot);
+    return new Promise((resolve, reject) => {
+      worker.on('message', (message: WorkerMessage) => {
+        switch (message.type) {
+          case 'ready':
+            slot.ready = true;
+            resolve();
+            this.dispatch();
+            return;
+          case 'failed':
+            this.lastFailure = message.message;
+            reject(new DetectorFailedError(`A detector worker could not load the model: ${message.message}`));
+            void worker.terminate();
+            return;
+          case 'result':
+          case 'error':
+            this.finish(slot, message);
+            return;
+        }
+      });
+      worker.on('error', (error) => {
+        this.lastFailure = error.message;
+        reject(error);
+      });
+      worker.on('exit', (code) => this.onExit(slot, code));
+    });
+  }
+
+  private onExit(slot: Slot, code: number): void {
+    this.slots.splice(this.slots.indexOf(slot), 1);
+    slot.job?.signal.removeEventListener('abort', slot.job.onAbort);
+    slot.job?.reject(new DetectorFailedError(`The detector worker stopped (exit code ${code}) while running this request.`));
+    if (this.closed || !slot.ready) return;
+    // Replace a worker that died after loading; one that never loaded would only fail again.
+    this.restarts++;
+    this.spawn().catch((error: Error) => {
+      this.lastFailure = error.message;
+    });
+  }
+
+  private finish(slot: Slot, message: Extract<WorkerMessage, { type: 'result' | 'error' }>): void {
+    const job = slot.job;
+    slot.job = undefined;
+    if (job && job.id === message.id) {
+      job.signal.removeEventListener('abort', job.onAbort);
+      if (message.type === 'result') {
+        this.modelRuns++;
+        this.recentModelMs.push(message.timing.modelMs);
+        if (this.recentModelMs.length > 50) this.recentModelMs.shift();
+        job.resolve(message);
+      } else if (message.kind === 'decode') {
+        job.reject(new ImageUnreadableError(message.message));
+      } else {
+        job.reject(new DetectorFailedError(message.message));
+      }
+    }
+    this.dispatch();
+  }
+
+  private dispatch(): void {
+    for (const slot of this.slots) {
+      if (!slot.ready || slot.job) continue;
+      const job = this.queue.shift();
+      if (!job) return;
+      slot.job = job;
+      const request: DetectRequest = { type: 'detect', id: job.id, bytes: job.bytes };
+      slot.worker.postMessage(request, [job.bytes.buffer as ArrayBuffer]);
+    }
+  }
+
+  /** Runs the detector on an encoded image. The bytes are handed to the worker (transferred, not copied). */
+  detect(bytes: Uint8Array, signal: AbortSignal): Promise<DetectResult> {
+    if (this.closed) return Promise.reject(new DetectorFailedError('The detector is shutting down.'));
+    signal.throwIfAborted();
+    const idle = this.slots.some((slot) => slot.ready && !slot.job);
+    if (!idle && this.queue.length >= this.options.queueLimit) {
+      return Promise.reject(new QueueFullError(this.retryAfterSeconds()));
+    }
+    // Transfer needs a buffer that holds exactly these bytes; a slice of a larger one is copied once.
+    const owned =
+      bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer
+        ? bytes
+        : new Uint8Array(bytes);
+    return new Promise((resolve, reject) => {
+      const job: Job = {
+        id: this.nextId++,
+        bytes: owned,
+        signal,
+        resolve,
+        reject,
+        onAbort: () => {
+          // Only a waiting job can be withdrawn; a running one finishes and its result is dropped.
+          const index = this.queue.indexOf(job);
+          if (index >= 0) this.queue.splice(index, 1);
+          reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+        },
+      };
+      signal.addEventListener('abort', job.onAbort, { once: true });
+      this.queue.push(job);
+      this.dispatch();
+    });
+  }
+
+  /** How long a refused client should wait: the queue's worth of work spread over the workers. */
+  private retryAfterSeconds(): number {
+    const perJobMs = median(this.recentModelMs) ?? 500;
+    const workers = Math.max(1, this.slots.length);
+    return Math.max(1, Math.ceil(((this.queue.length + workers) * perJobMs) / workers / 1000));
+  }
+
+  stats() {
+    return {
+      workers: this.slots.length,
+      readyWorkers: this.slots.filter((slot) => slot.ready).length,
+      busyWorkers: this.slots.filter((slot) => slot.job).length,
+      queued: this.queue.length,
+      queueLimit: this.options.queueLimit,
+      restarts: this.restarts,
+      modelRuns: this.modelRuns,
+      medianModelMs: median(this.recentModelMs),
+      lastFailure: this.lastFailure,
+    };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const job of this.queue.splice(0)) job.reject(new DetectorFailedError('The detector is shutting down.'));
+    await Promise.all(this.slots.map((slot) => slot.worker.terminate()));
+  }
+}

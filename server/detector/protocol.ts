@@ -1,0 +1,32 @@
+// Messages between the detector pool (main thread) and its worker threads.
+import type { DetectorPrediction, PostprocessOptions } from './postprocess.ts';
+
+export type WorkerOptions = Pick<PostprocessOptions, 'minProbability' | 'maxDetections' | 'iouThreshold'>;
+
+export interface DetectRequest {
+  readonly type: 'detect';
+  readonly id: number;
+  readonly bytes: Uint8Array;
+}
+
+export interface DetectTiming {
+  /** Decoding and stretching the image to the model input. */
+  readonly decodeMs: number;
+  /** The model itself: tensor in, detections out. */
+  readonly modelMs: number;
+  /** Non-max suppression and normalisation. */
+  readonly postprocessMs: number;
+}
+
+export interface DetectResult {
+  readonly predictions: DetectorPrediction[];
+  readonly width: number;
+  readonly height: number;
+  readonly timing: DetectTiming;
+}
+
+export type WorkerMessage =
+  | { readonly type: 'ready' }
+  | { readonly type: 'failed'; readonly message: string }
+  | ({ readonly type: 'result'; readonly id: number } & DetectResult)
+  | { readonly type: 'error'; readonly id: number; readonly kind: 'decode' | 'internal'; readonly message: string };

@@ -1,0 +1,167 @@
+// Reads and validates the server's configuration from the environment once, at boot. Anything wrong
+// stops the server with a message that names the variable and what is wrong with it, never its value
+// when the value is a secret.
+
+export const PROJECT_TYPES = ['detect', 'classify'] as const;
+export type ProjectType = (typeof PROJECT_TYPES)[number];
+
+export interface CustomVisionConfig {
+  /** Scheme and host (and port), no trailing slash, e.g. https://name.cognitiveservices.azure.com */
+  readonly endpoint: string;
+  readonly predictionKey: string;
+  readonly projectId: string;
+  readonly publishedName: string;
+  readonly projectType: ProjectType;
+  readonly timeoutMs: number;
+}
+
+export interface LocalDetectorConfig {
+  readonly workers: number;
+  /** Requests allowed to wait for a worker; beyond that the server answers 429. */
+  readonly queueLimit: number;
+  readonly minProbability: number;
+  readonly maxDetections: number;
+  readonly iouThreshold: number;
+}
+
+export interface ServerConfig {
+  readonly port: number;
+  readonly host: string;
+  /** Exactly one of these is set: the upstream that answers prediction requests. */
+  readonly customVision?: CustomVisionConfig;
+  readonly local?: LocalDetectorConfig;
+  /** Things that are allowed but probably not meant; logged at boot. */
+  readonly warnings: readonly string[];
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// Classic Cognitive Services keys are 32 hex digits; newer Azure AI keys are 84 alphanumerics.
+const PREDICTION_KEY = /^[A-Za-z0-9]{32,128}$/;
+
+function text(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value === '' ? undefined : value;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = text(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}; it is "${raw}".`);
+  }
+  return Number(raw);
+}
+
+function fraction(env: Env, name: string, fallback: number): number {
+  const raw = text(env, name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0 || value > 1) {
+    throw new ConfigError(`${name} must be a number from 0 to 1; it is "${raw}".`);
+  }
+  return value;
+}
+
+function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+}
+
+function parseEndpoint(raw: string): string {
+  const name = 'CUSTOM_VISION_PREDICTION_ENDPOINT';
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} must be a URL such as https://NAME.cognitiveservices.azure.com; it is "${raw}".`);
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname))) {
+    throw new ConfigError(`${name} must use https:// (plain http is only allowed for a loopback test upstream).`);
+  }
+  if (url.username || url.password || url.search || url.hash) {
+    throw new ConfigError(`${name} must not contain credentials, a query or a fragment.`);
+  }
+  if (url.pathname !== '/' && url.pathname !== '') {
+    throw new ConfigError(
+      `${name} must be only the scheme and host, e.g. https://NAME.cognitiveservices.azure.com ` +
+        `(drop "${url.pathname}": the server adds /customvision/v3.x/prediction/... itself).`,
+    );
+  }
+  return url.origin;
+}
+
+function parseCustomVision(env: Env, endpoint: string): CustomVisionConfig {
+  const missing = (name: string, what: string) =>
+    new ConfigError(`CUSTOM_VISION_PREDICTION_ENDPOINT is set, so ${name} is required: ${what}.`);
+
+  const predictionKey = text(env, 'CUSTOM_VISION_PREDICTION_KEY');
+  if (predictionKey === undefined) {
+    throw missing('CUSTOM_VISION_PREDICTION_KEY', 'the prediction resource key from the Azure portal');
+  }
+  if (!PREDICTION_KEY.test(predictionKey)) {
+    // Never echo the key: it may be a real one with a stray character.
+    throw new ConfigError(
+      `CUSTOM_VISION_PREDICTION_KEY is malformed: expected 32 to 128 letters and digits ` +
+        `(got ${predictionKey.length} characters; check for quotes or spaces).`,
+    );
+  }
+  const projectId = text(env, 'CUSTOM_VISION_PROJECT_ID');
+  if (projectId === undefined) throw missing('CUSTOM_VISION_PROJECT_ID', 'the project GUID');
+  if (!UUID.test(projectId)) {
+    throw new ConfigError(`CUSTOM_VISION_PROJECT_ID must be a GUID like 0f1e2d3c-...; it is "${projectId}".`);
+  }
+  const publishedName = text(env, 'CUSTOM_VISION_PUBLISHED_NAME');
+  if (publishedName === undefined) {
+    throw missing('CUSTOM_VISION_PUBLISHED_NAME', 'the name the iteration was published under (not its GUID)');
+  }
+  if (publishedName.length > 256 || /[\u0000-\u001f/\\?#]/.test(publishedName)) {
+    throw new ConfigError(
+      'CUSTOM_VISION_PUBLISHED_NAME must be at most 256 characters with no control characters, / \\ ? or #.',
+    );
+  }
+  const projectType = text(env, 'CUSTOM_VISION_PROJECT_TYPE') ?? 'detect';
+  if (!(PROJECT_TYPES as readonly string[]).includes(projectType)) {
+    throw new ConfigError(`CUSTOM_VISION_PROJECT_TYPE must be "detect" or "classify"; it is "${projectType}".`);
+  }
+  return {
+    endpoint,
+    predictionKey,
+    projectId: projectId.toLowerCase(),
+    publishedName,
+    projectType: projectType as ProjectType,
+    timeoutMs: integer(env, 'CUSTOM_VISION_TIMEOUT_MS', 10_000, 100, 300_000),
+  };
+}
+
+export function parseConfig(env: Env, cores: number): ServerConfig {
+  const port = integer(env, 'PORT', 8080, 0, 65_535);
+  const host = text(env, 'HOST') ?? '127.0.0.1';
+  const endpoint = text(env, 'CUSTOM_VISION_PREDICTION_ENDPOINT');
+  if (endpoint !== undefined) {
+    return { port, host, customVision: parseCustomVision(env, parseEndpoint(endpoint)), warnings: [] };
+  }
+  const strays = ['CUSTOM_VISION_PREDICTION_KEY', 'CUSTOM_VISION_PROJECT_ID', 'CUSTOM_VISION_PUBLISHED_NAME'].filter(
+    (name) => text(env, name) !== undefined,
+  );
+  const warnings = strays.length
+    ? [`${strays.join(', ')} set but CUSTOM_VISION_PREDICTION_ENDPOINT is not: serving the local detector.`]
+    : [];
+  const workers = integer(env, 'LOCAL_DETECTOR_WORKERS', Math.max(1, cores), 1, 64);
+  return {
+    port,
+    host,
+    local: {
+      workers,
+      queueLimit: integer(env, 'LOCAL_DETECTOR_QUEUE_LIMIT', workers * 4, 0, 10_000),
+      minProbability: fraction(env, 'LOCAL_DETECTOR_MIN_PROBABILITY', 0.15),
+      maxDetections: integer(env, 'LOCAL_DETECTOR_MAX_DETECTIONS', 20, 1, 100),
+      iouThreshold: fraction(env, 'LOCAL_DETECTOR_IOU_THRESHOLD', 0.5),
+    },
+    warnings,
+  };
+}

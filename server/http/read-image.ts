@@ -1,0 +1,139 @@
+// Reads the image of a Custom Vision prediction request: either the raw body (application/octet-stream,
+// or any other type) or the `imageData` field of a multipart/form-data body, as the cloud accepts.
+// Everything is bounded by the size limit while it streams in, so an oversized body is refused without
+// being buffered.
+import type { IncomingMessage } from 'node:http';
+import busboy from 'busboy';
+import { CvError, CvErrorCode } from './cv-error.ts';
+import { looksComplete, sniffImageFormat, type ImageFormat } from './image-format.ts';
+
+/** Custom Vision's prediction limit, read as the exported container reads it: 4 * 1024 * 1024 bytes. */
+export const MAX_IMAGE_BYTES = 4 * 1024 * 1024;
+
+export interface RequestImage {
+  readonly bytes: Buffer;
+  readonly format: ImageFormat;
+}
+
+const tooLarge = (limit: number) =>
+  new CvError(
+    413,
+    CvErrorCode.BadRequestImageSizeBytes,
+    `The image is larger than ${limit} bytes (${limit / 1024 / 1024} MiB), Custom Vision's prediction limit. Downscale or recompress it.`,
+  );
+
+function readRawBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        cleanup();
+        reject(tooLarge(limit));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(Buffer.concat(chunks, size));
+    };
+    const onError = (error: Error) => {
+      cleanup();
+      reject(new CvError(400, CvErrorCode.BadRequestImageStream, `The request body could not be read: ${error.message}`));
+    };
+    const onAborted = () => onError(new Error('the client closed the connection'));
+    const cleanup = () => {
+      req.off('data', onData).off('end', onEnd).off('error', onError).off('aborted', onAborted);
+    };
+    req.on('data', onData).on('end', onEnd).on('error', onError).on('aborted', onAborted);
+  });
+}
+
+function readMultipartImage(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    let parser: busboy.Busboy;
+    try {
+      parser = busboy({ headers: req.headers, limits: { files: 1, fileSize: limit, fields: 20, fieldSize: limit } });
+    } catch (error) {
+      reject(new CvError(400, CvErrorCode.BadRequestImageStream, `Malformed multipart/form-data: ${(error as Error).message}`));
+      return;
+    }
+    let image: Buffer | undefined;
+    let failure: CvError | undefined;
+    // Stop reading at the first failure: the route answers at once and closes the connection.
+    const fail = (error: CvError) => {
+      failure ??= error;
+      req.unpipe(parser);
+      reject(failure);
+    };
+
+    parser.on('file', (name, stream) => {
+      if (name !== 'imageData') {
+        stream.resume();
+        return;
+      }
+      const chunks: Buffer[] = [];
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      stream.on('limit', () => fail(tooLarge(limit)));
+      stream.on('close', () => {
+        if (!failure) image = Buffer.concat(chunks);
+      });
+    });
+    parser.on('field', (name, value, info) => {
+      // Some clients send the image as a plain form value rather than a file part.
+      if (name !== 'imageData') return;
+      if (info.valueTruncated) fail(tooLarge(limit));
+      else image = Buffer.from(value, 'latin1');
+    });
+    parser.on('error', (error: Error) => {
+      fail(new CvError(400, CvErrorCode.BadRequestImageStream, `Malformed multipart/form-data: ${error.message}`));
+    });
+    parser.on('close', () => {
+      if (failure) reject(failure);
+      else if (!image) {
+        reject(
+          new CvError(
+            400,
+            CvErrorCode.BadRequestImageStream,
+            'The multipart/form-data body has no "imageData" field. Send the image as the imageData file field, or as the raw body with Content-Type: application/octet-stream.',
+          ),
+        );
+      } else resolve(image);
+    });
+    req.on('aborted', () => reject(new CvError(400, CvErrorCode.BadRequestImageStream, 'The client closed the connection.')));
+    req.pipe(parser);
+  });
+}
+
+/**
+ * Reads and checks the image of a prediction request. Throws a CvError (400/413) for an empty, oversized,
+ * malformed or non-image body; the magic numbers decide the format, whatever the Content-Type claims.
+ */
+export async function readRequestImage(req: IncomingMessage, limit = MAX_IMAGE_BYTES): Promise<RequestImage> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) throw tooLarge(limit);
+
+  const isMultipart = /^multipart\/form-data/i.test(req.headers['content-type'] ?? '');
+  const bytes = isMultipart ? await readMultipartImage(req, limit) : await readRawBody(req, limit);
+  if (bytes.length === 0) {
+    throw new CvError(400, CvErrorCode.BadRequestImageStream, 'The request has no image: the body is empty.');
+  }
+  const format = sniffImageFormat(bytes);
+  if (!format) {
+    throw new CvError(
+      400,
+      CvErrorCode.BadRequestImageFormat,
+      'The body is not a JPEG, PNG, GIF or BMP image (judged by its first bytes, not its Content-Type).',
+    );
+  }
+  if (!looksComplete(bytes, format)) {
+    throw new CvError(
+      400,
+      CvErrorCode.BadRequestImageFormat,
+      `The ${format.toUpperCase()} image is truncated: its end marker is missing. Send the whole file.`,
+    );
+  }
+  return { bytes, format };
+}

@@ -1,0 +1,53 @@
+// What answers prediction requests: the Custom Vision cloud (forwarded) or the embedded local detector.
+// The routes validate the request first, so an upstream only ever sees a well-formed image or URL.
+import type { ProjectType } from '../env.ts';
+import type { RequestImage } from '../http/read-image.ts';
+import type { PredictionRoute } from '../routes/prediction-route.ts';
+
+export type ModelSource = 'local' | 'custom-vision';
+
+/** The one model this server serves, as reported by /api/config. */
+export interface ServedModel {
+  readonly source: ModelSource;
+  readonly projectId: string;
+  readonly publishedName: string;
+  readonly type: ProjectType;
+  readonly name: string;
+  /** The labels the model can return, when known without asking the cloud. */
+  readonly tags?: readonly string[];
+}
+
+export interface PredictionRequest {
+  readonly route: PredictionRoute;
+  /** Set for /image routes. */
+  readonly image?: RequestImage;
+  /** Set for /url routes. */
+  readonly imageUrl?: string;
+  /** Custom Vision's optional `application` query parameter, passed on as given. */
+  readonly application?: string;
+  /** Aborted when the client goes away, so no work is done for nobody. */
+  readonly signal: AbortSignal;
+}
+
+/** An HTTP answer to relay to the client as it is. */
+export interface UpstreamAnswer {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: Buffer;
+}
+
+export interface UpstreamHealth {
+  readonly ready: boolean;
+  /** One sentence for people: what is upstream and how it is doing. */
+  readonly detail: string;
+  readonly [key: string]: unknown;
+}
+
+export interface PredictionUpstream {
+  readonly model: ServedModel;
+  /** Whether this upstream can fetch images by URL (the cloud can; the local detector will not). */
+  readonly acceptsUrls: boolean;
+  predict(request: PredictionRequest): Promise<UpstreamAnswer>;
+  health(): UpstreamHealth;
+  close(): Promise<void>;
+}

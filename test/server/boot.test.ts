@@ -1,0 +1,35 @@
+// The real entry point, as `npm start` runs it: a bad configuration stops it with a message that names the
+// variable, and never the key.
+import { spawn } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+
+const ENTRY = new URL('../../server/index.ts', import.meta.url).pathname;
+const KEY = 'fedcba9876543210fedcba9876543210';
+
+function boot(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    // Only what the test gives: no CUSTOM_VISION_* from the developer's shell.
+    const child = spawn(process.execPath, ['--import', 'tsx', ENTRY], {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: '0', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('exit', (code) => resolve({ code, output }));
+  });
+}
+
+describe('server start-up', () => {
+  it.each([
+    [{ CUSTOM_VISION_PREDICTION_KEY: KEY }, /CUSTOM_VISION_PROJECT_ID is required/],
+    [{ CUSTOM_VISION_PREDICTION_KEY: `${KEY}!`, CUSTOM_VISION_PROJECT_ID: '0f0f0f0f-1111-4222-8333-444455556666', CUSTOM_VISION_PUBLISHED_NAME: 'x' }, /CUSTOM_VISION_PREDICTION_KEY is malformed/],
+    [{ CUSTOM_VISION_PROJECT_ID: '0f0f0f0f-1111-4222-8333-444455556666', CUSTOM_VISION_PUBLISHED_NAME: 'x' }, /CUSTOM_VISION_PREDICTION_KEY is required/],
+  ])('refuses to start with %o and says why', async (env, message) => {
+    const { code, output } = await boot({ CUSTOM_VISION_PREDICTION_ENDPOINT: 'https://demo.cognitiveservices.azure.com', ...env });
+    expect(code).toBe(2);
+    expect(output).toMatch(message);
+    expect(output).toMatch(/^Sightline cannot start:/);
+    expect(output).not.toContain(KEY);
+  });
+});

@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig } from '../../server/env.ts';
+
+const KEY = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
+const CLOUD = {
+  CUSTOM_VISION_PREDICTION_ENDPOINT: 'https://demo-prediction.cognitiveservices.azure.com/',
+  CUSTOM_VISION_PREDICTION_KEY: KEY,
+  CUSTOM_VISION_PROJECT_ID: '0F0F0F0F-1111-4222-8333-444455556666',
+  CUSTOM_VISION_PUBLISHED_NAME: 'Iteration1',
+};
+
+function configError(env: Record<string, string>): ConfigError {
+  try {
+    parseConfig(env, 2);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('parseConfig accepted the configuration');
+}
+
+describe('parseConfig', () => {
+  it('defaults to the local detector on 127.0.0.1:8080 with one worker per core', () => {
+    const config = parseConfig({}, 2);
+    expect(config.port).toBe(8080);
+    expect(config.host).toBe('127.0.0.1');
+    expect(config.customVision).toBeUndefined();
+    expect(config.local).toMatchObject({ workers: 2, queueLimit: 8, maxDetections: 20 });
+    expect(config.warnings).toEqual([]);
+  });
+
+  it('reads the Custom Vision settings, normalising the endpoint and project id', () => {
+    const config = parseConfig({ ...CLOUD, CUSTOM_VISION_PROJECT_TYPE: 'classify', PORT: '9000' }, 2);
+    expect(config.port).toBe(9000);
+    expect(config.local).toBeUndefined();
+    expect(config.customVision).toEqual({
+      endpoint: 'https://demo-prediction.cognitiveservices.azure.com',
+      predictionKey: KEY,
+      projectId: '0f0f0f0f-1111-4222-8333-444455556666',
+      publishedName: 'Iteration1',
+      projectType: 'classify',
+      timeoutMs: 10_000,
+    });
+  });
+
+  it.each([
+    ['CUSTOM_VISION_PREDICTION_KEY', /CUSTOM_VISION_PREDICTION_KEY is required/],
+    ['CUSTOM_VISION_PROJECT_ID', /CUSTOM_VISION_PROJECT_ID is required/],
+    ['CUSTOM_VISION_PUBLISHED_NAME', /CUSTOM_VISION_PUBLISHED_NAME is required/],
+  ])('refuses an endpoint without %s, naming it', (name, message) => {
+    expect(configError({ ...CLOUD, [name]: '' }).message).toMatch(message);
+  });
+
+  it('refuses a malformed key without echoing it', () => {
+    const secret = `${KEY}"`;
+    const error = configError({ ...CLOUD, CUSTOM_VISION_PREDICTION_KEY: secret });
+    expect(error.message).toMatch(/CUSTOM_VISION_PREDICTION_KEY is malformed/);
+    expect(error.message).not.toContain(KEY);
+  });
+
+  it.each([
+    [{ CUSTOM_VISION_PROJECT_ID: 'my-project' }, /CUSTOM_VISION_PROJECT_ID must be a GUID/],
+    [{ CUSTOM_VISION_PUBLISHED_NAME: 'a/b' }, /CUSTOM_VISION_PUBLISHED_NAME must be/],
+    [{ CUSTOM_VISION_PROJECT_TYPE: 'segment' }, /CUSTOM_VISION_PROJECT_TYPE must be "detect" or "classify"/],
+    [{ CUSTOM_VISION_PREDICTION_ENDPOINT: 'not a url' }, /CUSTOM_VISION_PREDICTION_ENDPOINT must be a URL/],
+    [{ CUSTOM_VISION_PREDICTION_ENDPOINT: 'http://example.com' }, /must use https/],
+    [
+      { CUSTOM_VISION_PREDICTION_ENDPOINT: 'https://x.cognitiveservices.azure.com/customvision/v3.0/Prediction/' },
+      /only the scheme and host/,
+    ],
+    [{ CUSTOM_VISION_TIMEOUT_MS: 'soon' }, /CUSTOM_VISION_TIMEOUT_MS must be a whole number/],
+    [{ PORT: '70000' }, /PORT must be a whole number from 0 to 65535/],
+  ])('refuses %o with a message that says what is wrong', (override, message) => {
+    expect(configError({ ...CLOUD, ...override }).message).toMatch(message);
+  });
+
+  it('allows plain http only for a loopback test upstream', () => {
+    const config = parseConfig({ ...CLOUD, CUSTOM_VISION_PREDICTION_ENDPOINT: 'http://127.0.0.1:9999' }, 2);
+    expect(config.customVision?.endpoint).toBe('http://127.0.0.1:9999');
+  });
+
+  it('warns when Custom Vision settings are given without an endpoint', () => {
+    const { CUSTOM_VISION_PREDICTION_ENDPOINT: _, ...rest } = CLOUD;
+    const config = parseConfig(rest, 2);
+    expect(config.local).toBeDefined();
+    expect(config.warnings.join(' ')).toMatch(/CUSTOM_VISION_PREDICTION_ENDPOINT is not/);
+    expect(config.warnings.join(' ')).not.toContain(KEY);
+  });
+
+  it('validates the local detector settings', () => {
+    expect(configError({ LOCAL_DETECTOR_MIN_PROBABILITY: '2' }).message).toMatch(/LOCAL_DETECTOR_MIN_PROBABILITY/);
+    expect(configError({ LOCAL_DETECTOR_WORKERS: '0' }).message).toMatch(/LOCAL_DETECTOR_WORKERS/);
+    expect(parseConfig({ LOCAL_DETECTOR_WORKERS: '3', LOCAL_DETECTOR_QUEUE_LIMIT: '0' }, 2).local).toMatchObject({
+      workers: 3,
+      queueLimit: 0,
+    });
+  });
+});

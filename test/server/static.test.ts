@@ -1,0 +1,101 @@
+// The built app is served safely: no traversal, no dotfiles, right types and caching.
+import { mkdtemp, mkdir, writeFile, rm } from 'node:fs/promises';
+import { request } from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveStaticPath } from '../../server/routes/static.ts';
+import { startFakeCustomVision, type FakeCustomVision } from '../support/fake-custom-vision.ts';
+import { startTestServer, type TestServer } from '../support/test-server.ts';
+
+const PROJECT = { projectId: '0f0f0f0f-1111-4222-8333-444455556666', publishedName: 'Iteration1', type: 'detect' as const };
+
+/** A raw GET, so that paths reach the server exactly as written (fetch would normalise ".."). */
+function rawGet(url: string, rawPath: string): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const { hostname, port } = new URL(url);
+    const req = request({ hostname, port, path: rawPath, method: 'GET' }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk)).on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+    });
+    req.on('error', reject).end();
+  });
+}
+
+describe('static files', () => {
+  let dir: string;
+  let root: string;
+  let fake: FakeCustomVision;
+  let server: TestServer;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'sightline-static-'));
+    root = path.join(dir, 'dist');
+    await mkdir(path.join(root, 'assets'), { recursive: true });
+    await writeFile(path.join(root, 'index.html'), '<!doctype html><title>Sightline</title>');
+    await writeFile(path.join(root, 'assets', 'app-1a2b3c.js'), 'console.log(1)');
+    await writeFile(path.join(root, '.env'), 'SECRET=1');
+    await writeFile(path.join(dir, 'outside.txt'), 'outside the web root');
+    // The upstream does not matter here; a fake one starts faster than the model.
+    fake = await startFakeCustomVision(PROJECT);
+    server = await startTestServer(
+      {
+        CUSTOM_VISION_PREDICTION_ENDPOINT: fake.url,
+        CUSTOM_VISION_PREDICTION_KEY: fake.key,
+        CUSTOM_VISION_PROJECT_ID: PROJECT.projectId,
+        CUSTOM_VISION_PUBLISHED_NAME: PROJECT.publishedName,
+      },
+      { staticDir: root },
+    );
+  });
+  afterAll(async () => {
+    await server?.close();
+    await fake?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('serves index.html revalidated, with a CSP, and hashed assets cached for good', async () => {
+    const index = await rawGet(server.url, '/');
+    expect(index.status).toBe(200);
+    expect(index.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(index.headers['cache-control']).toBe('no-cache');
+    expect(index.headers['content-security-policy']).toMatch(/script-src 'self'/);
+    expect(index.headers['x-content-type-options']).toBe('nosniff');
+    const asset = await rawGet(server.url, '/assets/app-1a2b3c.js');
+    expect(asset.headers['content-type']).toBe('text/javascript; charset=utf-8');
+    expect(asset.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+  });
+
+  it('answers 304 to a matching If-None-Match', async () => {
+    const first = await fetch(`${server.url}/index.html`);
+    const etag = first.headers.get('etag')!;
+    const again = await fetch(`${server.url}/index.html`, { headers: { 'If-None-Match': etag } });
+    expect(again.status).toBe(304);
+  });
+
+  it.each(['/../outside.txt', '/assets/../../outside.txt', '/%2e%2e/outside.txt', '/.env', '/assets/%2e%2e%2f%2e%2e%2foutside.txt', '/..%5coutside.txt', '/index.html%00.js'])(
+    'refuses %s',
+    async (rawPath) => {
+      const res = await rawGet(server.url, rawPath);
+      expect(res.status).toBe(404);
+      expect(res.body).not.toContain('outside the web root');
+      expect(res.body).not.toContain('SECRET');
+    },
+  );
+
+  it('keeps resolved paths inside the root', () => {
+    expect(resolveStaticPath('/srv/dist', '/a/b.js')).toBe('/srv/dist/a/b.js');
+    expect(resolveStaticPath('/srv/dist', '/a/../../etc/passwd')).toBeUndefined();
+    expect(resolveStaticPath('/srv/dist', '/.git/config')).toBeUndefined();
+  });
+
+  it('answers unknown API routes and wrong methods with JSON errors', async () => {
+    const missing = await fetch(`${server.url}/api/nope`);
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as { code: string }).code).toBe('NotFound');
+    const post = await fetch(`${server.url}/api/health`, { method: 'POST' });
+    expect(post.status).toBe(405);
+    const put = await fetch(`${server.url}/index.html`, { method: 'PUT' });
+    expect(put.status).toBe(405);
+  });
+});

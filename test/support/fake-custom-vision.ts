@@ -1,0 +1,169 @@
+// A stand-in for Azure Custom Vision's prediction service: a real HTTP server on loopback that speaks the
+// documented contract (paths, Prediction-Key, octet-stream or multipart `imageData`, ImagePrediction and
+// error shapes), records what it was sent, and can be told to misbehave. Used by the server tests and
+// the benchmarks; run it alone with `node --import tsx test/support/fake-custom-vision.ts --port 9000`.
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { parseArgs } from 'node:util';
+
+export interface FakeProject {
+  readonly projectId: string;
+  readonly publishedName: string;
+  readonly type: 'detect' | 'classify';
+}
+
+export interface RecordedRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly headers: IncomingMessage['headers'];
+  readonly bodyBytes: number;
+  readonly body: Buffer;
+}
+
+/** What the fake does with the next requests; `answer` overrides the normal prediction. */
+export interface FakeBehaviour {
+  latencyMs?: number;
+  hang?: boolean;
+  answer?: { status: number; body: string; headers?: Record<string, string> };
+}
+
+export interface FakeCustomVision {
+  readonly url: string;
+  readonly key: string;
+  readonly requests: RecordedRequest[];
+  /** Remote ports of every connection opened to the fake (to check keep-alive). */
+  readonly connections: number[];
+  behaviour: FakeBehaviour;
+  close(): Promise<void>;
+}
+
+const PATH =
+  /^\/customvision\/v3\.[01]\/prediction\/([^/]+)\/(detect|classify)\/iterations\/([^/]+)\/(image|url)(\/nostore)?$/i;
+
+const DETECTIONS = [
+  { tagName: 'widget', probability: 0.91, boundingBox: { left: 0.1, top: 0.2, width: 0.3, height: 0.4 } },
+  { tagName: 'gadget', probability: 0.42, boundingBox: { left: 0.5, top: 0.5, width: 0.25, height: 0.25 } },
+];
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', ...headers });
+  res.end(text);
+}
+
+export async function startFakeCustomVision(
+  project: FakeProject,
+  options: { key?: string; port?: number; behaviour?: FakeBehaviour } = {},
+): Promise<FakeCustomVision> {
+  const key = options.key ?? 'f'.repeat(32);
+  const requests: RecordedRequest[] = [];
+  const connections: number[] = [];
+  const sockets = new Set<Socket>();
+  const tagIds = new Map(DETECTIONS.map((d) => [d.tagName, randomUUID()]));
+  const iteration = randomUUID();
+
+  const fake: FakeCustomVision = {
+    url: '',
+    key,
+    requests,
+    connections,
+    behaviour: options.behaviour ?? {},
+    close: () =>
+      new Promise((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req as AsyncIterable<Buffer>) chunks.push(chunk);
+    const body = Buffer.concat(chunks);
+    const path = new URL(req.url ?? '/', 'http://fake').pathname;
+    requests.push({ method: req.method ?? '', path, headers: req.headers, bodyBytes: body.length, body });
+
+    const behaviour = fake.behaviour;
+    if (behaviour.hang) return; // never answer
+    if (behaviour.latencyMs) await new Promise((resolve) => setTimeout(resolve, behaviour.latencyMs));
+    if (behaviour.answer) {
+      send(res, behaviour.answer.status, behaviour.answer.body, behaviour.answer.headers);
+      return;
+    }
+    // Gateway errors use the Cognitive Services envelope, not CustomVisionError.
+    if (req.headers['prediction-key'] !== key) {
+      send(res, 401, {
+        error: {
+          code: '401',
+          message:
+            'Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource.',
+        },
+      });
+      return;
+    }
+    const match = PATH.exec(path);
+    if (req.method !== 'POST' || !match) {
+      send(res, 404, { error: { code: '404', message: 'Resource not found' } });
+      return;
+    }
+    const [, projectId, type, publishedName, input] = match;
+    if (projectId!.toLowerCase() !== project.projectId.toLowerCase()) {
+      send(res, 404, { code: 'NotFoundProject', message: 'Invalid project' });
+      return;
+    }
+    if (decodeURIComponent(publishedName!) !== project.publishedName) {
+      send(res, 404, { code: 'NotFoundIteration', message: 'Invalid iteration' });
+      return;
+    }
+    if (input === 'image' && body.length === 0) {
+      send(res, 400, { code: 'BadRequestImageStream', message: 'Bad Request Image Stream' });
+      return;
+    }
+    const predictions = DETECTIONS.map((d) => ({
+      probability: d.probability,
+      tagId: tagIds.get(d.tagName),
+      tagName: d.tagName,
+      ...(type === 'detect' ? { boundingBox: d.boundingBox } : {}),
+    }));
+    send(res, 200, {
+      id: randomUUID(),
+      project: project.projectId,
+      iteration,
+      created: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      predictions,
+    });
+  };
+
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch(() => res.destroy());
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    connections.push(socket.remotePort ?? 0);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return Object.assign(fake, { url: `http://127.0.0.1:${port}` });
+}
+
+// Stand-alone: `node --import tsx test/support/fake-custom-vision.ts --port 9000 --latency-ms 0`
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { values } = parseArgs({
+    options: {
+      port: { type: 'string', default: '0' },
+      'latency-ms': { type: 'string', default: '0' },
+      'project-id': { type: 'string', default: '0f0f0f0f-1111-4222-8333-444455556666' },
+      'published-name': { type: 'string', default: 'Iteration1' },
+      key: { type: 'string' },
+    },
+  });
+  const fake = await startFakeCustomVision(
+    { projectId: values['project-id'], publishedName: values['published-name'], type: 'detect' },
+    { port: Number(values.port), key: values.key, behaviour: { latencyMs: Number(values['latency-ms']) } },
+  );
+  // Recording every request would grow without bound under a benchmark.
+  fake.requests.push = () => 0;
+  process.stdout.write(`${JSON.stringify({ url: fake.url })}\n`);
+}
