@@ -12,7 +12,11 @@ export default tseslint.config(
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+      // Two programs: the browser code (tsconfig.json) and everything that runs in Node (server/tsconfig.json).
+      parserOptions: {
+        project: ['./tsconfig.json', './server/tsconfig.json'],
+        tsconfigRootDir: import.meta.dirname,
+      },
     },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',

@@ -26,7 +26,12 @@ const SECURITY_HEADERS = {
 export function createApp({ upstream, staticDir, log }: AppOptions): RequestHandler {
   const startedAt = performance.now();
 
-  async function route(req: IncomingMessage, res: ServerResponse, url: URL, signal: AbortSignal): Promise<void> {
+  async function route(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    signal: AbortSignal,
+  ): Promise<void> {
     const path = url.pathname;
     if (path.toLowerCase().startsWith(PREDICTION_PREFIX)) {
       await handlePrediction(req, res, url, upstream, signal);
@@ -34,14 +39,20 @@ export function createApp({ upstream, staticDir, log }: AppOptions): RequestHand
     }
     if (path === '/api/health' || path === '/api/config') {
       if (req.method !== 'GET' && req.method !== 'HEAD') {
-        throw new CvError(405, CvErrorCode.BadRequestNotSupported, `${path} takes GET, not ${req.method}.`, { Allow: 'GET, HEAD' });
+        throw new CvError(405, CvErrorCode.BadRequestNotSupported, `${path} takes GET, not ${req.method}.`, {
+          Allow: 'GET, HEAD',
+        });
       }
       if (path === '/api/health') sendHealth(res, upstream, startedAt);
       else sendConfig(res, upstream);
       return;
     }
     if (path.startsWith('/api/')) {
-      throw new CvError(404, CvErrorCode.NotFound, `No API route ${path}. The API has /api/health and /api/config.`);
+      throw new CvError(
+        404,
+        CvErrorCode.NotFound,
+        `No API route ${path}. The API has /api/health and /api/config.`,
+      );
     }
     await serveStatic(req, res, url, staticDir);
   }
@@ -60,10 +71,19 @@ export function createApp({ upstream, staticDir, log }: AppOptions): RequestHand
       .catch((error: unknown) => {
         if (controller.signal.aborted) return;
         const known = error instanceof CvError;
-        if (!known) log.error('request failed', { method: req.method, path: url.pathname, error: (error as Error).stack ?? String(error) });
+        if (!known)
+          log.error('request failed', {
+            method: req.method,
+            path: url.pathname,
+            error: (error as Error).stack ?? String(error),
+          });
         const cvError = known
           ? error
-          : new CvError(500, CvErrorCode.ErrorUnknown, 'The server failed to handle this request; see its log for details.');
+          : new CvError(
+              500,
+              CvErrorCode.ErrorUnknown,
+              'The server failed to handle this request; see its log for details.',
+            );
         if (res.headersSent) {
           res.destroy();
           return;

@@ -78,10 +78,14 @@ function parseEndpoint(raw: string): string {
   try {
     url = new URL(raw);
   } catch {
-    throw new ConfigError(`${name} must be a URL such as https://NAME.cognitiveservices.azure.com; it is "${raw}".`);
+    throw new ConfigError(
+      `${name} must be a URL such as https://NAME.cognitiveservices.azure.com; it is "${raw}".`,
+    );
   }
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname))) {
-    throw new ConfigError(`${name} must use https:// (plain http is only allowed for a loopback test upstream).`);
+    throw new ConfigError(
+      `${name} must use https:// (plain http is only allowed for a loopback test upstream).`,
+    );
   }
   if (url.username || url.password || url.search || url.hash) {
     throw new ConfigError(`${name} must not contain credentials, a query or a fragment.`);
@@ -117,8 +121,12 @@ function parseCustomVision(env: Env, endpoint: string): CustomVisionConfig {
   }
   const publishedName = text(env, 'CUSTOM_VISION_PUBLISHED_NAME');
   if (publishedName === undefined) {
-    throw missing('CUSTOM_VISION_PUBLISHED_NAME', 'the name the iteration was published under (not its GUID)');
+    throw missing(
+      'CUSTOM_VISION_PUBLISHED_NAME',
+      'the name the iteration was published under (not its GUID)',
+    );
   }
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused here
   if (publishedName.length > 256 || /[\u0000-\u001f/\\?#]/.test(publishedName)) {
     throw new ConfigError(
       'CUSTOM_VISION_PUBLISHED_NAME must be at most 256 characters with no control characters, / \\ ? or #.',
@@ -126,7 +134,9 @@ function parseCustomVision(env: Env, endpoint: string): CustomVisionConfig {
   }
   const projectType = text(env, 'CUSTOM_VISION_PROJECT_TYPE') ?? 'detect';
   if (!(PROJECT_TYPES as readonly string[]).includes(projectType)) {
-    throw new ConfigError(`CUSTOM_VISION_PROJECT_TYPE must be "detect" or "classify"; it is "${projectType}".`);
+    throw new ConfigError(
+      `CUSTOM_VISION_PROJECT_TYPE must be "detect" or "classify"; it is "${projectType}".`,
+    );
   }
   return {
     endpoint,
@@ -145,9 +155,11 @@ export function parseConfig(env: Env, cores: number): ServerConfig {
   if (endpoint !== undefined) {
     return { port, host, customVision: parseCustomVision(env, parseEndpoint(endpoint)), warnings: [] };
   }
-  const strays = ['CUSTOM_VISION_PREDICTION_KEY', 'CUSTOM_VISION_PROJECT_ID', 'CUSTOM_VISION_PUBLISHED_NAME'].filter(
-    (name) => text(env, name) !== undefined,
-  );
+  const strays = [
+    'CUSTOM_VISION_PREDICTION_KEY',
+    'CUSTOM_VISION_PROJECT_ID',
+    'CUSTOM_VISION_PUBLISHED_NAME',
+  ].filter((name) => text(env, name) !== undefined);
   const warnings = strays.length
     ? [`${strays.join(', ')} set but CUSTOM_VISION_PREDICTION_ENDPOINT is not: serving the local detector.`]
     : [];

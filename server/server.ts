@@ -24,7 +24,10 @@ export interface StartOptions {
   readonly log: Logger;
 }
 
-export async function startServer(config: ServerConfig, { staticDir, log }: StartOptions): Promise<RunningServer> {
+export async function startServer(
+  config: ServerConfig,
+  { staticDir, log }: StartOptions,
+): Promise<RunningServer> {
   let upstream: PredictionUpstream;
   let ready: Promise<void>;
   if (config.customVision) {
@@ -39,7 +42,10 @@ export async function startServer(config: ServerConfig, { staticDir, log }: Star
     throw new Error('The configuration names no upstream.');
   }
 
-  const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 60_000 }, createApp({ upstream, staticDir, log }));
+  const server = createServer(
+    { keepAliveTimeout: 65_000, requestTimeout: 60_000 },
+    createApp({ upstream, staticDir, log }),
+  );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => {

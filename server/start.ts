@@ -16,13 +16,20 @@ function newest(target: string): number {
     return 0;
   }
   if (!info.isDirectory()) return info.mtimeMs;
-  return readdirSync(target).reduce((latest, entry) => Math.max(latest, newest(path.join(target, entry))), info.mtimeMs);
+  return readdirSync(target).reduce(
+    (latest, entry) => Math.max(latest, newest(path.join(target, entry))),
+    info.mtimeMs,
+  );
 }
 
 const builtAt = newest(path.join(root, 'dist', 'index.html'));
 const changedAt = Math.max(...SOURCES.map((source) => newest(path.join(root, source))));
 if (builtAt === 0 || changedAt > builtAt) {
-  console.log(builtAt === 0 ? 'Building the app (first start)…' : 'Sources changed since the last build: rebuilding the app…');
+  console.log(
+    builtAt === 0
+      ? 'Building the app (first start)…'
+      : 'Sources changed since the last build: rebuilding the app…',
+  );
   const { build } = await import('vite');
   await build({ root, logLevel: 'warn' });
 }

@@ -20,7 +20,8 @@ export function decodeBmp(bytes: Uint8Array): RawRgb {
   if (bytes.length < 54 || view.getUint16(0, false) !== 0x424d) throw new BmpError('not a BMP file');
   const pixelOffset = view.getUint32(10, true);
   const headerSize = view.getUint32(14, true);
-  if (headerSize < 40) throw new BmpError('OS/2 BMP headers are not supported; save it as a Windows BMP or PNG');
+  if (headerSize < 40)
+    throw new BmpError('OS/2 BMP headers are not supported; save it as a Windows BMP or PNG');
   const width = view.getInt32(18, true);
   const rawHeight = view.getInt32(22, true);
   const bitsPerPixel = view.getUint16(28, true);
@@ -34,7 +35,9 @@ export function decodeBmp(bytes: Uint8Array): RawRgb {
     (compression === BI_RGB && (bitsPerPixel === 24 || bitsPerPixel === 32 || bitsPerPixel === 8)) ||
     (compression === BI_BITFIELDS && bitsPerPixel === 32);
   if (!supported) {
-    throw new BmpError(`${bitsPerPixel}-bit BMPs with compression ${compression} are not supported; send JPEG or PNG`);
+    throw new BmpError(
+      `${bitsPerPixel}-bit BMPs with compression ${compression} are not supported; send JPEG or PNG`,
+    );
   }
 
   let palette: Uint8Array | undefined;

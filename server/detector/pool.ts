@@ -108,7 +108,9 @@ export class DetectorPool {
   private onExit(slot: Slot, code: number): void {
     this.slots.splice(this.slots.indexOf(slot), 1);
     slot.job?.signal.removeEventListener('abort', slot.job.onAbort);
-    slot.job?.reject(new DetectorFailedError(`The detector worker stopped (exit code ${code}) while running this request.`));
+    slot.job?.reject(
+      new DetectorFailedError(`The detector worker stopped (exit code ${code}) while running this request.`),
+    );
     if (this.closed || !slot.ready) return;
     // Replace a worker that died after loading; one that never loaded would only fail again.
     this.restarts++;
@@ -157,7 +159,9 @@ export class DetectorPool {
     }
     // Transfer needs a buffer that holds exactly these bytes; a slice of a larger one is copied once.
     const owned =
-      bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer
+      bytes.byteOffset === 0 &&
+      bytes.byteLength === bytes.buffer.byteLength &&
+      bytes.buffer instanceof ArrayBuffer
         ? bytes
         : new Uint8Array(bytes);
     return new Promise((resolve, reject) => {
@@ -203,7 +207,8 @@ export class DetectorPool {
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const job of this.queue.splice(0)) job.reject(new DetectorFailedError('The detector is shutting down.'));
+    for (const job of this.queue.splice(0))
+      job.reject(new DetectorFailedError('The detector is shutting down.'));
     await Promise.all(this.slots.map((slot) => slot.worker.terminate()));
   }
 }

@@ -33,7 +33,10 @@ function iou(a: DetectorPrediction['boundingBox'], b: DetectorPrediction['boundi
   return union > 0 ? intersection / union : 0;
 }
 
-export function postprocessDetections(rows: ArrayLike<number>, options: PostprocessOptions): DetectorPrediction[] {
+export function postprocessDetections(
+  rows: ArrayLike<number>,
+  options: PostprocessOptions,
+): DetectorPrediction[] {
   const candidates: DetectorPrediction[] = [];
   for (let offset = 0; offset + ROW_LENGTH <= rows.length; offset += ROW_LENGTH) {
     const probability = rows[offset + 4]!;

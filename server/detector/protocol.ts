@@ -29,4 +29,9 @@ export type WorkerMessage =
   | { readonly type: 'ready' }
   | { readonly type: 'failed'; readonly message: string }
   | ({ readonly type: 'result'; readonly id: number } & DetectResult)
-  | { readonly type: 'error'; readonly id: number; readonly kind: 'decode' | 'internal'; readonly message: string };
+  | {
+      readonly type: 'error';
+      readonly id: number;
+      readonly kind: 'decode' | 'internal';
+      readonly message: string;
+    };

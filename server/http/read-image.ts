@@ -41,7 +41,13 @@ function readRawBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     };
     const onError = (error: Error) => {
       cleanup();
-      reject(new CvError(400, CvErrorCode.BadRequestImageStream, `The request body could not be read: ${error.message}`));
+      reject(
+        new CvError(
+          400,
+          CvErrorCode.BadRequestImageStream,
+          `The request body could not be read: ${error.message}`,
+        ),
+      );
     };
     const onAborted = () => onError(new Error('the client closed the connection'));
     const cleanup = () => {
@@ -55,9 +61,18 @@ function readMultipartImage(req: IncomingMessage, limit: number): Promise<Buffer
   return new Promise((resolve, reject) => {
     let parser: busboy.Busboy;
     try {
-      parser = busboy({ headers: req.headers, limits: { files: 1, fileSize: limit, fields: 20, fieldSize: limit } });
+      parser = busboy({
+        headers: req.headers,
+        limits: { files: 1, fileSize: limit, fields: 20, fieldSize: limit },
+      });
     } catch (error) {
-      reject(new CvError(400, CvErrorCode.BadRequestImageStream, `Malformed multipart/form-data: ${(error as Error).message}`));
+      reject(
+        new CvError(
+          400,
+          CvErrorCode.BadRequestImageStream,
+          `Malformed multipart/form-data: ${(error as Error).message}`,
+        ),
+      );
       return;
     }
     let image: Buffer | undefined;
@@ -88,7 +103,13 @@ function readMultipartImage(req: IncomingMessage, limit: number): Promise<Buffer
       else image = Buffer.from(value, 'latin1');
     });
     parser.on('error', (error: Error) => {
-      fail(new CvError(400, CvErrorCode.BadRequestImageStream, `Malformed multipart/form-data: ${error.message}`));
+      fail(
+        new CvError(
+          400,
+          CvErrorCode.BadRequestImageStream,
+          `Malformed multipart/form-data: ${error.message}`,
+        ),
+      );
     });
     parser.on('close', () => {
       if (failure) reject(failure);
@@ -102,7 +123,9 @@ function readMultipartImage(req: IncomingMessage, limit: number): Promise<Buffer
         );
       } else resolve(image);
     });
-    req.on('aborted', () => reject(new CvError(400, CvErrorCode.BadRequestImageStream, 'The client closed the connection.')));
+    req.on('aborted', () =>
+      reject(new CvError(400, CvErrorCode.BadRequestImageStream, 'The client closed the connection.')),
+    );
     req.pipe(parser);
   });
 }

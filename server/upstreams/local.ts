@@ -7,7 +7,13 @@ import { COCO_LABELS } from '../detector/coco-labels.ts';
 import { DetectorPool, ImageUnreadableError, QueueFullError } from '../detector/pool.ts';
 import type { DetectResult } from '../detector/protocol.ts';
 import { stableUuid } from '../detector/stable-uuid.ts';
-import type { PredictionRequest, PredictionUpstream, ServedModel, UpstreamAnswer, UpstreamHealth } from './upstream.ts';
+import type {
+  PredictionRequest,
+  PredictionUpstream,
+  ServedModel,
+  UpstreamAnswer,
+  UpstreamHealth,
+} from './upstream.ts';
 
 export const LOCAL_PROJECT_ID = stableUuid('project:coco-centernet');
 export const LOCAL_PUBLISHED_NAME = 'coco-centernet';
@@ -69,23 +75,42 @@ export class LocalUpstream implements PredictionUpstream {
   }
 
   async predict(request: PredictionRequest): Promise<UpstreamAnswer> {
-    if (!request.image) throw new CvError(400, CvErrorCode.BadRequestNotSupported, 'The local detector takes image bytes only.');
+    if (!request.image)
+      throw new CvError(
+        400,
+        CvErrorCode.BadRequestNotSupported,
+        'The local detector takes image bytes only.',
+      );
     if (!this.started) {
-      throw new CvError(503, CvErrorCode.ErrorPredictionServiceUnavailable, 'The local detector is still loading its model; retry in a few seconds.', {
-        'Retry-After': '2',
-      });
+      throw new CvError(
+        503,
+        CvErrorCode.ErrorPredictionServiceUnavailable,
+        'The local detector is still loading its model; retry in a few seconds.',
+        {
+          'Retry-After': '2',
+        },
+      );
     }
     let result: DetectResult;
     try {
       result = await this.pool.detect(request.image.bytes, request.signal);
     } catch (error) {
       if (error instanceof QueueFullError) {
-        throw new CvError(429, CvErrorCode.TooManyRequests, `${error.message} Retry after ${error.retryAfterSeconds} s.`, {
-          'Retry-After': String(error.retryAfterSeconds),
-        });
+        throw new CvError(
+          429,
+          CvErrorCode.TooManyRequests,
+          `${error.message} Retry after ${error.retryAfterSeconds} s.`,
+          {
+            'Retry-After': String(error.retryAfterSeconds),
+          },
+        );
       }
       if (error instanceof ImageUnreadableError) {
-        throw new CvError(400, CvErrorCode.BadRequestImageFormat, `The image could not be decoded (corrupt or truncated?): ${error.message}`);
+        throw new CvError(
+          400,
+          CvErrorCode.BadRequestImageFormat,
+          `The image could not be decoded (corrupt or truncated?): ${error.message}`,
+        );
       }
       throw error;
     }

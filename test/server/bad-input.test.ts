@@ -8,7 +8,11 @@ import { startFakeCustomVision, type FakeCustomVision } from '../support/fake-cu
 import { FIXTURES, fixtureBytes } from '../support/fixtures.ts';
 import { startTestServer, type TestServer } from '../support/test-server.ts';
 
-const PROJECT = { projectId: '0f0f0f0f-1111-4222-8333-444455556666', publishedName: 'Iteration1', type: 'detect' as const };
+const PROJECT = {
+  projectId: '0f0f0f0f-1111-4222-8333-444455556666',
+  publishedName: 'Iteration1',
+  type: 'detect' as const,
+};
 const MIB = 1024 * 1024;
 
 interface Setup {
@@ -21,7 +25,9 @@ interface Setup {
 
 async function localSetup(): Promise<Setup> {
   const server = await startTestServer({ LOCAL_DETECTOR_WORKERS: '1' });
-  const { models } = (await (await fetch(`${server.url}/api/config`)).json()) as { models: { predictionPath: string }[] };
+  const { models } = (await (await fetch(`${server.url}/api/config`)).json()) as {
+    models: { predictionPath: string }[];
+  };
   return {
     server,
     path: models[0]!.predictionPath,
@@ -50,16 +56,33 @@ async function cloudSetup(): Promise<Setup> {
 }
 
 /** Sends a body without Content-Length (chunked), as a streaming client would. */
-function postChunked(url: string, chunks: number, chunkSize: number): Promise<{ status: number; body: string }> {
+function postChunked(
+  url: string,
+  chunks: number,
+  chunkSize: number,
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', headers: { 'Content-Type': 'application/octet-stream' } }, (res) => {
-      let body = '';
-      res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk)).on('end', () => resolve({ status: res.statusCode!, body }));
-    });
+    const req = request(
+      url,
+      { method: 'POST', headers: { 'Content-Type': 'application/octet-stream' } },
+      (res) => {
+        let body = '';
+        res
+          .setEncoding('utf8')
+          .on('data', (chunk: string) => (body += chunk))
+          .on('end', () => resolve({ status: res.statusCode!, body }));
+      },
+    );
     // The server may close the connection as soon as it has refused the body.
-    req.on('error', (error: NodeJS.ErrnoException) => (error.code === 'EPIPE' || error.code === 'ECONNRESET' ? undefined : reject(error)));
+    req.on('error', (error: NodeJS.ErrnoException) =>
+      error.code === 'EPIPE' || error.code === 'ECONNRESET' ? undefined : reject(error),
+    );
     const jpegStart = Buffer.from([0xff, 0xd8, 0xff, 0xe0]);
-    Readable.from(Array.from({ length: chunks }, (_, i) => (i === 0 ? Buffer.concat([jpegStart, Buffer.alloc(chunkSize)]) : Buffer.alloc(chunkSize)))).pipe(req);
+    Readable.from(
+      Array.from({ length: chunks }, (_, i) =>
+        i === 0 ? Buffer.concat([jpegStart, Buffer.alloc(chunkSize)]) : Buffer.alloc(chunkSize),
+      ),
+    ).pipe(req);
   });
 }
 
@@ -76,7 +99,11 @@ describe.each([
   const send = async (init: RequestInit & { path?: string }) => {
     const res = await fetch(`${s.server.url}${init.path ?? s.path}`, { method: 'POST', ...init });
     const text = await res.text();
-    return { status: res.status, headers: res.headers, body: JSON.parse(text) as { code: string; message: string } };
+    return {
+      status: res.status,
+      headers: res.headers,
+      body: JSON.parse(text) as { code: string; message: string },
+    };
   };
 
   const jpeg = fixtureBytes(FIXTURES.coffee);
@@ -88,9 +115,24 @@ describe.each([
 
   it.each<[string, () => RequestInit & { path?: string }, number, string]>([
     ['an empty body', () => ({ body: new Uint8Array() }), 400, 'BadRequestImageStream'],
-    ['a body over 4 MiB', () => ({ body: Buffer.concat([jpeg, Buffer.alloc(4 * MIB)]) }), 413, 'BadRequestImageSizeBytes'],
-    ['text claiming to be a JPEG', () => ({ body: 'hello', headers: { 'Content-Type': 'image/jpeg' } }), 400, 'BadRequestImageFormat'],
-    ['a WebP (not a Custom Vision format)', () => ({ body: Buffer.from('RIFF\0\0\0\0WEBPVP8 ') }), 400, 'BadRequestImageFormat'],
+    [
+      'a body over 4 MiB',
+      () => ({ body: Buffer.concat([jpeg, Buffer.alloc(4 * MIB)]) }),
+      413,
+      'BadRequestImageSizeBytes',
+    ],
+    [
+      'text claiming to be a JPEG',
+      () => ({ body: 'hello', headers: { 'Content-Type': 'image/jpeg' } }),
+      400,
+      'BadRequestImageFormat',
+    ],
+    [
+      'a WebP (not a Custom Vision format)',
+      () => ({ body: Buffer.from('RIFF\0\0\0\0WEBPVP8 ') }),
+      400,
+      'BadRequestImageFormat',
+    ],
     ['a truncated JPEG', () => ({ body: jpeg.subarray(0, jpeg.length / 2) }), 400, 'BadRequestImageFormat'],
     ['multipart without imageData', () => ({ body: multipartWithout() }), 400, 'BadRequestImageStream'],
     [
@@ -119,12 +161,16 @@ describe.each([
   it('refuses an unknown project, an unknown published name, the other project type and a wrong method', async () => {
     const before = s.reached();
     const parts = s.path.split('/');
-    const withPart = (index: number, value: string) => parts.map((p, i) => (i === index ? value : p)).join('/');
+    const withPart = (index: number, value: string) =>
+      parts.map((p, i) => (i === index ? value : p)).join('/');
     const projectIndex = 4;
     const typeIndex = 5;
     const nameIndex = 7;
 
-    const unknownProject = await send({ body: jpeg, path: withPart(projectIndex, '11111111-2222-4333-8444-555555555555') });
+    const unknownProject = await send({
+      body: jpeg,
+      path: withPart(projectIndex, '11111111-2222-4333-8444-555555555555'),
+    });
     expect([unknownProject.status, unknownProject.body.code]).toEqual([404, 'NotFoundProject']);
     const unknownName = await send({ body: jpeg, path: withPart(nameIndex, 'Iteration99') });
     expect([unknownName.status, unknownName.body.code]).toEqual([404, 'NotFoundIteration']);

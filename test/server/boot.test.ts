@@ -5,12 +5,22 @@ import { describe, expect, it } from 'vitest';
 
 const ENTRY = new URL('../../server/index.ts', import.meta.url).pathname;
 const KEY = 'fedcba9876543210fedcba9876543210';
+const CUSTOM_VISION_VARIABLES = [
+  'CUSTOM_VISION_PREDICTION_ENDPOINT',
+  'CUSTOM_VISION_PREDICTION_KEY',
+  'CUSTOM_VISION_PROJECT_ID',
+  'CUSTOM_VISION_PUBLISHED_NAME',
+  'CUSTOM_VISION_PROJECT_TYPE',
+  'CUSTOM_VISION_TIMEOUT_MS',
+];
 
 function boot(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    // Only what the test gives: no CUSTOM_VISION_* from the developer's shell.
+    // Only what the test gives: no CUSTOM_VISION_* from the developer's shell, and blanks (which the server
+    // reads as unset) so that a developer's .env cannot fill them in either.
+    const blanks = Object.fromEntries(CUSTOM_VISION_VARIABLES.map((name) => [name, '']));
     const child = spawn(process.execPath, ['--import', 'tsx', ENTRY], {
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: '0', ...env },
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: '0', ...blanks, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -23,10 +33,23 @@ function boot(env: Record<string, string>): Promise<{ code: number | null; outpu
 describe('server start-up', () => {
   it.each([
     [{ CUSTOM_VISION_PREDICTION_KEY: KEY }, /CUSTOM_VISION_PROJECT_ID is required/],
-    [{ CUSTOM_VISION_PREDICTION_KEY: `${KEY}!`, CUSTOM_VISION_PROJECT_ID: '0f0f0f0f-1111-4222-8333-444455556666', CUSTOM_VISION_PUBLISHED_NAME: 'x' }, /CUSTOM_VISION_PREDICTION_KEY is malformed/],
-    [{ CUSTOM_VISION_PROJECT_ID: '0f0f0f0f-1111-4222-8333-444455556666', CUSTOM_VISION_PUBLISHED_NAME: 'x' }, /CUSTOM_VISION_PREDICTION_KEY is required/],
+    [
+      {
+        CUSTOM_VISION_PREDICTION_KEY: `${KEY}!`,
+        CUSTOM_VISION_PROJECT_ID: '0f0f0f0f-1111-4222-8333-444455556666',
+        CUSTOM_VISION_PUBLISHED_NAME: 'x',
+      },
+      /CUSTOM_VISION_PREDICTION_KEY is malformed/,
+    ],
+    [
+      { CUSTOM_VISION_PROJECT_ID: '0f0f0f0f-1111-4222-8333-444455556666', CUSTOM_VISION_PUBLISHED_NAME: 'x' },
+      /CUSTOM_VISION_PREDICTION_KEY is required/,
+    ],
   ])('refuses to start with %o and says why', async (env, message) => {
-    const { code, output } = await boot({ CUSTOM_VISION_PREDICTION_ENDPOINT: 'https://demo.cognitiveservices.azure.com', ...env });
+    const { code, output } = await boot({
+      CUSTOM_VISION_PREDICTION_ENDPOINT: 'https://demo.cognitiveservices.azure.com',
+      ...env,
+    });
     expect(code).toBe(2);
     expect(output).toMatch(message);
     expect(output).toMatch(/^Sightline cannot start:/);

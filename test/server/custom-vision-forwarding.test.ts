@@ -3,12 +3,24 @@ import { createServer } from 'node:net';
 import { ApiKeyCredentials } from '@azure/ms-rest-js';
 import { PredictionAPIClient } from '@azure/cognitiveservices-customvision-prediction';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeCustomVision, type FakeCustomVision, type FakeProject } from '../support/fake-custom-vision.ts';
+import {
+  startFakeCustomVision,
+  type FakeCustomVision,
+  type FakeProject,
+} from '../support/fake-custom-vision.ts';
 import { FIXTURES, fixtureBytes } from '../support/fixtures.ts';
 import { startTestServer, type TestServer } from '../support/test-server.ts';
 
-const DETECT: FakeProject = { projectId: '0f0f0f0f-1111-4222-8333-444455556666', publishedName: 'Leaf detection', type: 'detect' };
-const CLASSIFY: FakeProject = { projectId: '1e1e1e1e-2222-4333-8444-555566667777', publishedName: 'Iteration3', type: 'classify' };
+const DETECT: FakeProject = {
+  projectId: '0f0f0f0f-1111-4222-8333-444455556666',
+  publishedName: 'Leaf detection',
+  type: 'detect',
+};
+const CLASSIFY: FakeProject = {
+  projectId: '1e1e1e1e-2222-4333-8444-555566667777',
+  publishedName: 'Iteration3',
+  type: 'classify',
+};
 // A canary: if this string shows up anywhere the client or the log can see, the key has leaked.
 const SERVER_KEY = '0123456789abcdef0123456789abcdef';
 const CLIENT_KEY = 'client-sent-key-must-not-be-forwarded';
@@ -62,17 +74,32 @@ describe('forwarding to Custom Vision (detect project)', () => {
     const health = await (await fetch(`${server.url}/api/health`)).text();
     seen.push(config, health);
     expect(JSON.parse(config)).toMatchObject({
-      models: [{ projectId: DETECT.projectId, publishedName: DETECT.publishedName, type: 'detect', source: 'custom-vision' }],
+      models: [
+        {
+          projectId: DETECT.projectId,
+          publishedName: DETECT.publishedName,
+          type: 'detect',
+          source: 'custom-vision',
+        },
+      ],
     });
     expect(JSON.parse(health)).toMatchObject({ status: 'ok', ready: true, source: 'custom-vision' });
   });
 
   it('adds its own Prediction-Key and forwards no credential the client sent', async () => {
     const res = await post(routeOf(DETECT), {
-      headers: { 'Prediction-Key': CLIENT_KEY, Authorization: `Bearer ${CLIENT_KEY}`, Cookie: `session=${CLIENT_KEY}`, 'Ocp-Apim-Subscription-Key': CLIENT_KEY },
+      headers: {
+        'Prediction-Key': CLIENT_KEY,
+        Authorization: `Bearer ${CLIENT_KEY}`,
+        Cookie: `session=${CLIENT_KEY}`,
+        'Ocp-Apim-Subscription-Key': CLIENT_KEY,
+      },
     });
     expect(res.status).toBe(200);
-    expect(JSON.parse(res.body)).toMatchObject({ project: DETECT.projectId, predictions: [{ tagName: 'widget' }, { tagName: 'gadget' }] });
+    expect(JSON.parse(res.body)).toMatchObject({
+      project: DETECT.projectId,
+      predictions: [{ tagName: 'widget' }, { tagName: 'gadget' }],
+    });
     const upstream = fake.requests.at(-1)!;
     expect(upstream.headers['prediction-key']).toBe(SERVER_KEY);
     expect(JSON.stringify(upstream.headers)).not.toContain(CLIENT_KEY);
@@ -98,17 +125,25 @@ describe('forwarding to Custom Vision (detect project)', () => {
   });
 
   it('passes upstream errors, their status and Retry-After on intact', async () => {
-    const error = JSON.stringify({ code: 'BadRequestImageDimensions', message: 'Image dimensions are too large' });
+    const error = JSON.stringify({
+      code: 'BadRequestImageDimensions',
+      message: 'Image dimensions are too large',
+    });
     fake.behaviour = { answer: { status: 400, body: error } };
     const bad = await post(routeOf(DETECT));
     expect([bad.status, bad.body]).toEqual([400, error]);
 
-    const throttled = JSON.stringify({ error: { code: '429', message: 'Rate limit is exceeded. Try again in 3 seconds.' } });
+    const throttled = JSON.stringify({
+      error: { code: '429', message: 'Rate limit is exceeded. Try again in 3 seconds.' },
+    });
     fake.behaviour = { answer: { status: 429, body: throttled, headers: { 'Retry-After': '3' } } };
     const limited = await post(routeOf(DETECT));
     expect([limited.status, limited.body, limited.headers.get('retry-after')]).toEqual([429, throttled, '3']);
 
-    const unknown = JSON.stringify({ code: 'SomethingNew', message: 'a code this server has never heard of' });
+    const unknown = JSON.stringify({
+      code: 'SomethingNew',
+      message: 'a code this server has never heard of',
+    });
     fake.behaviour = { answer: { status: 500, body: unknown } };
     expect(await post(routeOf(DETECT))).toMatchObject({ status: 500, body: unknown });
   });
@@ -117,26 +152,40 @@ describe('forwarding to Custom Vision (detect project)', () => {
     fake.behaviour = { hang: true };
     const res = await post(routeOf(DETECT));
     expect(res.status).toBe(504);
-    expect(JSON.parse(res.body)).toMatchObject({ code: 'ErrorPredictionServiceUnavailable', message: expect.stringMatching(/did not answer within 400 ms/) });
+    const body = JSON.parse(res.body) as { code: string; message: string };
+    expect(body.code).toBe('ErrorPredictionServiceUnavailable');
+    expect(body.message).toMatch(/did not answer within 400 ms/);
     fake.behaviour = {};
     expect((await post(routeOf(DETECT))).status).toBe(200);
   });
 
   it('forwards URL predictions as JSON', async () => {
-    const res = await post(routeOf(DETECT, 'url'), { body: JSON.stringify({ url: 'https://example.com/a.jpg' }), headers: { 'Content-Type': 'application/json' } });
+    const res = await post(routeOf(DETECT, 'url'), {
+      body: JSON.stringify({ url: 'https://example.com/a.jpg' }),
+      headers: { 'Content-Type': 'application/json' },
+    });
     expect(res.status).toBe(200);
     const upstream = fake.requests.at(-1)!;
     expect(JSON.parse(upstream.body.toString())).toEqual({ url: 'https://example.com/a.jpg' });
     const before = fake.requests.length;
     const bad = await post(routeOf(DETECT, 'url'), { body: JSON.stringify({ url: 'file:///etc/passwd' }) });
-    expect([bad.status, JSON.parse(bad.body).code]).toEqual([400, 'BadRequestImageUrl']);
+    expect([bad.status, (JSON.parse(bad.body) as { code: string }).code]).toEqual([
+      400,
+      'BadRequestImageUrl',
+    ]);
     expect(fake.requests.length).toBe(before);
   });
 
   it('works unchanged with the official SDK (detect pair)', async () => {
-    const client = new PredictionAPIClient(new ApiKeyCredentials({ inHeader: { 'Prediction-key': CLIENT_KEY } }), server.url);
+    const client = new PredictionAPIClient(
+      new ApiKeyCredentials({ inHeader: { 'Prediction-key': CLIENT_KEY } }),
+      server.url,
+    );
     const stored = await client.detectImage(DETECT.projectId, DETECT.publishedName, jpeg);
-    expect(stored.predictions?.[0]).toMatchObject({ tagName: 'widget', boundingBox: { left: 0.1, top: 0.2, width: 0.3, height: 0.4 } });
+    expect(stored.predictions?.[0]).toMatchObject({
+      tagName: 'widget',
+      boundingBox: { left: 0.1, top: 0.2, width: 0.3, height: 0.4 },
+    });
     const nostore = await client.detectImageWithNoStore(DETECT.projectId, DETECT.publishedName, jpeg);
     expect(nostore.predictions).toHaveLength(2);
     expect(fake.requests.at(-2)!.path).toBe(routeOf(DETECT, 'image'));
@@ -149,15 +198,23 @@ describe('forwarding to Custom Vision (classify project)', () => {
     const fake = await startFakeCustomVision(CLASSIFY, { key: SERVER_KEY });
     const server = await startTestServer(cloudEnv(fake, CLASSIFY));
     try {
-      const client = new PredictionAPIClient(new ApiKeyCredentials({ inHeader: { 'Prediction-key': CLIENT_KEY } }), server.url);
+      const client = new PredictionAPIClient(
+        new ApiKeyCredentials({ inHeader: { 'Prediction-key': CLIENT_KEY } }),
+        server.url,
+      );
       const stored = await client.classifyImage(CLASSIFY.projectId, CLASSIFY.publishedName, jpeg);
       expect(stored.predictions?.map((p) => p.tagName)).toEqual(['widget', 'gadget']);
       expect(stored.predictions?.[0]?.boundingBox).toBeUndefined();
       const nostore = await client.classifyImageWithNoStore(CLASSIFY.projectId, CLASSIFY.publishedName, jpeg);
       expect(nostore.predictions?.[0]?.probability).toBe(0.91);
-      expect(fake.requests.map((r) => r.path)).toEqual([routeOf(CLASSIFY, 'image'), routeOf(CLASSIFY, 'image/nostore')]);
+      expect(fake.requests.map((r) => r.path)).toEqual([
+        routeOf(CLASSIFY, 'image'),
+        routeOf(CLASSIFY, 'image/nostore'),
+      ]);
       // The detect routes of a classifier are refused before reaching the upstream.
-      await expect(client.detectImage(CLASSIFY.projectId, CLASSIFY.publishedName, jpeg)).rejects.toMatchObject({ statusCode: 400 });
+      await expect(
+        client.detectImage(CLASSIFY.projectId, CLASSIFY.publishedName, jpeg),
+      ).rejects.toMatchObject({ statusCode: 400 });
       expect(fake.requests).toHaveLength(2);
     } finally {
       await server.close();

@@ -37,7 +37,7 @@ beforeAll(async () => {
 });
 afterAll(() => server?.close());
 
-const post = (body: BodyInit, headers: Record<string, string> = {}, path = model.predictionPath) =>
+const post = (body: RequestInit['body'], headers: Record<string, string> = {}, path = model.predictionPath) =>
   fetch(`${server.url}${path}`, { method: 'POST', body, headers });
 
 function expectFound(result: ImagePrediction, fixture: Fixture): void {
@@ -91,7 +91,10 @@ describe('local detector', () => {
     expectFound((await (await post(form)).json()) as ImagePrediction, FIXTURES.coffee);
 
     const png = await sharp(jpeg).png().toBuffer();
-    expectFound((await (await post(png, { 'Content-Type': 'image/png' })).json()) as ImagePrediction, FIXTURES.coffee);
+    expectFound(
+      (await (await post(png, { 'Content-Type': 'image/png' })).json()) as ImagePrediction,
+      FIXTURES.coffee,
+    );
     const gif = await sharp(jpeg).gif().toBuffer();
     expectFound((await (await post(gif)).json()) as ImagePrediction, FIXTURES.coffee);
     const { data, info } = await sharp(jpeg).removeAlpha().raw().toBuffer({ resolveWithObject: true });
@@ -100,10 +103,21 @@ describe('local detector', () => {
   });
 
   it('works unchanged with the official Custom Vision prediction SDK', async () => {
-    const client = new PredictionAPIClient(new ApiKeyCredentials({ inHeader: { 'Prediction-key': 'any-key-the-sdk-wants' } }), server.url);
-    const stored = await client.detectImage(model.projectId, model.publishedName, fixtureBytes(FIXTURES.astronaut));
+    const client = new PredictionAPIClient(
+      new ApiKeyCredentials({ inHeader: { 'Prediction-key': 'any-key-the-sdk-wants' } }),
+      server.url,
+    );
+    const stored = await client.detectImage(
+      model.projectId,
+      model.publishedName,
+      fixtureBytes(FIXTURES.astronaut),
+    );
     expect(stored.predictions?.find((p) => p.tagName === 'person')?.boundingBox?.width).toBeGreaterThan(0.5);
-    const nostore = await client.detectImageWithNoStore(model.projectId, model.publishedName, fixtureBytes(FIXTURES.coffee));
+    const nostore = await client.detectImageWithNoStore(
+      model.projectId,
+      model.publishedName,
+      fixtureBytes(FIXTURES.coffee),
+    );
     expect(nostore.predictions?.[0]?.tagName).toBe('cup');
     expect(nostore.created).toBeInstanceOf(Date);
   });
@@ -111,11 +125,13 @@ describe('local detector', () => {
   it('answers /api/health at once while every worker is busy, and reports the queue', async () => {
     const image = fixtureBytes(FIXTURES.astronaut);
     let predictionsDone = 0;
-    const load = Array.from({ length: 6 }, () => post(image).then(async (res) => {
-      await res.arrayBuffer();
-      predictionsDone++;
-      return res.status;
-    }));
+    const load = Array.from({ length: 6 }, () =>
+      post(image).then(async (res) => {
+        await res.arrayBuffer();
+        predictionsDone++;
+        return res.status;
+      }),
+    );
     // Wait until the detector is saturated (both workers running, more waiting), then ask for health.
     let health: { upstream: { busyWorkers: number; queued: number } };
     do {

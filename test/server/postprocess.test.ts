@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { postprocessDetections, type PostprocessOptions } from '../../server/detector/postprocess.ts';
 
-const OPTIONS: PostprocessOptions = { inputSize: 100, minProbability: 0.2, maxDetections: 10, iouThreshold: 0.5, classCount: 80 };
+const OPTIONS: PostprocessOptions = {
+  inputSize: 100,
+  minProbability: 0.2,
+  maxDetections: 10,
+  iouThreshold: 0.5,
+  classCount: 80,
+};
 const rows = (...detections: number[][]) => detections.flat();
 
 describe('postprocessDetections', () => {
@@ -9,7 +15,12 @@ describe('postprocessDetections', () => {
     const result = postprocessDetections(rows([10, 20, 50, 60, 0.4, 0], [0, 0, 30, 30, 0.9, 41]), OPTIONS);
     expect(result.map((p) => p.classIndex)).toEqual([41, 0]);
     const box = result[1]!.boundingBox;
-    expect([box.left, box.top, box.width, box.height].map((v) => v.toFixed(6))).toEqual(['0.100000', '0.200000', '0.400000', '0.400000']);
+    expect([box.left, box.top, box.width, box.height].map((v) => v.toFixed(6))).toEqual([
+      '0.100000',
+      '0.200000',
+      '0.400000',
+      '0.400000',
+    ]);
   });
 
   it('clamps boxes that spill over the edges into 0..1', () => {
@@ -19,7 +30,14 @@ describe('postprocessDetections', () => {
 
   it('drops low scores, NaN, unknown classes and empty boxes', () => {
     const result = postprocessDetections(
-      rows([0, 0, 10, 10, 0.1, 0], [0, 0, 10, 10, Number.NaN, 0], [0, 0, 10, 10, 0.9, 80], [0, 0, 10, 10, 0.9, 2.5], [10, 10, 10, 30, 0.9, 0], [0, 0, 10, 10, 0.3, 1]),
+      rows(
+        [0, 0, 10, 10, 0.1, 0],
+        [0, 0, 10, 10, Number.NaN, 0],
+        [0, 0, 10, 10, 0.9, 80],
+        [0, 0, 10, 10, 0.9, 2.5],
+        [10, 10, 10, 30, 0.9, 0],
+        [0, 0, 10, 10, 0.3, 1],
+      ),
       OPTIONS,
     );
     expect(result.map((p) => p.classIndex)).toEqual([1]);

@@ -5,7 +5,9 @@ const ID = '0f0f0f0f-1111-4222-8333-444455556666';
 
 describe('parsePredictionPath', () => {
   it('reads every part of a detect route', () => {
-    expect(parsePredictionPath(`/customvision/v3.1/prediction/${ID}/detect/iterations/Iteration1/image/nostore`)).toEqual({
+    expect(
+      parsePredictionPath(`/customvision/v3.1/prediction/${ID}/detect/iterations/Iteration1/image/nostore`),
+    ).toEqual({
       version: 'v3.1',
       projectId: ID,
       projectType: 'detect',
@@ -16,8 +18,17 @@ describe('parsePredictionPath', () => {
   });
 
   it('matches the portal spelling "Prediction" and v3.0, and decodes the published name', () => {
-    const route = parsePredictionPath(`/customvision/v3.0/Prediction/${ID.toUpperCase()}/classify/iterations/Leaf%20detection/url`);
-    expect(route).toMatchObject({ version: 'v3.0', projectId: ID, projectType: 'classify', publishedName: 'Leaf detection', input: 'url', store: true });
+    const route = parsePredictionPath(
+      `/customvision/v3.0/Prediction/${ID.toUpperCase()}/classify/iterations/Leaf%20detection/url`,
+    );
+    expect(route).toMatchObject({
+      version: 'v3.0',
+      projectId: ID,
+      projectType: 'classify',
+      publishedName: 'Leaf detection',
+      input: 'url',
+      store: true,
+    });
   });
 
   it.each([

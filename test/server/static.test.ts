@@ -8,15 +8,25 @@ import { resolveStaticPath } from '../../server/routes/static.ts';
 import { startFakeCustomVision, type FakeCustomVision } from '../support/fake-custom-vision.ts';
 import { startTestServer, type TestServer } from '../support/test-server.ts';
 
-const PROJECT = { projectId: '0f0f0f0f-1111-4222-8333-444455556666', publishedName: 'Iteration1', type: 'detect' as const };
+const PROJECT = {
+  projectId: '0f0f0f0f-1111-4222-8333-444455556666',
+  publishedName: 'Iteration1',
+  type: 'detect' as const,
+};
 
 /** A raw GET, so that paths reach the server exactly as written (fetch would normalise ".."). */
-function rawGet(url: string, rawPath: string): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+function rawGet(
+  url: string,
+  rawPath: string,
+): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
   return new Promise((resolve, reject) => {
     const { hostname, port } = new URL(url);
     const req = request({ hostname, port, path: rawPath, method: 'GET' }, (res) => {
       let body = '';
-      res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk)).on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+      res
+        .setEncoding('utf8')
+        .on('data', (chunk: string) => (body += chunk))
+        .on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
     });
     req.on('error', reject).end();
   });
@@ -73,15 +83,20 @@ describe('static files', () => {
     expect(again.status).toBe(304);
   });
 
-  it.each(['/../outside.txt', '/assets/../../outside.txt', '/%2e%2e/outside.txt', '/.env', '/assets/%2e%2e%2f%2e%2e%2foutside.txt', '/..%5coutside.txt', '/index.html%00.js'])(
-    'refuses %s',
-    async (rawPath) => {
-      const res = await rawGet(server.url, rawPath);
-      expect(res.status).toBe(404);
-      expect(res.body).not.toContain('outside the web root');
-      expect(res.body).not.toContain('SECRET');
-    },
-  );
+  it.each([
+    '/../outside.txt',
+    '/assets/../../outside.txt',
+    '/%2e%2e/outside.txt',
+    '/.env',
+    '/assets/%2e%2e%2f%2e%2e%2foutside.txt',
+    '/..%5coutside.txt',
+    '/index.html%00.js',
+  ])('refuses %s', async (rawPath) => {
+    const res = await rawGet(server.url, rawPath);
+    expect(res.status).toBe(404);
+    expect(res.body).not.toContain('outside the web root');
+    expect(res.body).not.toContain('SECRET');
+  });
 
   it('keeps resolved paths inside the root', () => {
     expect(resolveStaticPath('/srv/dist', '/a/b.js')).toBe('/srv/dist/a/b.js');

@@ -46,7 +46,12 @@ const DETECTIONS = [
   { tagName: 'gadget', probability: 0.42, boundingBox: { left: 0.5, top: 0.5, width: 0.25, height: 0.25 } },
 ];
 
-function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
   res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', ...headers });
   res.end(text);

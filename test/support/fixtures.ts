@@ -17,7 +17,11 @@ export interface Fixture {
 }
 
 export const FIXTURES = {
-  astronaut: { file: 'astronaut.jpg', label: 'person', box: { left: 0.03, top: 0.02, width: 0.7, height: 0.98 } },
+  astronaut: {
+    file: 'astronaut.jpg',
+    label: 'person',
+    box: { left: 0.03, top: 0.02, width: 0.7, height: 0.98 },
+  },
   coffee: { file: 'coffee.jpg', label: 'cup', box: { left: 0.28, top: 0.04, width: 0.4, height: 0.68 } },
 } as const satisfies Record<string, Fixture>;
 

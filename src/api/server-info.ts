@@ -1,0 +1,233 @@
+// Typed client for the Sightline server's info routes (`GET /api/config`, `GET /api/health`).
+// The parse functions are pure and exported on their own so they can be unit-tested without a server:
+// the JSON comes from another process (possibly an older or newer build), so nothing in it is trusted.
+// This module imports nothing from Lit: it is a service, not a component.
+
+export const ModelType = { detect: 'detect', classify: 'classify' } as const;
+export type ModelType = (typeof ModelType)[keyof typeof ModelType];
+
+export const ModelSource = { local: 'local', customVision: 'custom-vision' } as const;
+export type ModelSource = (typeof ModelSource)[keyof typeof ModelSource];
+
+export interface ModelInfo {
+  readonly projectId: string;
+  readonly publishedName: string;
+  readonly type: ModelType;
+  readonly source: ModelSource;
+  /** Human-readable name; never empty (falls back to the published name). */
+  readonly name: string;
+  /** Path (on the Sightline server) to POST images to. */
+  readonly predictionPath: string;
+  /** Labels the model can return, when the server knows them. */
+  readonly tags: readonly string[] | undefined;
+}
+
+export interface ServerConfig {
+  readonly models: readonly ModelInfo[];
+  readonly limits: { readonly maxImageBytes: number };
+}
+
+export interface ServerHealth {
+  readonly status: string;
+  readonly ready: boolean;
+  readonly source: ModelSource | undefined;
+  readonly detail: string;
+  readonly uptimeSeconds: number | undefined;
+}
+
+/** Custom Vision rejects prediction images over 4 MB, so that is the safe default when the server is silent. */
+export const DEFAULT_MAX_IMAGE_BYTES = 4 * 1024 * 1024;
+
+/** A request that hangs (half-open socket, sleeping laptop) must not leave the UI on "checking…" forever. */
+export const DEFAULT_TIMEOUT_MS = 8_000;
+
+export const ServerInfoErrorKind = {
+  /** No HTTP answer at all: connection refused, DNS, timeout. */
+  unreachable: 'unreachable',
+  /** An HTTP answer with an error status. */
+  http: 'http',
+  /** An answer whose body is not the JSON we expect. */
+  invalid: 'invalid',
+} as const;
+export type ServerInfoErrorKind = (typeof ServerInfoErrorKind)[keyof typeof ServerInfoErrorKind];
+
+export class ServerInfoError extends Error {
+  override readonly name = 'ServerInfoError';
+  readonly kind: ServerInfoErrorKind;
+  readonly status: number | undefined;
+
+  constructor(kind: ServerInfoErrorKind, message: string, options?: { status?: number; cause?: unknown }) {
+    super(message, { cause: options?.cause });
+    this.kind = kind;
+    this.status = options?.status;
+  }
+}
+
+type JsonObject = Readonly<Record<string, unknown>>;
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function nonEmptyString(value: unknown): string | undefined {
+  return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
+}
+
+function isModelType(value: unknown): value is ModelType {
+  return value === ModelType.detect || value === ModelType.classify;
+}
+
+function isModelSource(value: unknown): value is ModelSource {
+  return value === ModelSource.local || value === ModelSource.customVision;
+}
+
+function parseModel(raw: unknown, index: number): ModelInfo {
+  const where = `/api/config: models[${index}]`;
+  if (!isObject(raw)) throw new ServerInfoError('invalid', `${where} is not an object`);
+  const projectId = nonEmptyString(raw['projectId']);
+  const publishedName = nonEmptyString(raw['publishedName']);
+  // Without these two there is nothing to predict against, so a default would only hide a server bug.
+  if (projectId === undefined) throw new ServerInfoError('invalid', `${where} has no projectId`);
+  if (publishedName === undefined) throw new ServerInfoError('invalid', `${where} has no publishedName`);
+
+  const path = nonEmptyString(raw['predictionPath']);
+  // Custom Vision puts the project type in the route, so the path is the best witness when `type` is absent.
+  const type: ModelType = isModelType(raw['type'])
+    ? raw['type']
+    : path?.includes('/classify/')
+      ? ModelType.classify
+      : ModelType.detect;
+  const source: ModelSource = isModelSource(raw['source']) ? raw['source'] : ModelSource.customVision;
+  const predictionPath =
+    path ??
+    `/customvision/v3.1/prediction/${encodeURIComponent(projectId)}/${type}/iterations/` +
+      `${encodeURIComponent(publishedName)}/image/nostore`;
+  const rawTags = raw['tags'];
+  const tags = Array.isArray(rawTags)
+    ? rawTags.filter((tag): tag is string => typeof tag === 'string' && tag !== '')
+    : undefined;
+
+  return {
+    projectId,
+    publishedName,
+    type,
+    source,
+    name: nonEmptyString(raw['name']) ?? publishedName,
+    predictionPath,
+    tags,
+  };
+}
+
+/** Validates the body of `GET /api/config`. Throws a {@link ServerInfoError} of kind `invalid`. */
+export function parseConfig(json: unknown): ServerConfig {
+  if (!isObject(json)) throw new ServerInfoError('invalid', '/api/config did not return a JSON object');
+  const rawModels = json['models'];
+  if (!Array.isArray(rawModels)) throw new ServerInfoError('invalid', '/api/config has no "models" list');
+  const models = rawModels.map(parseModel);
+
+  const limits = isObject(json['limits']) ? json['limits'] : {};
+  const rawMax = limits['maxImageBytes'];
+  const maxImageBytes =
+    typeof rawMax === 'number' && Number.isFinite(rawMax) && rawMax > 0
+      ? Math.floor(rawMax)
+      : DEFAULT_MAX_IMAGE_BYTES;
+
+  return { models, limits: { maxImageBytes } };
+}
+
+/** Validates the body of `GET /api/health`. Only `status` is required; everything else has a default. */
+export function parseHealth(json: unknown): ServerHealth {
+  if (!isObject(json)) throw new ServerInfoError('invalid', '/api/health did not return a JSON object');
+  const status = nonEmptyString(json['status']);
+  if (status === undefined) throw new ServerInfoError('invalid', '/api/health has no "status"');
+  const rawReady = json['ready'];
+  const uptime = json['uptimeSeconds'];
+  return {
+    status,
+    // A server that does not report readiness at all is taken at its word: "ok" means usable.
+    ready: typeof rawReady === 'boolean' ? rawReady : status === 'ok',
+    source: isModelSource(json['source']) ? json['source'] : undefined,
+    detail: typeof json['detail'] === 'string' ? json['detail'].trim() : '',
+    uptimeSeconds: typeof uptime === 'number' && Number.isFinite(uptime) && uptime >= 0 ? uptime : undefined,
+  };
+}
+
+export interface FetchOptions {
+  /** Injected in tests; defaults to the global `fetch`. */
+  readonly fetch?: typeof fetch;
+  readonly timeoutMs?: number;
+}
+
+function serverOrigin(): string {
+  // `location` does not exist in Node (unit tests), and the wording still has to make sense there.
+  return typeof location === 'undefined' ? 'this address' : location.origin;
+}
+
+function unreachable(path: string, cause: unknown): ServerInfoError {
+  return new ServerInfoError(
+    'unreachable',
+    `Cannot reach the Sightline server at ${serverOrigin()} (${path}) — is \`npm start\` running?`,
+    { cause },
+  );
+}
+
+/**
+ * GETs `path` and returns the parsed JSON body. With `acceptErrorBody`, an error status whose body is
+ * still JSON is returned rather than thrown, because a starting server may answer health with a 503.
+ */
+async function getJson(
+  path: string,
+  signal: AbortSignal,
+  options: FetchOptions,
+  acceptErrorBody: boolean,
+): Promise<unknown> {
+  const doFetch = options.fetch ?? fetch;
+  const timeout = AbortSignal.timeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  let response: Response;
+  try {
+    response = await doFetch(path, {
+      signal: AbortSignal.any([signal, timeout]),
+      headers: { accept: 'application/json' },
+      cache: 'no-store',
+    });
+  } catch (error) {
+    // The caller's own abort is not a failure to report: let it through untouched.
+    if (signal.aborted) throw error;
+    throw unreachable(path, error);
+  }
+
+  let body: unknown;
+  let bodyError: unknown;
+  try {
+    body = await response.json();
+  } catch (error) {
+    if (signal.aborted) throw error;
+    if (timeout.aborted) throw unreachable(path, error);
+    bodyError = error;
+  }
+  if (!response.ok && (!acceptErrorBody || bodyError !== undefined)) {
+    // Vite's dev proxy answers 502/504 when the API server is down, which is "unreachable" to a person.
+    if (response.status === 502 || response.status === 504) throw unreachable(path, bodyError);
+    throw new ServerInfoError('http', `The Sightline server answered ${path} with HTTP ${response.status}`, {
+      status: response.status,
+    });
+  }
+  if (bodyError !== undefined) {
+    throw new ServerInfoError(
+      'invalid',
+      `The Sightline server answered ${path} with something other than JSON`,
+      {
+        cause: bodyError,
+      },
+    );
+  }
+  return body;
+}
+
+export async function fetchConfig(signal: AbortSignal, options: FetchOptions = {}): Promise<ServerConfig> {
+  return parseConfig(await getJson('/api/config', signal, options, false));
+}
+
+export async function fetchHealth(signal: AbortSignal, options: FetchOptions = {}): Promise<ServerHealth> {
+  return parseHealth(await getJson('/api/health', signal, options, true));
+}

@@ -1,0 +1,80 @@
+// The words the app shell shows for the served model and the server's health. Pure functions, kept apart
+// from the element so the wording can be unit-tested in Node without a DOM.
+import { ServerInfoError, type ModelInfo, type ServerHealth } from '../api/server-info.ts';
+import type { PollState } from '../controllers/poll-controller.ts';
+
+export interface ModelText {
+  /** What is being served, e.g. "Local COCO detector (…) · coco-centernet". */
+  readonly name: string;
+  /** Where predictions are computed. */
+  readonly source: string;
+}
+
+export function describeModel(model: ModelInfo): ModelText {
+  if (model.source === 'local') {
+    // The server falls back to the published name when it has no display name; say what it is instead.
+    const name = model.name === model.publishedName ? 'Local COCO detector' : model.name;
+    return {
+      name: `${name} · ${model.publishedName}`,
+      source: 'Local detector on the Sightline server: no cloud calls, works offline',
+    };
+  }
+  return {
+    name: `Custom Vision project ${model.projectId} · ${model.publishedName} (${model.type})`,
+    source: 'Azure Custom Vision, called by the Sightline server (the key never reaches this browser)',
+  };
+}
+
+export const HealthState = {
+  checking: 'checking',
+  ready: 'ready',
+  starting: 'starting',
+  unreachable: 'unreachable',
+  error: 'error',
+} as const;
+export type HealthState = (typeof HealthState)[keyof typeof HealthState];
+
+export interface HealthText {
+  readonly state: HealthState;
+  /** One word, e.g. "Ready"; the only text in the element tests look at, so it never says "not ready". */
+  readonly label: string;
+  readonly detail: string;
+}
+
+export function describeHealth(poll: PollState<ServerHealth>): HealthText {
+  switch (poll.kind) {
+    case 'waiting':
+      return {
+        state: 'checking',
+        label: 'Checking…',
+        detail: 'Asking the Sightline server how it is doing.',
+      };
+    case 'value': {
+      const { ready, detail } = poll.value;
+      return ready
+        ? { state: 'ready', label: 'Ready', detail: detail || 'The model is loaded and answering.' }
+        : {
+            state: 'starting',
+            label: 'Starting',
+            detail: detail || 'The server is up but the model is still loading; this page updates by itself.',
+          };
+    }
+    case 'error': {
+      const { error } = poll;
+      if (error instanceof ServerInfoError && error.kind === 'unreachable') {
+        return { state: 'unreachable', label: 'Unreachable', detail: error.message };
+      }
+      const message = error instanceof Error ? error.message : String(error);
+      return { state: 'error', label: 'Error', detail: `${message}. The server's log should say why.` };
+    }
+  }
+}
+
+/** "12 s", "4 min", "3 h 5 min": uptime at a glance, not a stopwatch. */
+export function formatUptime(seconds: number): string {
+  if (seconds < 60) return `${Math.floor(seconds)} s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  return `${hours} h ${minutes % 60} min`;
+}

@@ -1,0 +1,248 @@
+import { describe, expect, it } from 'vitest';
+import {
+  DEFAULT_MAX_IMAGE_BYTES,
+  ServerInfoError,
+  fetchConfig,
+  fetchHealth,
+  parseConfig,
+  parseHealth,
+} from '../../src/api/server-info.ts';
+
+const PROJECT_ID = '0f8fad5b-d9cb-469f-a165-70867728950e';
+
+const localModel = {
+  projectId: PROJECT_ID,
+  publishedName: 'coco-centernet',
+  type: 'detect',
+  source: 'local',
+  name: 'Local COCO detector (CenterNet, 80 labels)',
+  predictionPath: `/customvision/v3.1/prediction/${PROJECT_ID}/detect/iterations/coco-centernet/image/nostore`,
+  tags: ['person', 'bicycle', 'car'],
+};
+
+function invalid(fn: () => unknown): ServerInfoError {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ServerInfoError);
+    expect((error as ServerInfoError).kind).toBe('invalid');
+    return error as ServerInfoError;
+  }
+  throw new Error('expected a ServerInfoError');
+}
+
+describe('parseConfig', () => {
+  it('reads a complete config', () => {
+    const config = parseConfig({ models: [localModel], limits: { maxImageBytes: 4194304 } });
+    expect(config).toEqual({
+      models: [{ ...localModel, type: 'detect', source: 'local' }],
+      limits: { maxImageBytes: 4194304 },
+    });
+  });
+
+  it('fills in missing optional fields', () => {
+    const config = parseConfig({ models: [{ projectId: PROJECT_ID, publishedName: 'Iteration3' }] });
+    expect(config.limits.maxImageBytes).toBe(DEFAULT_MAX_IMAGE_BYTES);
+    expect(config.models[0]).toEqual({
+      projectId: PROJECT_ID,
+      publishedName: 'Iteration3',
+      type: 'detect',
+      source: 'custom-vision',
+      name: 'Iteration3',
+      predictionPath: `/customvision/v3.1/prediction/${PROJECT_ID}/detect/iterations/Iteration3/image/nostore`,
+      tags: undefined,
+    });
+  });
+
+  it('infers a classifier from its prediction path when the type is missing', () => {
+    const path = `/customvision/v3.1/prediction/${PROJECT_ID}/classify/iterations/flowers/image/nostore`;
+    const [model] = parseConfig({
+      models: [{ projectId: PROJECT_ID, publishedName: 'flowers', predictionPath: path }],
+    }).models;
+    expect(model?.type).toBe('classify');
+    expect(model?.predictionPath).toBe(path);
+  });
+
+  it('accepts an empty model list', () => {
+    expect(parseConfig({ models: [] }).models).toEqual([]);
+  });
+
+  it('replaces wrongly typed optional fields with defaults', () => {
+    const config = parseConfig({
+      models: [
+        {
+          ...localModel,
+          type: 'segment',
+          source: 42,
+          name: '',
+          predictionPath: null,
+          tags: ['person', 7, '', null, 'dog'],
+        },
+      ],
+      limits: { maxImageBytes: '4MB' },
+    });
+    const model = config.models[0];
+    expect(model?.type).toBe('detect');
+    expect(model?.source).toBe('custom-vision');
+    expect(model?.name).toBe('coco-centernet');
+    expect(model?.predictionPath).toBe(
+      `/customvision/v3.1/prediction/${PROJECT_ID}/detect/iterations/coco-centernet/image/nostore`,
+    );
+    expect(model?.tags).toEqual(['person', 'dog']);
+    expect(config.limits.maxImageBytes).toBe(DEFAULT_MAX_IMAGE_BYTES);
+  });
+
+  it('rejects nonsense limits', () => {
+    for (const maxImageBytes of [0, -1, Number.NaN, Infinity]) {
+      expect(parseConfig({ models: [], limits: { maxImageBytes } }).limits.maxImageBytes).toBe(
+        DEFAULT_MAX_IMAGE_BYTES,
+      );
+    }
+    expect(parseConfig({ models: [], limits: [] }).limits.maxImageBytes).toBe(DEFAULT_MAX_IMAGE_BYTES);
+  });
+
+  it('ignores extra fields', () => {
+    const config = parseConfig({
+      models: [{ ...localModel, exportable: true, iterationId: 'x' }],
+      limits: { maxImageBytes: 1000, perSecond: 10 },
+      version: 2,
+    });
+    expect(config.models[0]).not.toHaveProperty('exportable');
+    expect(config.limits).toEqual({ maxImageBytes: 1000 });
+    expect(config).not.toHaveProperty('version');
+  });
+
+  it('says what is wrong with an unusable config', () => {
+    expect(invalid(() => parseConfig(null)).message).toMatch(/not .*object/);
+    expect(invalid(() => parseConfig([localModel])).message).toMatch(/not .*object/);
+    expect(invalid(() => parseConfig('{"models":[]}')).message).toMatch(/not .*object/);
+    expect(invalid(() => parseConfig({})).message).toMatch(/"models"/);
+    expect(invalid(() => parseConfig({ models: {} })).message).toMatch(/"models"/);
+    expect(invalid(() => parseConfig({ models: [localModel, 'x'] })).message).toMatch(/models\[1\]/);
+    expect(invalid(() => parseConfig({ models: [{ ...localModel, projectId: 5 }] })).message).toMatch(
+      /projectId/,
+    );
+    expect(invalid(() => parseConfig({ models: [{ ...localModel, publishedName: ' ' }] })).message).toMatch(
+      /publishedName/,
+    );
+  });
+});
+
+describe('parseHealth', () => {
+  it('reads a complete health report', () => {
+    expect(
+      parseHealth({
+        status: 'ok',
+        ready: true,
+        source: 'local',
+        detail: 'Model loaded.',
+        uptimeSeconds: 12.3,
+      }),
+    ).toEqual({ status: 'ok', ready: true, source: 'local', detail: 'Model loaded.', uptimeSeconds: 12.3 });
+  });
+
+  it('reports a server that is still starting', () => {
+    const health = parseHealth({ status: 'ok', ready: false, detail: 'Loading the model…' });
+    expect(health.ready).toBe(false);
+    expect(health.detail).toBe('Loading the model…');
+  });
+
+  it('defaults everything except status', () => {
+    expect(parseHealth({ status: 'ok' })).toEqual({
+      status: 'ok',
+      ready: true,
+      source: undefined,
+      detail: '',
+      uptimeSeconds: undefined,
+    });
+    expect(parseHealth({ status: 'degraded' }).ready).toBe(false);
+  });
+
+  it('replaces wrongly typed fields with defaults', () => {
+    expect(
+      parseHealth({ status: 'ok', ready: 'yes', source: 'cloud', detail: 5, uptimeSeconds: '12' }),
+    ).toEqual({ status: 'ok', ready: true, source: undefined, detail: '', uptimeSeconds: undefined });
+    expect(parseHealth({ status: 'ok', uptimeSeconds: -3 }).uptimeSeconds).toBeUndefined();
+  });
+
+  it('ignores extra fields', () => {
+    const health = parseHealth({ status: 'ok', ready: true, workers: 2, memory: { rss: 1 } });
+    expect(health).not.toHaveProperty('workers');
+    expect(health.ready).toBe(true);
+  });
+
+  it('requires a status', () => {
+    expect(invalid(() => parseHealth({ ready: true })).message).toMatch(/status/);
+    expect(invalid(() => parseHealth({ status: 1 })).message).toMatch(/status/);
+    expect(invalid(() => parseHealth(undefined)).message).toMatch(/object/);
+  });
+});
+
+describe('fetchConfig / fetchHealth', () => {
+  const json = (body: unknown, status = 200): Response =>
+    new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+
+  /** A fetch that never answers, and rejects like the real one when its signal aborts. */
+  const hang = (_input: RequestInfo | URL, init?: RequestInit): Promise<Response> =>
+    new Promise((_resolve, reject) => {
+      const signal = init?.signal;
+      signal?.addEventListener('abort', () => {
+        const reason: unknown = signal.reason;
+        reject(reason instanceof Error ? reason : new Error('aborted'));
+      });
+    });
+
+  it('parses what the server returns', async () => {
+    const config = await fetchConfig(new AbortController().signal, {
+      fetch: () => Promise.resolve(json({ models: [localModel] })),
+    });
+    expect(config.models[0]?.publishedName).toBe('coco-centernet');
+  });
+
+  it('turns a refused connection into an actionable message', async () => {
+    const error = await fetchHealth(new AbortController().signal, {
+      fetch: () => Promise.reject(new TypeError('fetch failed')),
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ServerInfoError);
+    expect((error as ServerInfoError).kind).toBe('unreachable');
+    expect((error as ServerInfoError).message).toMatch(/Cannot reach the Sightline server .*npm start/);
+  });
+
+  it('reads a health body sent with an error status', async () => {
+    const health = await fetchHealth(new AbortController().signal, {
+      fetch: () => Promise.resolve(json({ status: 'starting', ready: false }, 503)),
+    });
+    expect(health).toMatchObject({ status: 'starting', ready: false });
+  });
+
+  it('reports an HTTP error without a JSON body', async () => {
+    const error = await fetchConfig(new AbortController().signal, {
+      fetch: () => Promise.resolve(new Response('nope', { status: 500 })),
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ kind: 'http', status: 500 });
+  });
+
+  it('reports a proxy gateway error as unreachable', async () => {
+    const error = await fetchConfig(new AbortController().signal, {
+      fetch: () => Promise.resolve(new Response('', { status: 502 })),
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ kind: 'unreachable' });
+  });
+
+  it('gives up after the timeout', async () => {
+    const error = await fetchHealth(new AbortController().signal, {
+      timeoutMs: 20,
+      fetch: hang,
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ kind: 'unreachable' });
+  });
+
+  it('passes the caller’s abort through untouched', async () => {
+    const controller = new AbortController();
+    const pending = fetchHealth(controller.signal, {
+      fetch: hang,
+    });
+    controller.abort();
+    await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
+  });
+});
