@@ -12,9 +12,10 @@ export default tseslint.config(
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      // Two programs: the browser code (tsconfig.json) and everything that runs in Node (server/tsconfig.json).
+      // Three programs: the page (tsconfig.json), the frame worker (src/worker/tsconfig.json) and everything
+      // that runs in Node (server/tsconfig.json).
       parserOptions: {
-        project: ['./tsconfig.json', './server/tsconfig.json'],
+        project: ['./tsconfig.json', './src/worker/tsconfig.json', './server/tsconfig.json'],
         tsconfigRootDir: import.meta.dirname,
       },
     },

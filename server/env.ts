@@ -13,7 +13,19 @@ export interface CustomVisionConfig {
   readonly publishedName: string;
   readonly projectType: ProjectType;
   readonly timeoutMs: number;
+  /** Predictions per second the resource allows, by Custom Vision's tier (or CUSTOM_VISION_TPS). */
+  readonly budget: {
+    readonly nostorePerSecond: number;
+    readonly storePerSecond: number;
+    readonly basis: string;
+  };
 }
+
+export const CUSTOM_VISION_TIERS = {
+  // Custom Vision's published limits: F0 2 TPS; S0 10 TPS with storage, 20 without.
+  F0: { nostorePerSecond: 2, storePerSecond: 2 },
+  S0: { nostorePerSecond: 20, storePerSecond: 10 },
+} as const;
 
 export interface LocalDetectorConfig {
   readonly workers: number;
@@ -145,7 +157,26 @@ function parseCustomVision(env: Env, endpoint: string): CustomVisionConfig {
     publishedName,
     projectType: projectType as ProjectType,
     timeoutMs: integer(env, 'CUSTOM_VISION_TIMEOUT_MS', 10_000, 100, 300_000),
+    budget: parseBudget(env),
   };
+}
+
+function parseBudget(env: Env): CustomVisionConfig['budget'] {
+  const tier = (text(env, 'CUSTOM_VISION_TIER') ?? 'S0').toUpperCase();
+  if (tier !== 'F0' && tier !== 'S0') {
+    throw new ConfigError(`CUSTOM_VISION_TIER must be "F0" or "S0"; it is "${tier}".`);
+  }
+  const tps = text(env, 'CUSTOM_VISION_TPS');
+  if (tps !== undefined) {
+    const value = Number(tps);
+    if (!Number.isFinite(value) || value <= 0 || value > 1000) {
+      throw new ConfigError(
+        `CUSTOM_VISION_TPS must be a number of predictions per second above 0; it is "${tps}".`,
+      );
+    }
+    return { nostorePerSecond: value, storePerSecond: value, basis: 'CUSTOM_VISION_TPS' };
+  }
+  return { ...CUSTOM_VISION_TIERS[tier], basis: `Custom Vision ${tier} tier` };
 }
 
 export function parseConfig(env: Env, cores: number): ServerConfig {

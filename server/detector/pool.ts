@@ -50,6 +50,12 @@ function startWorker(workerData: WorkerOptions): Worker {
   return new Worker(bootstrap, { eval: true, workerData });
 }
 
+/** Keeps the last 50 samples. */
+const remember = (list: number[], value: number) => {
+  list.push(value);
+  if (list.length > 50) list.shift();
+};
+
 const median = (values: readonly number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted.length ? sorted[Math.floor(sorted.length / 2)]! : undefined;
@@ -59,12 +65,16 @@ export class DetectorPool {
   private readonly slots: Slot[] = [];
   private readonly queue: Job[] = [];
   private readonly recentModelMs: number[] = [];
+  /** Whole jobs as a worker sees them: decode, model and post-processing. */
+  private readonly recentJobMs: number[] = [];
   private nextId = 1;
   private closed = false;
   private restarts = 0;
   /** Images the model has run on since start (decode failures never reach it). */
   private modelRuns = 0;
   private lastFailure: string | undefined;
+  /** How long a worker's warm-up run took: the first estimate of a job's time, before real ones come. */
+  private warmupMs: number | undefined;
 
   constructor(private readonly options: DetectorPoolOptions) {}
 
@@ -83,6 +93,7 @@ export class DetectorPool {
         switch (message.type) {
           case 'ready':
             slot.ready = true;
+            this.warmupMs = message.warmupMs;
             resolve();
             this.dispatch();
             return;
@@ -126,8 +137,9 @@ export class DetectorPool {
       job.signal.removeEventListener('abort', job.onAbort);
       if (message.type === 'result') {
         this.modelRuns++;
-        this.recentModelMs.push(message.timing.modelMs);
-        if (this.recentModelMs.length > 50) this.recentModelMs.shift();
+        const { decodeMs, modelMs, postprocessMs } = message.timing;
+        remember(this.recentModelMs, modelMs);
+        remember(this.recentJobMs, decodeMs + modelMs + postprocessMs);
         job.resolve(message);
       } else if (message.kind === 'decode') {
         job.reject(new ImageUnreadableError(message.message));
@@ -201,6 +213,7 @@ export class DetectorPool {
       restarts: this.restarts,
       modelRuns: this.modelRuns,
       medianModelMs: median(this.recentModelMs),
+      medianJobMs: median(this.recentJobMs) ?? this.warmupMs,
       lastFailure: this.lastFailure,
     };
   }

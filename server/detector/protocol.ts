@@ -26,7 +26,7 @@ export interface DetectResult {
 }
 
 export type WorkerMessage =
-  | { readonly type: 'ready' }
+  | { readonly type: 'ready'; readonly warmupMs: number }
   | { readonly type: 'failed'; readonly message: string }
   | ({ readonly type: 'result'; readonly id: number } & DetectResult)
   | {

@@ -40,7 +40,7 @@ try {
       }
     })();
   });
-  post({ type: 'ready' });
+  post({ type: 'ready', warmupMs: model.warmupMs });
 } catch (error) {
   post({ type: 'failed', message: (error as Error).stack ?? String(error) });
 }

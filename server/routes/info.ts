@@ -39,5 +39,6 @@ export function sendConfig(res: ServerResponse, upstream: PredictionUpstream): v
       },
     ],
     limits: { maxImageBytes: MAX_IMAGE_BYTES },
+    budget: upstream.budget(),
   });
 }

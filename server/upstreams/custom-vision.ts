@@ -130,6 +130,10 @@ export class CustomVisionUpstream implements PredictionUpstream {
     });
   }
 
+  budget() {
+    return this.config.budget;
+  }
+
   health(): UpstreamHealth {
     return {
       ready: true,

@@ -126,6 +126,20 @@ export class LocalUpstream implements PredictionUpstream {
     };
   }
 
+  /** The pool's measured capacity: one image per worker per median job time (storing changes nothing here). */
+  budget() {
+    const jobMs = this.pool.stats().medianJobMs ?? 400;
+    const perSecond = Math.max(
+      0.5,
+      Math.round(((this.pool.stats().readyWorkers || 1) * 1000 * 10) / jobMs) / 10,
+    );
+    return {
+      nostorePerSecond: perSecond,
+      storePerSecond: perSecond,
+      basis: 'local detector capacity (measured)',
+    };
+  }
+
   health(): UpstreamHealth {
     const stats = this.pool.stats();
     const detail = this.startError

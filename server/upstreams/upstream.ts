@@ -17,6 +17,14 @@ export interface ServedModel {
   readonly tags?: readonly string[];
 }
 
+/** Predictions per second the upstream can take, so clients pace themselves (reported in /api/config). */
+export interface PredictionBudget {
+  readonly nostorePerSecond: number;
+  readonly storePerSecond: number;
+  /** Where the figure comes from, for people: a tier, an override, or measured capacity. */
+  readonly basis: string;
+}
+
 export interface PredictionRequest {
   readonly route: PredictionRoute;
   /** Set for /image routes. */
@@ -48,6 +56,7 @@ export interface PredictionUpstream {
   /** Whether this upstream can fetch images by URL (the cloud can; the local detector will not). */
   readonly acceptsUrls: boolean;
   predict(request: PredictionRequest): Promise<UpstreamAnswer>;
+  budget(): PredictionBudget;
   health(): UpstreamHealth;
   close(): Promise<void>;
 }

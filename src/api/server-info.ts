@@ -22,10 +22,25 @@ export interface ModelInfo {
   readonly tags: readonly string[] | undefined;
 }
 
+/** Predictions per second the server's upstream allows, so the camera loop paces itself. */
+export interface PredictionBudget {
+  readonly nostorePerSecond: number;
+  readonly storePerSecond: number;
+  readonly basis: string;
+}
+
 export interface ServerConfig {
   readonly models: readonly ModelInfo[];
   readonly limits: { readonly maxImageBytes: number };
+  readonly budget: PredictionBudget;
 }
+
+/** Custom Vision's free tier: the safe pace when the server does not say. */
+export const DEFAULT_BUDGET: PredictionBudget = {
+  nostorePerSecond: 2,
+  storePerSecond: 2,
+  basis: 'default (server gave none)',
+};
 
 export interface ServerHealth {
   readonly status: string;
@@ -132,7 +147,21 @@ export function parseConfig(json: unknown): ServerConfig {
       ? Math.floor(rawMax)
       : DEFAULT_MAX_IMAGE_BYTES;
 
-  return { models, limits: { maxImageBytes } };
+  return { models, limits: { maxImageBytes }, budget: parseBudget(json['budget']) };
+}
+
+function parseBudget(raw: unknown): PredictionBudget {
+  if (!isObject(raw)) return DEFAULT_BUDGET;
+  const rate = (value: unknown) =>
+    typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : undefined;
+  const nostore = rate(raw['nostorePerSecond']);
+  const store = rate(raw['storePerSecond']);
+  if (nostore === undefined) return DEFAULT_BUDGET;
+  return {
+    nostorePerSecond: nostore,
+    storePerSecond: store ?? nostore,
+    basis: typeof raw['basis'] === 'string' ? raw['basis'] : 'server',
+  };
 }
 
 /** Validates the body of `GET /api/health`. Only `status` is required; everything else has a default. */

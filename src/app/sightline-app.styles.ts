@@ -87,6 +87,11 @@ export const appStyles = css`
     }
   }
 
+  /* The live view spans the whole width above the information cards. */
+  .live {
+    grid-column: 1 / -1;
+  }
+
   .card {
     background: var(--sl-surface);
     border: 1px solid var(--sl-border);

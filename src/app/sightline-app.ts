@@ -2,6 +2,7 @@ import { LitElement, html, nothing, type TemplateResult } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
 import { fetchConfig, fetchHealth, type ServerConfig, type ServerHealth } from '../api/server-info.ts';
 import { PollController } from '../controllers/poll-controller.ts';
+import '../components/sightline-live.ts';
 import { appStyles } from './sightline-app.styles.ts';
 import { describeHealth, describeModel, formatUptime } from './status-text.ts';
 
@@ -86,6 +87,7 @@ export class SightlineApp extends LitElement {
         <p class="tagline">Live camera detection</p>
       </header>
       <main>
+        ${this.#renderLive()}
         <section class="card" part="card" aria-labelledby="model-heading">
           <h2 id="model-heading">Model</h2>
           ${this.#renderModel()}
@@ -96,6 +98,18 @@ export class SightlineApp extends LitElement {
         </section>
       </main>
     `;
+  }
+
+  /** The live camera view, once the server has said which model it serves (and so where to send frames). */
+  #renderLive(): TemplateResult | typeof nothing {
+    if (this.config.kind !== 'loaded') return nothing;
+    const model = this.config.config.models[0];
+    if (!model) return nothing;
+    return html`<sightline-live
+      class="live"
+      .model=${model}
+      .budget=${this.config.config.budget}
+    ></sightline-live>`;
   }
 
   #renderModel(): TemplateResult {

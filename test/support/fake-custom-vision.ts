@@ -19,6 +19,10 @@ export interface RecordedRequest {
   readonly headers: IncomingMessage['headers'];
   readonly bodyBytes: number;
   readonly body: Buffer;
+  /** Date.now() when the request's body had arrived. */
+  readonly at: number;
+  /** The status the fake answered with (undefined while hanging). */
+  status?: number;
 }
 
 /** What the fake does with the next requests; `answer` overrides the normal prediction. */
@@ -26,6 +30,11 @@ export interface FakeBehaviour {
   latencyMs?: number;
   hang?: boolean;
   answer?: { status: number; body: string; headers?: Record<string, string> };
+  /**
+   * Custom Vision's throttling: at most this many predictions in any one second (a sliding window),
+   * beyond which the fake answers 429 with Retry-After: 1, as the cloud's gateway does.
+   */
+  ratePerSecond?: number;
 }
 
 export interface FakeCustomVision {
@@ -46,6 +55,14 @@ const DETECTIONS = [
   { tagName: 'gadget', probability: 0.42, boundingBox: { left: 0.5, top: 0.5, width: 0.25, height: 0.25 } },
 ];
 
+const THROTTLED = JSON.stringify({
+  error: {
+    code: '429',
+    message:
+      'Requests to the DetectImage Operation under Custom Vision Prediction have exceeded rate limit of your current tier. Please retry after 1 second.',
+  },
+});
+
 function send(
   res: ServerResponse,
   status: number,
@@ -65,6 +82,8 @@ export async function startFakeCustomVision(
   const requests: RecordedRequest[] = [];
   const connections: number[] = [];
   const sockets = new Set<Socket>();
+  /** Arrival times of the predictions admitted in the last second, for ratePerSecond. */
+  const admitted: number[] = [];
   const tagIds = new Map(DETECTIONS.map((d) => [d.tagName, randomUUID()]));
   const iteration = randomUUID();
 
@@ -86,10 +105,28 @@ export async function startFakeCustomVision(
     for await (const chunk of req as AsyncIterable<Buffer>) chunks.push(chunk);
     const body = Buffer.concat(chunks);
     const path = new URL(req.url ?? '/', 'http://fake').pathname;
-    requests.push({ method: req.method ?? '', path, headers: req.headers, bodyBytes: body.length, body });
+    const record: RecordedRequest = {
+      method: req.method ?? '',
+      path,
+      headers: req.headers,
+      bodyBytes: body.length,
+      body,
+      at: Date.now(),
+    };
+    requests.push(record);
+    res.on('finish', () => (record.status = res.statusCode));
 
     const behaviour = fake.behaviour;
     if (behaviour.hang) return; // never answer
+    if (behaviour.ratePerSecond !== undefined) {
+      const now = Date.now();
+      while (admitted.length && admitted[0]! <= now - 1000) admitted.shift();
+      if (admitted.length >= behaviour.ratePerSecond) {
+        send(res, 429, THROTTLED, { 'Retry-After': '1' });
+        return;
+      }
+      admitted.push(now);
+    }
     if (behaviour.latencyMs) await new Promise((resolve) => setTimeout(resolve, behaviour.latencyMs));
     if (behaviour.answer) {
       send(res, behaviour.answer.status, behaviour.answer.body, behaviour.answer.headers);
@@ -159,6 +196,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     options: {
       port: { type: 'string', default: '0' },
       'latency-ms': { type: 'string', default: '0' },
+      'rate-per-second': { type: 'string' },
       'project-id': { type: 'string', default: '0f0f0f0f-1111-4222-8333-444455556666' },
       'published-name': { type: 'string', default: 'Iteration1' },
       key: { type: 'string' },
@@ -166,7 +204,14 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   });
   const fake = await startFakeCustomVision(
     { projectId: values['project-id'], publishedName: values['published-name'], type: 'detect' },
-    { port: Number(values.port), key: values.key, behaviour: { latencyMs: Number(values['latency-ms']) } },
+    {
+      port: Number(values.port),
+      key: values.key,
+      behaviour: {
+        latencyMs: Number(values['latency-ms']),
+        ...(values['rate-per-second'] ? { ratePerSecond: Number(values['rate-per-second']) } : {}),
+      },
+    },
   );
   // Recording every request would grow without bound under a benchmark.
   fake.requests.push = () => 0;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  DEFAULT_BUDGET,
   DEFAULT_MAX_IMAGE_BYTES,
   ServerInfoError,
   fetchConfig,
@@ -33,11 +34,37 @@ function invalid(fn: () => unknown): ServerInfoError {
 
 describe('parseConfig', () => {
   it('reads a complete config', () => {
-    const config = parseConfig({ models: [localModel], limits: { maxImageBytes: 4194304 } });
+    const budget = {
+      nostorePerSecond: 5.5,
+      storePerSecond: 5.5,
+      basis: 'local detector capacity (measured)',
+    };
+    const config = parseConfig({ models: [localModel], limits: { maxImageBytes: 4194304 }, budget });
     expect(config).toEqual({
       models: [{ ...localModel, type: 'detect', source: 'local' }],
       limits: { maxImageBytes: 4194304 },
+      budget,
     });
+  });
+
+  it("reads the upstream's prediction budget, falling back to the free tier's pace", () => {
+    const cloud = parseConfig({
+      models: [],
+      budget: { nostorePerSecond: 20, storePerSecond: 10, basis: 'Custom Vision S0 tier' },
+    });
+    expect(cloud.budget).toEqual({
+      nostorePerSecond: 20,
+      storePerSecond: 10,
+      basis: 'Custom Vision S0 tier',
+    });
+    expect(parseConfig({ models: [], budget: { nostorePerSecond: 8 } }).budget).toEqual({
+      nostorePerSecond: 8,
+      storePerSecond: 8,
+      basis: 'server',
+    });
+    for (const bad of [undefined, 'fast', { nostorePerSecond: -1 }, { nostorePerSecond: Number.NaN }]) {
+      expect(parseConfig({ models: [], budget: bad }).budget).toEqual(DEFAULT_BUDGET);
+    }
   });
 
   it('fills in missing optional fields', () => {

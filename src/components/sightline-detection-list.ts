@@ -1,0 +1,96 @@
+import { LitElement, css, html, nothing } from 'lit';
+import { customElement, property } from 'lit/decorators.js';
+import { formatPercent } from '../overlay/draw.ts';
+import { tagColor } from '../overlay/tag-colors.ts';
+
+export interface ListedDetection {
+  readonly tagName: string;
+  readonly probability: number;
+}
+
+/**
+ * What is in view, as text. For object detection, a screen-reader status ("person 87%, cup 45%") that the
+ * live view updates at most about once a second; for classification, the top tags with probability bars.
+ *
+ * @csspart status - the role="status" region
+ */
+@customElement('sightline-detection-list')
+export class SightlineDetectionList extends LitElement {
+  static override styles = css`
+    :host {
+      display: block;
+    }
+    .status {
+      margin: 0;
+      font-size: 0.95rem;
+    }
+    ol {
+      list-style: none;
+      margin: 0;
+      padding: 0;
+      display: grid;
+      gap: 6px;
+    }
+    li {
+      display: grid;
+      grid-template-columns: minmax(6rem, auto) 1fr 3.5rem;
+      align-items: center;
+      gap: 8px;
+    }
+    .bar {
+      height: 10px;
+      border-radius: 5px;
+      background: rgb(127 127 127 / 0.25);
+      overflow: hidden;
+    }
+    .bar > span {
+      display: block;
+      height: 100%;
+    }
+    .value {
+      text-align: right;
+      font-variant-numeric: tabular-nums;
+    }
+  `;
+
+  @property({ attribute: false }) items: readonly ListedDetection[] = [];
+  /** 'classify' shows bars for the top tags; 'detect' shows the boxes' labels as a sentence. */
+  @property() mode: 'detect' | 'classify' = 'detect';
+  /** False before the first result, so the region does not announce "nothing" at start-up. */
+  @property({ type: Boolean }) hasResult = false;
+
+  protected override render() {
+    const text = this.items.length
+      ? this.items.map((item) => `${item.tagName} ${formatPercent(item.probability)}`).join(', ')
+      : this.hasResult
+        ? 'Nothing detected'
+        : '';
+    return html`
+      <p class="status" part="status" role="status" aria-live="polite" data-testid="detections">${text}</p>
+      ${this.mode === 'classify' && this.items.length ? this.renderBars() : nothing}
+    `;
+  }
+
+  private renderBars() {
+    return html`<ol aria-hidden="true">
+      ${this.items.slice(0, 5).map(
+        (item) =>
+          html`<li>
+            <span>${item.tagName}</span>
+            <span class="bar"
+              ><span
+                style="width: ${Math.round(item.probability * 100)}%; background: ${tagColor(item.tagName)}"
+              ></span
+            ></span>
+            <span class="value">${formatPercent(item.probability)}</span>
+          </li>`,
+      )}
+    </ol>`;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'sightline-detection-list': SightlineDetectionList;
+  }
+}

@@ -1,0 +1,200 @@
+import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
+import { customElement, property, query, state } from 'lit/decorators.js';
+import type { ModelInfo, PredictionBudget } from '../api/server-info.ts';
+import { loadSettings, saveSettings, settingsFromUrl, type Settings } from '../app/settings.ts';
+import { isProbablyPhone } from '../camera/camera.ts';
+import { CameraController } from '../controllers/camera-controller.ts';
+import { DetectionController } from '../controllers/detection-controller.ts';
+import type { LoopFigures } from '../pipeline/loop-stats.ts';
+import './sightline-detection-list.ts';
+import './sightline-hud.ts';
+import './sightline-settings.ts';
+import './sightline-viewfinder.ts';
+import type { ListedDetection } from './sightline-detection-list.ts';
+import type { SightlineViewfinder } from './sightline-viewfinder.ts';
+
+/**
+ * The live camera view: the preview with boxes, what is in view as text, the loop's state, the status
+ * figures and the settings. Owns the camera (CameraController) and the detection loop
+ * (DetectionController); per-frame data goes straight to the canvas, never through Lit's rendering.
+ *
+ * @csspart stage - the preview area
+ */
+@customElement('sightline-live')
+export class SightlineLive extends LitElement {
+  static override styles = css`
+    :host {
+      display: grid;
+      gap: 12px;
+    }
+    .stage {
+      position: relative;
+      height: min(70vh, 720px);
+      border-radius: 12px;
+      overflow: hidden;
+      background: #000;
+    }
+    sightline-viewfinder {
+      position: absolute;
+      inset: 0;
+    }
+    sightline-hud {
+      position: absolute;
+      top: 8px;
+      left: 8px;
+    }
+    .banner {
+      position: absolute;
+      left: 8px;
+      right: 8px;
+      bottom: 8px;
+      margin: 0;
+      padding: 8px 12px;
+      border-radius: 8px;
+      background: rgb(0 0 0 / 0.7);
+      color: #fff;
+    }
+    .banner button {
+      margin-left: 8px;
+      font: inherit;
+    }
+    details > summary {
+      cursor: pointer;
+      padding: 4px 0;
+    }
+  `;
+
+  @property({ attribute: false }) model!: ModelInfo;
+  @property({ attribute: false }) budget!: PredictionBudget;
+
+  @state() settings: Settings = settingsFromUrl(location.search, loadSettings());
+  @state() private listed: readonly ListedDetection[] = [];
+  @state() private hasResult = false;
+  @state() private figures: LoopFigures | undefined;
+
+  @query('sightline-viewfinder') viewfinder!: SightlineViewfinder;
+
+  readonly camera = new CameraController(this, () => this.cameraRequest());
+  readonly detection = new DetectionController(this, {
+    viewfinder: () => this.viewfinder,
+    options: () => this.settings,
+    model: () => this.model,
+    budget: () => this.budget,
+    onListed: (items) => {
+      this.listed = items;
+      this.hasResult = true;
+    },
+    // Also re-renders the banner's "resuming in N s" countdown twice a second.
+    onFigures: (figures) => {
+      this.figures = figures;
+    },
+  });
+
+  private cameraRequest() {
+    const { deviceId, facing, width, height } = this.settings;
+    return {
+      deviceId,
+      facing: facing ?? (isProbablyPhone() ? 'environment' : undefined),
+      width,
+      height,
+    } as const;
+  }
+
+  /** A user-facing camera's preview is mirrored, unless the user said otherwise. */
+  get mirrored(): boolean {
+    return this.settings.mirror ?? this.camera.facing === 'user';
+  }
+
+  protected override updated(changed: PropertyValues<this>): void {
+    if (changed.has('settings')) saveSettings(this.settings);
+    this.detection.sync(this.camera.state.kind === 'live');
+  }
+
+  private readonly onSettingsChange = (event: CustomEvent<Partial<Settings>>): void => {
+    const before = this.settings;
+    this.settings = { ...before, ...event.detail };
+    const reopen = ['deviceId', 'width', 'height'].some((key) => key in event.detail);
+    if (reopen) void this.camera.reopen(() => this.cameraRequest());
+  };
+
+  private readonly onFlip = (): void => {
+    const next = this.camera.facing === 'user' ? 'environment' : 'user';
+    this.settings = { ...this.settings, facing: next, deviceId: undefined };
+    void this.camera.reopen(() => this.cameraRequest());
+  };
+
+  protected override render() {
+    const camera = this.camera.state;
+    const loop = this.detection.status;
+    return html`
+      <div class="stage" part="stage">
+        <sightline-viewfinder
+          .stream=${camera.kind === 'live' ? camera.stream : undefined}
+          fit=${this.settings.fit}
+          ?mirrored=${this.mirrored}
+        ></sightline-viewfinder>
+        ${this.settings.showHud ? html`<sightline-hud .figures=${this.figures} state=${loop.state}></sightline-hud>` : nothing}
+        ${this.renderBanner()}
+      </div>
+      <sightline-detection-list
+        .items=${this.listed}
+        mode=${this.model.type}
+        ?hasResult=${this.hasResult}
+      ></sightline-detection-list>
+      <details>
+        <summary>Settings</summary>
+        <sightline-settings
+          .settings=${this.settings}
+          .cameras=${this.camera.cameras}
+          .tags=${this.model.tags ?? []}
+          .currentDeviceId=${this.camera.track?.getSettings().deviceId}
+          ?torchSupported=${this.camera.torchSupported}
+          ?torchOn=${this.camera.torchOn}
+          ?canStore=${this.model.source === 'custom-vision'}
+          @settings-change=${this.onSettingsChange}
+          @camera-flip=${this.onFlip}
+          @torch-toggle=${() => void this.camera.toggleTorch()}
+        ></sightline-settings>
+      </details>
+    `;
+  }
+
+  /** One line saying what is wrong and what happens next, over the preview. */
+  private renderBanner() {
+    const camera = this.camera.state;
+    if (camera.kind === 'starting')
+      return html`<p class="banner" data-testid="banner">Starting the camera…</p>`;
+    if (camera.kind === 'failed') {
+      return html`<p class="banner" role="alert" data-testid="banner">
+        ${camera.failure.message}
+        ${camera.failure.retryable ? nothing : html`<button type="button" @click=${() => void this.camera.start()}>Retry</button>`}
+      </p>`;
+    }
+    const loop = this.detection.status;
+    const seconds =
+      loop.resumeAt === undefined
+        ? undefined
+        : Math.max(1, Math.ceil((loop.resumeAt - performance.now()) / 1000));
+    const resuming = seconds === undefined ? '' : `, resuming in ${seconds} s`;
+    switch (loop.state) {
+      case 'rate-limited':
+        return html`<p class="banner" data-testid="banner">Rate-limited by the server${resuming}.</p>`;
+      case 'offline':
+        return html`<p class="banner" data-testid="banner">
+          Server unreachable${resuming}. ${loop.message ?? ''}
+        </p>`;
+      case 'error':
+        return html`<p class="banner" data-testid="banner">
+          Predictions failing${resuming}: ${loop.message ?? 'unknown error'}
+        </p>`;
+      default:
+        return nothing;
+    }
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'sightline-live': SightlineLive;
+  }
+}

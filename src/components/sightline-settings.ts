@@ -1,0 +1,224 @@
+import { LitElement, css, html, nothing } from 'lit';
+import { customElement, property } from 'lit/decorators.js';
+import type { Settings } from '../app/settings.ts';
+import type { CameraInfo } from '../camera/camera.ts';
+
+const RESOLUTIONS = [
+  [640, 480],
+  [1280, 720],
+  [1920, 1080],
+] as const;
+
+/**
+ * The live view's controls: camera, resolution, torch, threshold, tag filter and display options. Every
+ * control is a native, labelled form control, so it works from the keyboard with a visible focus.
+ *
+ * @fires settings-change - the user changed a setting (detail: Partial<Settings>)
+ * @fires camera-flip - switch between the front and back camera
+ * @fires torch-toggle - turn the torch on or off
+ */
+@customElement('sightline-settings')
+export class SightlineSettings extends LitElement {
+  static override styles = css`
+    :host {
+      display: block;
+    }
+    form {
+      display: grid;
+      grid-template-columns: repeat(auto-fill, minmax(15rem, 1fr));
+      gap: 12px 16px;
+      align-items: end;
+    }
+    label {
+      display: grid;
+      gap: 4px;
+      font-size: 0.85rem;
+    }
+    label.inline {
+      display: flex;
+      align-items: center;
+      gap: 8px;
+    }
+    input,
+    select,
+    button {
+      font: inherit;
+      min-height: 2.25rem;
+    }
+    :focus-visible {
+      outline: 3px solid #4c9ffe;
+      outline-offset: 2px;
+    }
+    .row {
+      display: flex;
+      gap: 8px;
+      flex-wrap: wrap;
+    }
+  `;
+
+  @property({ attribute: false }) settings!: Settings;
+  @property({ attribute: false }) cameras: readonly CameraInfo[] = [];
+  @property({ attribute: false }) tags: readonly string[] = [];
+  @property({ type: Boolean }) torchSupported = false;
+  @property({ type: Boolean }) torchOn = false;
+  /** Offer storing frames only where it means something: a Custom Vision project. */
+  @property({ type: Boolean }) canStore = false;
+  @property({ attribute: false }) currentDeviceId: string | undefined;
+
+  private change(partial: Partial<Settings>): void {
+    this.dispatchEvent(
+      new CustomEvent('settings-change', { detail: partial, bubbles: true, composed: true }),
+    );
+  }
+
+  private emit(name: 'camera-flip' | 'torch-toggle'): void {
+    this.dispatchEvent(new CustomEvent(name, { bubbles: true, composed: true }));
+  }
+
+  protected override render() {
+    const s = this.settings;
+    const resolution = `${s.width}x${s.height}`;
+    const mirror = s.mirror === undefined ? 'auto' : s.mirror ? 'on' : 'off';
+    return html`<form @submit=${(e: Event) => e.preventDefault()}>
+      <label
+        >Camera
+        <select
+          data-testid="camera-select"
+          @change=${(e: Event) => this.change({ deviceId: (e.target as HTMLSelectElement).value || undefined })}
+        >
+          ${this.cameras.length === 0 ? html`<option value="">Default camera</option>` : nothing}
+          ${this.cameras.map(
+            (camera) =>
+              html`<option
+                value=${camera.deviceId}
+                ?selected=${camera.deviceId === (s.deviceId ?? this.currentDeviceId)}
+              >
+                ${camera.label}
+              </option>`,
+          )}
+        </select>
+      </label>
+      <div class="row">
+        <button type="button" @click=${() => this.emit('camera-flip')}>Switch front/back</button>
+        ${
+          this.torchSupported
+            ? html`<button
+                type="button"
+                aria-pressed=${this.torchOn}
+                @click=${() => this.emit('torch-toggle')}
+              >
+                Torch ${this.torchOn ? 'off' : 'on'}
+              </button>`
+            : nothing
+        }
+      </div>
+      <label
+        >Resolution
+        <select
+          @change=${(e: Event) => {
+            const [width, height] = (e.target as HTMLSelectElement).value.split('x').map(Number);
+            this.change({ width: width!, height: height! });
+          }}
+        >
+          ${RESOLUTIONS.map(([w, h]) => html`<option value="${w}x${h}" ?selected=${resolution === `${w}x${h}`}>${w}×${h}</option>`)}
+        </select>
+      </label>
+      <label
+        >Confidence threshold: ${Math.round(s.threshold * 100)}%
+        <input
+          type="range"
+          min="0"
+          max="100"
+          step="1"
+          data-testid="threshold"
+          .value=${String(Math.round(s.threshold * 100))}
+          @input=${(e: Event) => this.change({ threshold: Number((e.target as HTMLInputElement).value) / 100 })}
+        />
+      </label>
+      <label
+        >Show only these tags (comma-separated; empty shows all)
+        <input
+          type="text"
+          list="known-tags"
+          data-testid="tag-filter"
+          .value=${s.tagFilter.join(', ')}
+          @change=${(e: Event) =>
+            this.change({
+              tagFilter: (e.target as HTMLInputElement).value
+                .split(',')
+                .map((t) => t.trim())
+                .filter(Boolean),
+            })}
+        />
+        <datalist id="known-tags">${this.tags.map((tag) => html`<option value=${tag}></option>`)}</datalist>
+      </label>
+      <label
+        >Fit
+        <select
+          @change=${(e: Event) => this.change({ fit: (e.target as HTMLSelectElement).value as Settings['fit'] })}
+        >
+          <option value="cover" ?selected=${s.fit === 'cover'}>Fill the screen (crop)</option>
+          <option value="contain" ?selected=${s.fit === 'contain'}>Whole picture (letterbox)</option>
+        </select>
+      </label>
+      <label
+        >Mirror preview
+        <select
+          @change=${(e: Event) => {
+            const value = (e.target as HTMLSelectElement).value;
+            this.change({ mirror: value === 'auto' ? undefined : value === 'on' });
+          }}
+        >
+          <option value="auto" ?selected=${mirror === 'auto'}>Automatic (front camera)</option>
+          <option value="on" ?selected=${mirror === 'on'}>On</option>
+          <option value="off" ?selected=${mirror === 'off'}>Off</option>
+        </select>
+      </label>
+      <label
+        >Frames per second, at most (0: as the server allows)
+        <input
+          type="number"
+          min="0"
+          max="30"
+          step="1"
+          .value=${String(s.fpsCap)}
+          @change=${(e: Event) => this.change({ fpsCap: Math.max(0, Math.min(30, Number((e.target as HTMLInputElement).value) || 0)) })}
+        />
+      </label>
+      <label class="inline"
+        ><input
+          type="checkbox"
+          .checked=${s.smoothing}
+          @change=${(e: Event) => this.change({ smoothing: (e.target as HTMLInputElement).checked })}
+        />
+        Steady boxes (hold and fade)</label
+      >
+      <label class="inline"
+        ><input
+          type="checkbox"
+          .checked=${s.showHud}
+          @change=${(e: Event) => this.change({ showHud: (e.target as HTMLInputElement).checked })}
+        />
+        Show status figures</label
+      >
+      ${
+        this.canStore
+          ? html`<label class="inline"
+              ><input
+                type="checkbox"
+                .checked=${s.storeFrames}
+                @change=${(e: Event) => this.change({ storeFrames: (e.target as HTMLInputElement).checked })}
+              />
+              Keep frames in Custom Vision for labelling</label
+            >`
+          : nothing
+      }
+    </form>`;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'sightline-settings': SightlineSettings;
+  }
+}

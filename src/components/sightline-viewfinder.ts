@@ -1,0 +1,134 @@
+import { LitElement, css, html, type PropertyValues } from 'lit';
+import { customElement, property, query } from 'lit/decorators.js';
+import { canvasSizeFor, drawDetections, type DrawItem, type DrawnBox } from '../overlay/draw.ts';
+import type { FitMode } from '../overlay/geometry.ts';
+
+/**
+ * The camera preview with the detection overlay drawn over it. The video's placement (object-fit,
+ * mirroring) and the boxes' placement come from the same geometry, so they line up for cover and contain,
+ * mirrored or not, and after a resize or rotation (field notes 3 and 4).
+ *
+ * @fires video-size - the video's intrinsic size became known or changed (detail: {width, height})
+ * @csspart video - the <video> element
+ */
+@customElement('sightline-viewfinder')
+export class SightlineViewfinder extends LitElement {
+  static override styles = css`
+    :host {
+      display: block;
+      position: relative;
+      overflow: hidden;
+      background: #000;
+    }
+    video,
+    canvas {
+      position: absolute;
+      inset: 0;
+      width: 100%;
+      height: 100%;
+    }
+    video.mirrored {
+      transform: scaleX(-1);
+    }
+    canvas {
+      pointer-events: none;
+    }
+  `;
+
+  @property({ attribute: false }) stream: MediaStream | undefined;
+  @property() fit: FitMode = 'cover';
+  @property({ type: Boolean }) mirrored = false;
+
+  @query('video', true) private videoElement!: HTMLVideoElement;
+  @query('canvas', true) private canvas!: HTMLCanvasElement;
+
+  /** What the last draw put on screen, in CSS pixels relative to this element (read by tests and tools). */
+  lastDrawn: readonly DrawnBox[] = [];
+  private lastItems: readonly DrawItem[] = [];
+  private resizeObserver: ResizeObserver | undefined;
+
+  get video(): HTMLVideoElement {
+    return this.videoElement;
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.resizeObserver = new ResizeObserver(() => this.redraw());
+    this.resizeObserver.observe(this);
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.resizeObserver?.disconnect();
+    this.resizeObserver = undefined;
+  }
+
+  protected override render() {
+    // playsinline, muted and autoplay must be in the markup before play() for iOS Safari (field note 1).
+    return html`
+      <video
+        part="video"
+        class=${this.mirrored ? 'mirrored' : ''}
+        style="object-fit: ${this.fit}"
+        playsinline
+        muted
+        autoplay
+        disablepictureinpicture
+        @resize=${this.onVideoResize}
+        @loadedmetadata=${this.onVideoResize}
+      ></video>
+      <canvas aria-hidden="true"></canvas>
+    `;
+  }
+
+  protected override updated(changed: PropertyValues<this>): void {
+    if (changed.has('stream') && this.videoElement.srcObject !== (this.stream ?? null)) {
+      this.videoElement.srcObject = this.stream ?? null;
+      // Autoplay can be refused until the user interacts; the element keeps trying when it can.
+      if (this.stream) this.videoElement.play().catch(() => undefined);
+    }
+    if (changed.has('fit') || changed.has('mirrored')) this.redraw();
+  }
+
+  /** Draws these detections over the video, replacing what was there. */
+  draw(items: readonly DrawItem[]): readonly DrawnBox[] {
+    this.lastItems = items;
+    const view = { width: this.clientWidth, height: this.clientHeight };
+    const source = { width: this.videoElement?.videoWidth ?? 0, height: this.videoElement?.videoHeight ?? 0 };
+    const context = this.canvas?.getContext('2d');
+    if (!context || view.width === 0 || source.width === 0) {
+      this.lastDrawn = [];
+      return this.lastDrawn;
+    }
+    const dpr = window.devicePixelRatio || 1;
+    const backing = canvasSizeFor(view, dpr);
+    if (this.canvas.width !== backing.width) this.canvas.width = backing.width;
+    if (this.canvas.height !== backing.height) this.canvas.height = backing.height;
+    this.lastDrawn = drawDetections(context, items, {
+      view,
+      source,
+      fit: this.fit,
+      mirrored: this.mirrored,
+      devicePixelRatio: dpr,
+    });
+    return this.lastDrawn;
+  }
+
+  private redraw(): void {
+    if (this.hasUpdated) this.draw(this.lastItems);
+  }
+
+  private readonly onVideoResize = (): void => {
+    const { videoWidth: width, videoHeight: height } = this.videoElement;
+    this.redraw();
+    this.dispatchEvent(
+      new CustomEvent('video-size', { detail: { width, height }, bubbles: true, composed: true }),
+    );
+  };
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'sightline-viewfinder': SightlineViewfinder;
+  }
+}

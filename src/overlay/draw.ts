@@ -1,0 +1,185 @@
+// Draws detection boxes and their labels onto the overlay canvas. The canvas is never CSS-flipped: a
+// mirrored preview is handled purely in coordinates (boxToScreen), so label text always reads left to right
+// (field note 3). Everything is drawn in device pixels from CSS-pixel geometry, so lines and text stay sharp
+// on high-DPI screens. Takes a minimal context interface, so tests can pass a recording fake and the same
+// code can draw on an OffscreenCanvas or onto a saved history frame (field note 12).
+import type { BoundingBox } from '../api/prediction-types.ts';
+import { boxToScreen, type FitMode, type Rect, type Size } from './geometry.ts';
+import { tagColor, textColorFor } from './tag-colors.ts';
+
+/**
+ * The part of `CanvasRenderingContext2D` (and `OffscreenCanvasRenderingContext2D`) this module uses.
+ * Both real contexts satisfy it structurally.
+ */
+export interface OverlayContext {
+  readonly canvas: { readonly width: number; readonly height: number };
+  globalAlpha: number;
+  lineWidth: number;
+  strokeStyle: string | CanvasGradient | CanvasPattern;
+  fillStyle: string | CanvasGradient | CanvasPattern;
+  font: string;
+  textAlign: CanvasTextAlign;
+  textBaseline: CanvasTextBaseline;
+  save(): void;
+  restore(): void;
+  setTransform(a: number, b: number, c: number, d: number, e: number, f: number): void;
+  clearRect(x: number, y: number, width: number, height: number): void;
+  strokeRect(x: number, y: number, width: number, height: number): void;
+  fillRect(x: number, y: number, width: number, height: number): void;
+  fillText(text: string, x: number, y: number): void;
+  measureText(text: string): { readonly width: number };
+}
+
+/** One detection to draw (a tracker's output fits as is). */
+export interface DrawItem {
+  readonly tagName: string;
+  readonly tagId: string;
+  readonly probability: number;
+  readonly box: BoundingBox;
+  /** 0..1; 0 is not drawn at all. */
+  readonly opacity: number;
+}
+
+export interface DrawOptions {
+  /** CSS size of the video element (and of the canvas laid over it). */
+  readonly view: Size;
+  /** Intrinsic size of the video (`videoWidth` x `videoHeight`). */
+  readonly source: Size;
+  readonly fit: FitMode;
+  /** True when the preview is flipped with `transform: scaleX(-1)` (front camera). */
+  readonly mirrored: boolean;
+  readonly devicePixelRatio: number;
+}
+
+/** What was drawn, in CSS pixels relative to the element: the box as clipped to the visible video. */
+export interface DrawnBox {
+  readonly tagName: string;
+  readonly probability: number;
+  readonly x: number;
+  readonly y: number;
+  readonly width: number;
+  readonly height: number;
+}
+
+/** Box outline width, label font size and label padding, in CSS pixels. */
+export const LINE_WIDTH = 2.5;
+export const LABEL_FONT_SIZE = 13;
+export const LABEL_PADDING_X = 6;
+export const LABEL_HEIGHT = LABEL_FONT_SIZE + 8;
+const FONT_FAMILY = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
+const ELLIPSIS = '…';
+
+/** A probability 0..1 as a whole percentage, e.g. 0.874 → "87%"; clamped to 0..100 (NaN → "0%"). */
+export function formatPercent(p: number): string {
+  const percent = Number.isNaN(p) ? 0 : Math.min(100, Math.max(0, p * 100));
+  return `${Math.round(percent)}%`;
+}
+
+function usableRatio(dpr: number): number {
+  return Number.isFinite(dpr) && dpr > 0 ? dpr : 1;
+}
+
+/**
+ * The backing-store size (`canvas.width`/`height`) the overlay canvas needs for a CSS size and device
+ * pixel ratio. Set it only when it changes: assigning `canvas.width` clears the canvas and its state.
+ */
+export function canvasSizeFor(view: Size, devicePixelRatio: number): Size {
+  const dpr = usableRatio(devicePixelRatio);
+  const side = (css: number): number => (Number.isFinite(css) && css > 0 ? Math.round(css * dpr) : 0);
+  return { width: side(view.width), height: side(view.height) };
+}
+
+const clamp = (value: number, min: number, max: number): number => Math.min(Math.max(value, min), max);
+
+/** The text, shortened with an ellipsis if needed so that it measures at most `maxWidth`. */
+function fitText(ctx: OverlayContext, text: string, maxWidth: number): string {
+  if (ctx.measureText(text).width <= maxWidth) return text;
+  for (let length = text.length - 1; length > 0; length--) {
+    const shorter = text.slice(0, length).trimEnd() + ELLIPSIS;
+    if (ctx.measureText(shorter).width <= maxWidth) return shorter;
+  }
+  return ELLIPSIS;
+}
+
+function drawLabel(
+  ctx: OverlayContext,
+  item: DrawItem,
+  rect: Rect,
+  color: string,
+  bounds: Size,
+  dpr: number,
+): void {
+  const padX = LABEL_PADDING_X * dpr;
+  const height = LABEL_HEIGHT * dpr;
+  const text = fitText(ctx, `${item.tagName} ${formatPercent(item.probability)}`, bounds.width - 2 * padX);
+  const width = Math.min(ctx.measureText(text).width + 2 * padX, bounds.width);
+  const boxLeft = rect.x * dpr;
+  const boxTop = rect.y * dpr;
+  // Above the box when there is room, else just inside its top edge; always inside the canvas.
+  const x = clamp(boxLeft, 0, Math.max(0, bounds.width - width));
+  const y = clamp(boxTop - height >= 0 ? boxTop - height : boxTop, 0, Math.max(0, bounds.height - height));
+  ctx.fillStyle = color;
+  ctx.fillRect(x, y, width, height);
+  ctx.fillStyle = textColorFor(color);
+  ctx.fillText(text, x + padX, y + height / 2);
+}
+
+/**
+ * Clears the canvas and draws each visible item: an outline in the tag's colour, then (after all
+ * outlines, so no outline crosses a label) a "tagName 87%" label above the box, or inside its top edge
+ * when there is no room above, kept within the canvas. Items fully outside the visible video or with
+ * opacity 0 are skipped. The canvas's backing store should be `canvasSizeFor(view, devicePixelRatio)`.
+ * Returns the boxes drawn, in CSS pixels, in drawing order.
+ */
+export function drawDetections(
+  ctx: OverlayContext,
+  items: readonly DrawItem[],
+  options: DrawOptions,
+): DrawnBox[] {
+  const dpr = usableRatio(options.devicePixelRatio);
+  const bounds: Size = { width: options.view.width * dpr, height: options.view.height * dpr };
+  ctx.save();
+  // Identity transform: coordinates below are device pixels, and nothing may flip the text.
+  ctx.setTransform(1, 0, 0, 1, 0, 0);
+  ctx.clearRect(0, 0, ctx.canvas.width, ctx.canvas.height);
+
+  const placed: { item: DrawItem; rect: Rect; color: string; opacity: number }[] = [];
+  for (const item of items) {
+    const opacity = Number.isFinite(item.opacity) ? clamp(item.opacity, 0, 1) : 1;
+    if (opacity === 0) continue;
+    const rect = boxToScreen(item.box, options.view, options.source, options.fit, options.mirrored);
+    if (rect.visible) placed.push({ item, rect, color: tagColor(item.tagName), opacity });
+  }
+
+  // The outline lies inside the box so that boxes touching the canvas edge keep their full line.
+  const lineWidth = LINE_WIDTH * dpr;
+  ctx.lineWidth = lineWidth;
+  for (const { rect, color, opacity } of placed) {
+    ctx.globalAlpha = opacity;
+    ctx.strokeStyle = color;
+    ctx.strokeRect(
+      rect.x * dpr + lineWidth / 2,
+      rect.y * dpr + lineWidth / 2,
+      Math.max(0, rect.width * dpr - lineWidth),
+      Math.max(0, rect.height * dpr - lineWidth),
+    );
+  }
+
+  ctx.font = `600 ${LABEL_FONT_SIZE * dpr}px ${FONT_FAMILY}`;
+  ctx.textAlign = 'left';
+  ctx.textBaseline = 'middle';
+  for (const { item, rect, color, opacity } of placed) {
+    ctx.globalAlpha = opacity;
+    drawLabel(ctx, item, rect, color, bounds, dpr);
+  }
+  ctx.restore();
+
+  return placed.map(({ item, rect }) => ({
+    tagName: item.tagName,
+    probability: item.probability,
+    x: rect.x,
+    y: rect.y,
+    width: rect.width,
+    height: rect.height,
+  }));
+}

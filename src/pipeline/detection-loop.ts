@@ -1,0 +1,176 @@
+// The live loop: grab a frame from the <video> only when the scheduler will want one, have the worker
+// downscale and encode it, send it, and hand newer results to the view. The main thread does nothing per
+// frame beyond grabbing it (field note 6).
+import { predictImage, predictionPathFor, type ImagePrediction } from '../api/prediction-client.ts';
+import type { EncodeOptions, EncodedFrame } from '../worker/frame-worker-api.ts';
+import { systemClock, type Clock } from './clock.ts';
+import { FrameScheduler, type SchedulerOptions, type SchedulerStatus } from './frame-scheduler.ts';
+import { LoopStats } from './loop-stats.ts';
+
+export interface FrameEncoder {
+  encode(frame: ImageBitmap | VideoFrame, options: EncodeOptions): Promise<EncodedFrame>;
+}
+
+export interface SentFrame {
+  readonly encoded: EncodedFrame;
+  /** performance.now() when the frame was grabbed from the video. */
+  readonly capturedAt: number;
+}
+
+export interface LoopResult {
+  readonly prediction: ImagePrediction;
+  readonly frame: SentFrame;
+}
+
+export interface DetectionLoopOptions extends EncodeOptions {
+  /** The model's prediction path from /api/config (its /image/nostore form). */
+  readonly predictionPath: string;
+  /** Use the stored route (Custom Vision keeps the frame for active learning) instead of nostore. */
+  readonly store: boolean;
+  readonly requestTimeoutMs: number;
+  readonly scheduler: Partial<SchedulerOptions>;
+}
+
+export interface DetectionLoopCallbacks {
+  onResult(result: LoopResult): void;
+  onStatus(status: SchedulerStatus): void;
+}
+
+type VideoWithFrameCallback = HTMLVideoElement & {
+  requestVideoFrameCallback?(callback: () => void): number;
+  cancelVideoFrameCallback?(handle: number): void;
+};
+
+export class DetectionLoop {
+  readonly stats = new LoopStats();
+  private readonly scheduler: FrameScheduler<SentFrame, ImagePrediction>;
+  private running = false;
+  private grabbing = false;
+  private tickHandle: number | undefined;
+  private lastTickAt = 0;
+  /** Smoothed camera frame interval and grab+encode time: how early to start on a frame. */
+  private frameIntervalMs = 33;
+  private encodeMs = 15;
+
+  constructor(
+    private readonly video: VideoWithFrameCallback,
+    private readonly encoder: FrameEncoder,
+    callbacks: DetectionLoopCallbacks,
+    private options: DetectionLoopOptions,
+    private readonly clock: Clock = systemClock,
+  ) {
+    this.scheduler = new FrameScheduler<SentFrame, ImagePrediction>(
+      {
+        clock,
+        send: (frame, signal) => this.send(frame, signal),
+        onResult: (prediction, frame) => callbacks.onResult({ prediction, frame }),
+        onStatus: (status) => callbacks.onStatus(status),
+      },
+      options.scheduler,
+    );
+  }
+
+  setOptions(options: Partial<DetectionLoopOptions>): void {
+    this.options = { ...this.options, ...options };
+    if (options.scheduler) this.scheduler.setOptions(options.scheduler);
+  }
+
+  status(): SchedulerStatus {
+    return this.scheduler.status();
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.scheduler.start();
+    this.scheduleTick();
+  }
+
+  /** Stops grabbing and aborts requests in flight; start() resumes. */
+  pause(): void {
+    this.halt();
+    this.scheduler.pause();
+  }
+
+  stop(): void {
+    this.halt();
+    this.scheduler.stop();
+    this.stats.reset();
+  }
+
+  private halt(): void {
+    this.running = false;
+    if (this.tickHandle !== undefined) {
+      if (this.video.cancelVideoFrameCallback) this.video.cancelVideoFrameCallback(this.tickHandle);
+      else cancelAnimationFrame(this.tickHandle);
+    }
+    this.tickHandle = undefined;
+  }
+
+  /** One tick per new video frame where the browser can say so, else per animation frame. */
+  private scheduleTick(): void {
+    if (!this.running) return;
+    const tick = () => {
+      this.tickHandle = undefined;
+      this.onTick();
+      this.scheduleTick();
+    };
+    this.tickHandle = this.video.requestVideoFrameCallback
+      ? this.video.requestVideoFrameCallback(tick)
+      : requestAnimationFrame(tick);
+  }
+
+  private onTick(): void {
+    const now = this.clock.now();
+    if (this.lastTickAt)
+      this.frameIntervalMs = this.frameIntervalMs * 0.9 + Math.min(200, now - this.lastTickAt) * 0.1;
+    this.lastTickAt = now;
+    if (
+      this.grabbing ||
+      this.video.readyState < HTMLMediaElement.HAVE_CURRENT_DATA ||
+      this.video.videoWidth === 0
+    )
+      return;
+    if (!this.scheduler.wantsFrame(this.frameIntervalMs + this.encodeMs)) return;
+    void this.grab();
+  }
+
+  private async grab(): Promise<void> {
+    this.grabbing = true;
+    try {
+      const started = performance.now();
+      // A VideoFrame wraps the current picture without copying it; ImageBitmap is the fallback.
+      const frame: VideoFrame | ImageBitmap =
+        typeof VideoFrame === 'function' ? new VideoFrame(this.video) : await createImageBitmap(this.video);
+      const capturedAt = this.clock.now();
+      const mainThreadMs = performance.now() - started;
+      const encoded = await this.encoder.encode(frame, {
+        maxLongSide: this.options.maxLongSide,
+        quality: this.options.quality,
+      });
+      this.encodeMs = this.encodeMs * 0.8 + (this.clock.now() - capturedAt) * 0.2;
+      this.stats.recordGrab(this.clock.now(), mainThreadMs, encoded.encodeMs);
+      if (this.running) this.scheduler.offer({ encoded, capturedAt });
+    } catch (error) {
+      // A frame that could not be grabbed (the video was resetting) is skipped; the next tick tries again.
+      console.warn('Sightline: could not capture a frame', error);
+    } finally {
+      this.grabbing = false;
+    }
+  }
+
+  private async send(frame: SentFrame, signal: AbortSignal) {
+    this.stats.recordSent(this.clock.now(), frame.encoded.bytes.byteLength);
+    const outcome = await predictImage(
+      predictionPathFor(this.options.predictionPath, this.options.store),
+      frame.encoded.bytes,
+      {
+        signal,
+        timeoutMs: this.options.requestTimeoutMs,
+      },
+    );
+    return outcome.ok
+      ? { ok: true as const, value: outcome.prediction }
+      : { ok: false as const, failure: outcome.failure };
+  }
+}

@@ -1,0 +1,69 @@
+// When the server answers 429, the live loop goes quiet for the Retry-After it was given, says so, and
+// picks up again by itself. Sightline's real server forwards to a fake Custom Vision on loopback (the
+// real one cannot be reached from here) that is told to throttle.
+import { expect, test } from '@playwright/test';
+import { startFakeCustomVision, type FakeCustomVision } from '../support/fake-custom-vision.ts';
+import { FIXTURES } from '../support/fixtures.ts';
+import { spawnServer, type SpawnedServer } from '../support/spawn-server.ts';
+import { launchWithCamera, openLive, waitForLabel, type CameraBrowser } from './support/live-page.ts';
+
+const PROJECT = {
+  projectId: '0f0f0f0f-1111-4222-8333-444455556666',
+  publishedName: 'Iteration1',
+  type: 'detect' as const,
+};
+
+test('slows down on 429, shows when it resumes, and recovers', async () => {
+  let fake: FakeCustomVision | undefined;
+  let server: SpawnedServer | undefined;
+  let session: CameraBrowser | undefined;
+  try {
+    fake = await startFakeCustomVision(PROJECT);
+    server = await spawnServer({
+      CUSTOM_VISION_PREDICTION_ENDPOINT: fake.url,
+      CUSTOM_VISION_PREDICTION_KEY: fake.key,
+      CUSTOM_VISION_PROJECT_ID: PROJECT.projectId,
+      CUSTOM_VISION_PUBLISHED_NAME: PROJECT.publishedName,
+      CUSTOM_VISION_TPS: '5',
+    });
+    session = await launchWithCamera(FIXTURES.coffee.file);
+    const page = await openLive(session.browser, `${server.url}/?hud=1`);
+    await waitForLabel(page, 'widget');
+
+    // Throttle: every prediction now gets 429 with Retry-After: 3.
+    const retryAfterSeconds = 3;
+    fake.behaviour = {
+      answer: {
+        status: 429,
+        body: JSON.stringify({ error: { code: '429', message: 'Rate limit is exceeded.' } }),
+        headers: { 'Retry-After': String(retryAfterSeconds) },
+      },
+    };
+    const banner = page.getByTestId('banner');
+    await expect(banner).toContainText(/Rate-limited by the server, resuming in [1-3] s/, {
+      timeout: 10_000,
+    });
+    await expect(page.getByTestId('hud-state')).toHaveText('rate-limited');
+
+    // Quiet while told to wait: after the first 429 only requests already in flight may still arrive.
+    const first429 = fake.requests.find((r) => r.status === 429)!;
+    await expect
+      .poll(() => Date.now() - first429.at, { timeout: 10_000 })
+      .toBeGreaterThan(retryAfterSeconds * 1000 - 200);
+    const duringWait = fake.requests.filter(
+      (r) => r.at > first429.at + 400 && r.at < first429.at + retryAfterSeconds * 1000 - 200,
+    );
+    expect(duringWait).toEqual([]);
+
+    // The upstream recovers; so does the loop, by itself.
+    fake.behaviour = {};
+    await expect(page.getByTestId('hud-state')).toHaveText('running', { timeout: 15_000 });
+    await expect(banner).toHaveCount(0);
+    const recovered = fake.requests.filter((r) => r.status === 200 && r.at > first429.at).length;
+    expect(recovered).toBeGreaterThan(0);
+  } finally {
+    await session?.browser.close();
+    await server?.stop();
+    await fake?.close();
+  }
+});

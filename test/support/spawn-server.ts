@@ -1,0 +1,74 @@
+// Runs the real Sightline server as its own process (as `npm start` would, minus the build), on a free
+// loopback port, for tests and benchmarks that need a server other than Playwright's default one.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+
+export interface SpawnedServer {
+  readonly url: string;
+  readonly process: ChildProcess;
+  /** Everything the server printed, for failure messages. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+const ENTRY = new URL('../../server/index.ts', import.meta.url).pathname;
+const CUSTOM_VISION_VARIABLES = [
+  'CUSTOM_VISION_PREDICTION_ENDPOINT',
+  'CUSTOM_VISION_PREDICTION_KEY',
+  'CUSTOM_VISION_PROJECT_ID',
+  'CUSTOM_VISION_PUBLISHED_NAME',
+  'CUSTOM_VISION_PROJECT_TYPE',
+  'CUSTOM_VISION_TIMEOUT_MS',
+  'CUSTOM_VISION_TIER',
+  'CUSTOM_VISION_TPS',
+];
+
+export async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as { port: number };
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+/** Starts the server with `env` (and nothing Custom Vision-related from the caller's environment). */
+export async function spawnServer(
+  env: Record<string, string>,
+  readyTimeoutMs = 120_000,
+): Promise<SpawnedServer> {
+  const port = await freePort();
+  // Blank (not absent), so that a developer's .env cannot fill them in either.
+  const blanks = Object.fromEntries(CUSTOM_VISION_VARIABLES.map((name) => [name, '']));
+  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY], {
+    env: { ...process.env, ...blanks, LOG_LEVEL: 'warn', ...env, PORT: String(port), HOST: '127.0.0.1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const url = `http://127.0.0.1:${port}`;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+
+  const deadline = Date.now() + readyTimeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`The server exited while starting:\n${output}`);
+    const ready = await fetch(`${url}/api/health`)
+      .then(async (res) => ((await res.json()) as { ready?: boolean }).ready === true)
+      .catch(() => false);
+    if (ready) break;
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`The server was not ready within ${readyTimeoutMs} ms:\n${output}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200)); // polling interval, not a synchronisation sleep
+  }
+  return {
+    url,
+    process: child,
+    output: () => output,
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
