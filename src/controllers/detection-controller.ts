@@ -9,7 +9,7 @@ import type { SightlineViewfinder } from '../components/sightline-viewfinder.ts'
 import { DetectionTracker } from '../overlay/tracker.ts';
 import { DetectionLoop, type LoopResult } from '../pipeline/detection-loop.ts';
 import { LoopState, type SchedulerStatus } from '../pipeline/frame-scheduler.ts';
-import type { LoopFigures } from '../pipeline/loop-stats.ts';
+import type { LoopFigures, LoopSamples } from '../pipeline/loop-stats.ts';
 import { FrameWorkerClient } from '../worker/frame-worker-client.ts';
 
 export interface DetectionControllerOptions {
@@ -118,6 +118,11 @@ export class DetectionController implements ReactiveController {
     return this.loop?.stats.figures(performance.now());
   }
 
+  /** The loop's recent raw samples (the client benchmark reads these from the page). */
+  get samples(): LoopSamples | undefined {
+    return this.loop?.stats.samples(performance.now());
+  }
+
   private onResult({ prediction, frame }: LoopResult): void {
     const settings = this.options.options();
     const shown = prediction.predictions.filter((p) => passesFilter(p, settings));
@@ -144,8 +149,10 @@ export class DetectionController implements ReactiveController {
     if (this.drawHandle !== undefined) return;
     this.drawHandle = requestAnimationFrame(() => {
       this.drawHandle = undefined;
-      const items = this.tracker.visible(performance.now());
+      const started = performance.now();
+      const items = this.tracker.visible(started);
       this.options.viewfinder()?.draw(items);
+      this.loop?.stats.recordDraw(performance.now(), performance.now() - started);
       this.recordShown();
       if (items.length > 0) this.requestDraw();
     });

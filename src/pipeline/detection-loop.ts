@@ -160,7 +160,8 @@ export class DetectionLoop {
   }
 
   private async send(frame: SentFrame, signal: AbortSignal) {
-    this.stats.recordSent(this.clock.now(), frame.encoded.bytes.byteLength);
+    const sentAt = this.clock.now();
+    this.stats.recordSent(sentAt, frame.encoded.bytes.byteLength);
     const outcome = await predictImage(
       predictionPathFor(this.options.predictionPath, this.options.store),
       frame.encoded.bytes,

@@ -2,9 +2,19 @@
 // second, capture-to-box latency (median, p95), bytes per frame, and the main thread's share per frame.
 // Keeps only the last few seconds of samples, so it never grows on a kiosk.
 
-interface Sample {
+export interface Sample {
   readonly at: number;
   readonly value: number;
+}
+
+/** Raw samples with their times, for tools (the client benchmark) that aggregate over longer runs. */
+export interface LoopSamples {
+  readonly sent: readonly Sample[];
+  readonly shown: readonly Sample[];
+  readonly grabMs: readonly Sample[];
+  readonly encodeMs: readonly Sample[];
+  readonly drawMs: readonly Sample[];
+  readonly roundTripMs: readonly Sample[];
 }
 
 export interface LoopFigures {
@@ -31,6 +41,8 @@ export class LoopStats {
   private readonly results: Sample[] = [];
   private readonly grabs: Sample[] = [];
   private readonly encodes: Sample[] = [];
+  private readonly draws: Sample[] = [];
+  private readonly roundTrips: Sample[] = [];
 
   constructor(private readonly windowMs = 5_000) {}
 
@@ -48,8 +60,31 @@ export class LoopStats {
     this.push(this.encodes, at, encodeMs);
   }
 
+  /** Time the main thread spent drawing one result's boxes. */
+  recordDraw(at: number, ms: number): void {
+    this.push(this.draws, at, ms);
+  }
+
+  /** One prediction request, from sending the bytes to having the parsed answer. */
+  recordRoundTrip(at: number, ms: number): void {
+    this.push(this.roundTrips, at, ms);
+  }
+
+  /** The samples of the last few seconds (copies). */
+  samples(now: number): LoopSamples {
+    for (const list of this.lists()) this.prune(list, now);
+    return {
+      sent: [...this.sent],
+      shown: [...this.results],
+      grabMs: [...this.grabs],
+      encodeMs: [...this.encodes],
+      drawMs: [...this.draws],
+      roundTripMs: [...this.roundTrips],
+    };
+  }
+
   figures(now: number): LoopFigures {
-    for (const list of [this.sent, this.results, this.grabs, this.encodes]) this.prune(list, now);
+    for (const list of this.lists()) this.prune(list, now);
     const seconds = this.windowMs / 1000;
     const latencies = this.results.map((s) => s.value);
     return {
@@ -64,7 +99,11 @@ export class LoopStats {
   }
 
   reset(): void {
-    for (const list of [this.sent, this.results, this.grabs, this.encodes]) list.length = 0;
+    for (const list of this.lists()) list.length = 0;
+  }
+
+  private lists(): Sample[][] {
+    return [this.sent, this.results, this.grabs, this.encodes, this.draws, this.roundTrips];
   }
 
   private push(list: Sample[], at: number, value: number): void {

@@ -40,6 +40,7 @@ describe('parseConfig', () => {
       publishedName: 'Iteration1',
       projectType: 'classify',
       timeoutMs: 10_000,
+      budget: { nostorePerSecond: 20, storePerSecond: 10, basis: 'Custom Vision S0 tier' },
     });
   });
 
@@ -100,5 +101,37 @@ describe('parseConfig', () => {
       workers: 3,
       queueLimit: 0,
     });
+  });
+});
+
+describe('the prediction budget', () => {
+  const KEY = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
+  const CLOUD = {
+    CUSTOM_VISION_PREDICTION_ENDPOINT: 'https://demo.cognitiveservices.azure.com',
+    CUSTOM_VISION_PREDICTION_KEY: KEY,
+    CUSTOM_VISION_PROJECT_ID: '0f0f0f0f-1111-4222-8333-444455556666',
+    CUSTOM_VISION_PUBLISHED_NAME: 'Iteration1',
+  };
+  it("follows Custom Vision's tiers: S0 by default, F0 on request", () => {
+    expect(parseConfig(CLOUD, 2).customVision?.budget).toEqual({
+      nostorePerSecond: 20,
+      storePerSecond: 10,
+      basis: 'Custom Vision S0 tier',
+    });
+    expect(parseConfig({ ...CLOUD, CUSTOM_VISION_TIER: 'f0' }, 2).customVision?.budget).toMatchObject({
+      nostorePerSecond: 2,
+      storePerSecond: 2,
+    });
+  });
+  it('takes CUSTOM_VISION_TPS as an override and refuses nonsense', () => {
+    expect(parseConfig({ ...CLOUD, CUSTOM_VISION_TPS: '7.5' }, 2).customVision?.budget).toEqual({
+      nostorePerSecond: 7.5,
+      storePerSecond: 7.5,
+      basis: 'CUSTOM_VISION_TPS',
+    });
+    expect(() => parseConfig({ ...CLOUD, CUSTOM_VISION_TPS: '0' }, 2)).toThrow(/CUSTOM_VISION_TPS must be/);
+    expect(() => parseConfig({ ...CLOUD, CUSTOM_VISION_TIER: 'S1' }, 2)).toThrow(
+      /CUSTOM_VISION_TIER must be "F0" or "S0"/,
+    );
   });
 });

@@ -1,17 +1,60 @@
-// When the server answers 429, the live loop goes quiet for the Retry-After it was given, says so, and
-// picks up again by itself. Sightline's real server forwards to a fake Custom Vision on loopback (the
-// real one cannot be reached from here) that is told to throttle.
+// The live view against a Custom Vision project: Sightline's real server forwards to a fake Custom Vision
+// on loopback (the real one cannot be reached from here) that speaks the documented contract and can be
+// told to throttle.
 import { expect, test } from '@playwright/test';
 import { startFakeCustomVision, type FakeCustomVision } from '../support/fake-custom-vision.ts';
 import { FIXTURES } from '../support/fixtures.ts';
 import { spawnServer, type SpawnedServer } from '../support/spawn-server.ts';
-import { launchWithCamera, openLive, waitForLabel, type CameraBrowser } from './support/live-page.ts';
+import { drawn, launchWithCamera, openLive, waitForLabel, type CameraBrowser } from './support/live-page.ts';
 
 const PROJECT = {
   projectId: '0f0f0f0f-1111-4222-8333-444455556666',
   publishedName: 'Iteration1',
   type: 'detect' as const,
 };
+const CLASSIFIER = {
+  projectId: '1e1e1e1e-2222-4333-8444-555566667777',
+  publishedName: 'Iteration3',
+  type: 'classify' as const,
+};
+
+function cloudEnv(
+  fake: FakeCustomVision,
+  project: typeof PROJECT | typeof CLASSIFIER,
+  extra: Record<string, string> = {},
+) {
+  return {
+    CUSTOM_VISION_PREDICTION_ENDPOINT: fake.url,
+    CUSTOM_VISION_PREDICTION_KEY: fake.key,
+    CUSTOM_VISION_PROJECT_ID: project.projectId,
+    CUSTOM_VISION_PUBLISHED_NAME: project.publishedName,
+    CUSTOM_VISION_PROJECT_TYPE: project.type,
+    ...extra,
+  };
+}
+
+test("shows a classifier's top tags with probability bars, and no boxes", async () => {
+  let fake: FakeCustomVision | undefined;
+  let server: SpawnedServer | undefined;
+  let session: CameraBrowser | undefined;
+  try {
+    fake = await startFakeCustomVision(CLASSIFIER);
+    server = await spawnServer(cloudEnv(fake, CLASSIFIER));
+    session = await launchWithCamera(FIXTURES.coffee.file);
+    const page = await openLive(session.browser, `${server.url}/?threshold=0.3`);
+    const text = await waitForLabel(page, 'gadget');
+    expect(text).toBe('widget 91%, gadget 42%');
+    await expect(page.locator('sightline-detection-list li')).toHaveCount(2);
+    expect((await drawn(page)).boxes).toEqual([]);
+    expect(fake.requests.every((r) => r.path.endsWith('/classify/iterations/Iteration3/image/nostore'))).toBe(
+      true,
+    );
+  } finally {
+    await session?.browser.close();
+    await server?.stop();
+    await fake?.close();
+  }
+});
 
 test('slows down on 429, shows when it resumes, and recovers', async () => {
   let fake: FakeCustomVision | undefined;
@@ -19,13 +62,7 @@ test('slows down on 429, shows when it resumes, and recovers', async () => {
   let session: CameraBrowser | undefined;
   try {
     fake = await startFakeCustomVision(PROJECT);
-    server = await spawnServer({
-      CUSTOM_VISION_PREDICTION_ENDPOINT: fake.url,
-      CUSTOM_VISION_PREDICTION_KEY: fake.key,
-      CUSTOM_VISION_PROJECT_ID: PROJECT.projectId,
-      CUSTOM_VISION_PUBLISHED_NAME: PROJECT.publishedName,
-      CUSTOM_VISION_TPS: '5',
-    });
+    server = await spawnServer(cloudEnv(fake, PROJECT, { CUSTOM_VISION_TPS: '5' }));
     session = await launchWithCamera(FIXTURES.coffee.file);
     const page = await openLive(session.browser, `${server.url}/?hud=1`);
     await waitForLabel(page, 'widget');
