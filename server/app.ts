@@ -1,82 +1,185 @@
-// Builds the request handler: API info routes, Custom Vision prediction routes, and the built app.
+// Builds the request handler. Every request gets an id, the security headers and the origin policy;
+// then health and readiness (open to probes), pairing, the API and metrics (behind access control), and
+// the built app (open: it holds no secret). Each answer is logged as one JSON line and counted.
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CvError, CvErrorCode, sendCvError, sendJson } from './http/cv-error.ts';
-import type { Logger } from './log.ts';
-import { sendConfig, sendHealth } from './routes/info.ts';
+import type { Budget } from './limits/budget.ts';
+import type { Logger } from './observability/logger.ts';
+import { Metrics, type RouteName } from './observability/metrics.ts';
+import { sendConfig, sendHealth, sendMetrics, sendReady, type InfoSources } from './routes/info.ts';
+import { handlePair } from './routes/pair.ts';
 import { handlePrediction } from './routes/prediction.ts';
 import { PREDICTION_PREFIX } from './routes/prediction-route.ts';
 import { serveStatic } from './routes/static.ts';
-import type { PredictionUpstream } from './upstreams/upstream.ts';
+import type { AccessControl, Caller } from './security/access.ts';
+import { clientAddress, isSecure } from './security/client-address.ts';
+import { applyOriginPolicy } from './security/cors.ts';
+import { setSecurityHeaders } from './security/headers.ts';
+import type { TokenStore } from './security/token-store.ts';
+import type { PredictionUpstream, UpstreamTrace } from './upstreams/upstream.ts';
 
 export interface AppOptions {
   readonly upstream: PredictionUpstream;
   /** The built front end (dist/). */
   readonly staticDir: string;
   readonly log: Logger;
+  readonly access: AccessControl;
+  readonly tokens: TokenStore;
+  readonly budget: Budget;
+  readonly allowedOrigins: readonly string[];
+  readonly trustProxy: number;
+  readonly bodyIdleMs: number;
+  readonly perClientTps?: number;
 }
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
-const SECURITY_HEADERS = {
-  'X-Content-Type-Options': 'nosniff',
-  'Referrer-Policy': 'no-referrer',
-  'Permissions-Policy': 'camera=(self), microphone=(), geolocation=()',
-} as const;
+export interface App {
+  readonly handle: RequestHandler;
+  readonly metrics: Metrics;
+  /** Requests being handled now. */
+  inFlight(): number;
+  /** From now on: not ready, and every new request is refused with 503 and its connection closed. */
+  drain(): void;
+}
 
-export function createApp({ upstream, staticDir, log }: AppOptions): RequestHandler {
-  const startedAt = performance.now();
+/** Accept a proxy's request id so one id follows the request through; otherwise make one. */
+const requestId = (req: IncomingMessage) => {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : randomUUID();
+};
+
+function routeName(path: string): RouteName {
+  if (path.toLowerCase().startsWith(PREDICTION_PREFIX)) return 'prediction';
+  const names: Record<string, RouteName> = {
+    '/api/health': 'health',
+    '/api/ready': 'ready',
+    '/api/config': 'config',
+    '/metrics': 'metrics',
+    '/pair': 'pair',
+  };
+  return names[path] ?? (path.startsWith('/api/') ? 'other' : 'static');
+}
+
+function onlyGet(req: IncomingMessage, path: string): void {
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    throw new CvError(405, CvErrorCode.BadRequestNotSupported, `${path} takes GET, not ${req.method}.`, {
+      Allow: 'GET, HEAD',
+    });
+  }
+}
+
+export function createApp(options: AppOptions): App {
+  const { upstream, staticDir, log, access, tokens, budget, trustProxy } = options;
+  let inFlight = 0;
+  let draining = false;
+  const metrics = new Metrics({
+    inFlight: () => inFlight,
+    queueDepth: () => Number(upstream.health()['queued'] ?? 0),
+    budgetFallback: () => budget.state().mode === 'fallback',
+  });
+  const info: InfoSources = {
+    upstream,
+    budget,
+    tokens,
+    metrics,
+    startedAt: performance.now(),
+    draining: () => draining,
+    ...(options.perClientTps !== undefined ? { perClientTps: options.perClientTps } : {}),
+  };
+  const policy = { allowedOrigins: options.allowedOrigins, openLoopback: !access.enabled };
 
   async function route(
     req: IncomingMessage,
     res: ServerResponse,
     url: URL,
-    signal: AbortSignal,
+    context: { address: string; secure: boolean; signal: AbortSignal; trace: UpstreamTrace; caller?: Caller },
   ): Promise<void> {
     const path = url.pathname;
+    if (applyOriginPolicy(req, res, policy, context.secure)) return; // a preflight, answered
+    if (path === '/api/health' || path === '/api/ready') {
+      onlyGet(req, path);
+      const authorised = access.identify(req, context.address) !== undefined;
+      if (path === '/api/health') sendHealth(res, info, authorised);
+      else sendReady(res, info, authorised);
+      return;
+    }
+    if (path === '/pair') {
+      await handlePair(req, res, url, access, context.address, options.bodyIdleMs);
+      return;
+    }
+    const isApi =
+      path.toLowerCase().startsWith(PREDICTION_PREFIX) || path.startsWith('/api/') || path === '/metrics';
+    if (!isApi) {
+      await serveStatic(req, res, url, staticDir);
+      return;
+    }
+    const caller = await access.require(req, context.address).catch((error: unknown) => {
+      if (error instanceof CvError && error.status === 429) metrics.rejected('auth-failures');
+      throw error;
+    });
+    context.caller = caller;
     if (path.toLowerCase().startsWith(PREDICTION_PREFIX)) {
-      await handlePrediction(req, res, url, upstream, signal);
-      return;
-    }
-    if (path === '/api/health' || path === '/api/config') {
-      if (req.method !== 'GET' && req.method !== 'HEAD') {
-        throw new CvError(405, CvErrorCode.BadRequestNotSupported, `${path} takes GET, not ${req.method}.`, {
-          Allow: 'GET, HEAD',
-        });
-      }
-      if (path === '/api/health') sendHealth(res, upstream, startedAt);
-      else sendConfig(res, upstream);
-      return;
-    }
-    if (path.startsWith('/api/')) {
+      await handlePrediction(req, res, url, {
+        upstream,
+        budget,
+        caller,
+        bodyIdleMs: options.bodyIdleMs,
+        ...context,
+      });
+    } else if (path === '/api/config') {
+      onlyGet(req, path);
+      sendConfig(res, info);
+    } else if (path === '/metrics') {
+      onlyGet(req, path);
+      await sendMetrics(res, metrics);
+    } else {
       throw new CvError(
         404,
         CvErrorCode.NotFound,
-        `No API route ${path}. The API has /api/health and /api/config.`,
+        `No API route ${path}. The API has /api/health, /api/ready and /api/config.`,
       );
     }
-    await serveStatic(req, res, url, staticDir);
   }
 
-  return (req, res) => {
+  const handle: RequestHandler = (req, res) => {
     const started = performance.now();
-    for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
+    inFlight++;
+    const id = requestId(req);
+    const address = clientAddress(req, trustProxy);
+    const secure = isSecure(req, trustProxy);
+    setSecurityHeaders(res, secure);
+    res.setHeader('X-Request-Id', id);
     // Aborted when the client disconnects before the answer is complete, so upstream work stops too.
     const controller = new AbortController();
     res.on('close', () => {
       if (!res.writableFinished) controller.abort(new Error('the client closed the connection'));
     });
     const url = new URL(req.url ?? '/', 'http://server.invalid');
+    const context = {
+      address,
+      secure,
+      signal: controller.signal,
+      trace: { outcomes: [] } as UpstreamTrace,
+      caller: undefined as Caller | undefined,
+    };
 
-    route(req, res, url, controller.signal)
+    const work = draining
+      ? Promise.reject(
+          new CvError(
+            503,
+            CvErrorCode.ErrorPredictionServiceUnavailable,
+            'This server is shutting down; retry on another instance.',
+            { 'Retry-After': '1' },
+          ),
+        )
+      : route(req, res, url, context);
+    work
       .catch((error: unknown) => {
         if (controller.signal.aborted) return;
         const known = error instanceof CvError;
-        if (!known)
-          log.error('request failed', {
-            method: req.method,
-            path: url.pathname,
-            error: (error as Error).stack ?? String(error),
-          });
+        if (!known) log.error({ reqId: id, path: url.pathname, err: error as Error }, 'request failed');
         const cvError = known
           ? error
           : new CvError(
@@ -88,18 +191,45 @@ export function createApp({ upstream, staticDir, log }: AppOptions): RequestHand
           res.destroy();
           return;
         }
-        // After a refused body the rest of it may still be arriving: close rather than read it all.
-        if (!req.complete) res.setHeader('Connection', 'close');
+        // After a refused body the rest of it may still be arriving, and a draining server wants its
+        // connections back: close rather than keep the connection.
+        if (!req.complete || draining) res.setHeader('Connection', 'close');
         sendCvError(res, cvError);
       })
       .finally(() => {
-        log.debug('request', {
-          method: req.method,
-          path: url.pathname,
-          status: res.statusCode,
-          ms: Math.round((performance.now() - started) * 10) / 10,
-        });
+        inFlight--;
+        const ms = Math.round((performance.now() - started) * 10) / 10;
+        const name = routeName(url.pathname);
+        const status = controller.signal.aborted ? 499 : res.statusCode;
+        metrics.request(name, status, ms / 1000);
+        if (name === 'prediction') metrics.upstream(context.trace.outcomes, context.trace.refused);
+        const { outcomes, refused } = context.trace;
+        // Probes and scrapes come every few seconds: logged only at debug level unless they fail.
+        const quiet = (name === 'health' || name === 'ready' || name === 'metrics') && status < 400;
+        log[quiet ? 'debug' : 'info'](
+          {
+            reqId: id,
+            method: req.method,
+            path: url.pathname,
+            status,
+            ms,
+            client: context.caller?.label ?? address,
+            ...(outcomes.length || refused
+              ? { upstream: { outcomes, ...(refused ? { refused } : {}) } }
+              : {}),
+          },
+          'request',
+        );
       });
+  };
+
+  return {
+    handle,
+    metrics,
+    inFlight: () => inFlight,
+    drain: () => {
+      draining = true;
+    },
   };
 }
 

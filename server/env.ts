@@ -1,6 +1,11 @@
 // Reads and validates the server's configuration from the environment once, at boot. Anything wrong
 // stops the server with a message that names the variable and what is wrong with it, never its value
 // when the value is a secret.
+import { ConfigError, fraction, integer, isLoopback, rate, text, type Env } from './env-parse.ts';
+import { parseHttpLimits, type HttpLimits } from './http/server-limits.ts';
+import { parseSecurity, type SecurityConfig } from './security/config.ts';
+
+export { ConfigError };
 
 export const PROJECT_TYPES = ['detect', 'classify'] as const;
 export type ProjectType = (typeof PROJECT_TYPES)[number];
@@ -12,7 +17,12 @@ export interface CustomVisionConfig {
   readonly projectId: string;
   readonly publishedName: string;
   readonly projectType: ProjectType;
+  /** The whole answer's deadline, retries included: past it the client gets 504. */
   readonly timeoutMs: number;
+  /** Further attempts after an upstream 429 or 503 (or a reset connection, for nostore), within the deadline. */
+  readonly retries: number;
+  /** Consecutive upstream failures that open the circuit, and how long it stays open before a probe. */
+  readonly breaker: { readonly threshold: number; readonly cooldownMs: number };
   /** Predictions per second the resource allows, by Custom Vision's tier (or CUSTOM_VISION_TPS). */
   readonly budget: {
     readonly nostorePerSecond: number;
@@ -39,6 +49,12 @@ export interface LocalDetectorConfig {
 export interface ServerConfig {
   readonly port: number;
   readonly host: string;
+  readonly security: SecurityConfig;
+  readonly http: HttpLimits;
+  /** Shared budget and failed-attempt counts across instances; unset: in memory, per instance. */
+  readonly redisUrl?: string;
+  /** A fixed cap per client on top of its fair share of the budget (PER_CLIENT_TPS). */
+  readonly perClientTps?: number;
   /** Exactly one of these is set: the upstream that answers prediction requests. */
   readonly customVision?: CustomVisionConfig;
   readonly local?: LocalDetectorConfig;
@@ -46,43 +62,9 @@ export interface ServerConfig {
   readonly warnings: readonly string[];
 }
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
-
-type Env = Readonly<Record<string, string | undefined>>;
-
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // Classic Cognitive Services keys are 32 hex digits; newer Azure AI keys are 84 alphanumerics.
 const PREDICTION_KEY = /^[A-Za-z0-9]{32,128}$/;
-
-function text(env: Env, name: string): string | undefined {
-  const value = env[name]?.trim();
-  return value === '' ? undefined : value;
-}
-
-function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = text(env, name);
-  if (raw === undefined) return fallback;
-  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}; it is "${raw}".`);
-  }
-  return Number(raw);
-}
-
-function fraction(env: Env, name: string, fallback: number): number {
-  const raw = text(env, name);
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < 0 || value > 1) {
-    throw new ConfigError(`${name} must be a number from 0 to 1; it is "${raw}".`);
-  }
-  return value;
-}
-
-function isLoopback(hostname: string): boolean {
-  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
-}
 
 function parseEndpoint(raw: string): string {
   const name = 'CUSTOM_VISION_PREDICTION_ENDPOINT';
@@ -157,6 +139,11 @@ function parseCustomVision(env: Env, endpoint: string): CustomVisionConfig {
     publishedName,
     projectType: projectType as ProjectType,
     timeoutMs: integer(env, 'CUSTOM_VISION_TIMEOUT_MS', 10_000, 100, 300_000),
+    retries: integer(env, 'CUSTOM_VISION_RETRIES', 2, 0, 5),
+    breaker: {
+      threshold: integer(env, 'CUSTOM_VISION_BREAKER_THRESHOLD', 5, 1, 1_000),
+      cooldownMs: integer(env, 'CUSTOM_VISION_BREAKER_COOLDOWN_MS', 5_000, 100, 600_000),
+    },
     budget: parseBudget(env),
   };
 }
@@ -166,38 +153,66 @@ function parseBudget(env: Env): CustomVisionConfig['budget'] {
   if (tier !== 'F0' && tier !== 'S0') {
     throw new ConfigError(`CUSTOM_VISION_TIER must be "F0" or "S0"; it is "${tier}".`);
   }
-  const tps = text(env, 'CUSTOM_VISION_TPS');
-  if (tps !== undefined) {
-    const value = Number(tps);
-    if (!Number.isFinite(value) || value <= 0 || value > 1000) {
-      throw new ConfigError(
-        `CUSTOM_VISION_TPS must be a number of predictions per second above 0; it is "${tps}".`,
-      );
-    }
-    return { nostorePerSecond: value, storePerSecond: value, basis: 'CUSTOM_VISION_TPS' };
-  }
+  const tps = rate(env, 'CUSTOM_VISION_TPS', 'predictions');
+  if (tps !== undefined) return { nostorePerSecond: tps, storePerSecond: tps, basis: 'CUSTOM_VISION_TPS' };
   return { ...CUSTOM_VISION_TIERS[tier], basis: `Custom Vision ${tier} tier` };
+}
+
+/** Exposed over plain HTTP with no TLS proxy declared, tokens travel in clear and browsers cannot pair. */
+function securityWarnings(security: SecurityConfig): string[] {
+  if (!security.exposed || security.tls || security.trustProxy > 0) return [];
+  return [
+    'Exposed without TLS: tokens would cross the network in clear, and browsers keep the pairing cookie ' +
+      '(Secure) only over HTTPS. Set TLS_CERT_FILE and TLS_KEY_FILE, or serve behind an HTTPS proxy and ' +
+      'set TRUST_PROXY=1.',
+  ];
+}
+
+function parseRedisUrl(env: Env): string | undefined {
+  const raw = text(env, 'REDIS_URL');
+  if (raw === undefined) return undefined;
+  // Never quote it: it may hold a password.
+  if (!URL.canParse(raw) || !/^rediss?:$/.test(new URL(raw).protocol)) {
+    throw new ConfigError('REDIS_URL must be a redis:// or rediss:// URL, e.g. redis://redis:6379/0.');
+  }
+  return raw;
 }
 
 export function parseConfig(env: Env, cores: number): ServerConfig {
   const port = integer(env, 'PORT', 8080, 0, 65_535);
   const host = text(env, 'HOST') ?? '127.0.0.1';
+  const redisUrl = parseRedisUrl(env);
+  const perClientTps = rate(env, 'PER_CLIENT_TPS', 'predictions');
+  const common = {
+    port,
+    host,
+    security: parseSecurity(env, host),
+    http: parseHttpLimits(env),
+    ...(redisUrl !== undefined ? { redisUrl } : {}),
+    ...(perClientTps !== undefined ? { perClientTps } : {}),
+  };
   const endpoint = text(env, 'CUSTOM_VISION_PREDICTION_ENDPOINT');
   if (endpoint !== undefined) {
-    return { port, host, customVision: parseCustomVision(env, parseEndpoint(endpoint)), warnings: [] };
+    return {
+      ...common,
+      customVision: parseCustomVision(env, parseEndpoint(endpoint)),
+      warnings: securityWarnings(common.security),
+    };
   }
   const strays = [
     'CUSTOM_VISION_PREDICTION_KEY',
     'CUSTOM_VISION_PROJECT_ID',
     'CUSTOM_VISION_PUBLISHED_NAME',
   ].filter((name) => text(env, name) !== undefined);
-  const warnings = strays.length
-    ? [`${strays.join(', ')} set but CUSTOM_VISION_PREDICTION_ENDPOINT is not: serving the local detector.`]
-    : [];
+  const warnings = [
+    ...(strays.length
+      ? [`${strays.join(', ')} set but CUSTOM_VISION_PREDICTION_ENDPOINT is not: serving the local detector.`]
+      : []),
+    ...securityWarnings(common.security),
+  ];
   const workers = integer(env, 'LOCAL_DETECTOR_WORKERS', Math.max(1, cores), 1, 64);
   return {
-    port,
-    host,
+    ...common,
     local: {
       workers,
       queueLimit: integer(env, 'LOCAL_DETECTOR_QUEUE_LIMIT', workers * 4, 0, 10_000),

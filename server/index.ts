@@ -1,10 +1,11 @@
 // The server's entry point: read the configuration (environment, then an optional .env file), start,
-// and shut down cleanly on SIGINT/SIGTERM. A bad configuration stops it with a message, not a stack trace.
+// reload device tokens on SIGHUP, and shut down gracefully on SIGINT/SIGTERM. A bad configuration stops
+// it with a message, not a stack trace.
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, parseConfig } from './env.ts';
-import { createLogger, parseLogLevel } from './log.ts';
+import { createLogger, parseLogLevel } from './observability/logger.ts';
 import { startServer } from './server.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -20,17 +21,19 @@ try {
   const upstream = config.customVision
     ? `Custom Vision project ${config.customVision.projectId} (${config.customVision.publishedName}) at ${new URL(config.customVision.endpoint).host}`
     : `the local detector (${config.local?.workers} worker(s))`;
-  log.info(`Sightline is listening on ${running.url}, serving ${upstream}`);
+  const access = running.tokens.enabled ? 'device tokens required' : 'open (loopback only)';
+  log.info(`Sightline is listening on ${running.url}, serving ${upstream}; access: ${access}`);
   running.ready.then(
     () => log.info('ready for predictions'),
     () => undefined, // already logged by startServer
   );
 
+  process.on('SIGHUP', () => running.tokens.reload('SIGHUP'));
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    log.info(`${signal}: finishing open requests and stopping`);
+    log.info(`${signal}: finishing requests in flight and stopping`);
     running.close().then(
       () => process.exit(0),
       () => process.exit(1),

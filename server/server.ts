@@ -1,18 +1,34 @@
-// Starts a server from a validated configuration: picks the upstream, listens, then (for the local
-// detector) loads the model while /api/health already answers. Used by index.ts and by the tests.
-import { createServer, type Server } from 'node:http';
+// Starts a server from a validated configuration: device tokens, Redis (when configured), the upstream,
+// the budget, then listens (over TLS when configured) with limits against slow and greedy clients. For
+// the local detector the model loads while /api/health already answers. close() shuts down gracefully:
+// not ready, no new connections, requests in flight finish (up to SHUTDOWN_TIMEOUT_MS), then the rest.
+// Used by index.ts and by the tests.
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { createApp } from './app.ts';
-import type { ServerConfig } from './env.ts';
-import type { Logger } from './log.ts';
+import type { Redis } from 'ioredis';
+import { createApp, type App } from './app.ts';
+import { ConfigError, type ServerConfig } from './env.ts';
+import { serverOptions } from './http/server-limits.ts';
+import { Budget } from './limits/budget.ts';
+import { connectRedis } from './limits/redis.ts';
+import type { Logger } from './observability/logger.ts';
+import { registerSecrets } from './observability/secrets.ts';
+import { AccessControl } from './security/access.ts';
+import { AuthFailureLimiter } from './security/auth-failures.ts';
+import { TokenStore } from './security/token-store.ts';
 import { CustomVisionUpstream } from './upstreams/custom-vision.ts';
 import { LocalUpstream } from './upstreams/local.ts';
 import type { PredictionUpstream } from './upstreams/upstream.ts';
 
 export interface RunningServer {
-  readonly server: Server;
+  readonly server: http.Server;
   readonly upstream: PredictionUpstream;
-  /** e.g. http://127.0.0.1:8080 */
+  readonly app: App;
+  readonly budget: Budget;
+  readonly tokens: TokenStore;
+  /** e.g. http://127.0.0.1:8080, or https://... with TLS */
   readonly url: string;
   /** Resolves once the upstream can answer predictions (the local model is loaded). */
   readonly ready: Promise<void>;
@@ -24,28 +40,73 @@ export interface StartOptions {
   readonly log: Logger;
 }
 
+function readTls(config: ServerConfig): { cert: Buffer; key: Buffer } | undefined {
+  const tls = config.security.tls;
+  if (!tls) return undefined;
+  const read = (name: string, file: string) => {
+    try {
+      return readFileSync(file);
+    } catch (error) {
+      throw new ConfigError(
+        `${name} (${file}) cannot be read: ${(error as NodeJS.ErrnoException).code ?? 'error'}.`,
+      );
+    }
+  };
+  return { cert: read('TLS_CERT_FILE', tls.certFile), key: read('TLS_KEY_FILE', tls.keyFile) };
+}
+
+function startUpstream(
+  config: ServerConfig,
+  log: Logger,
+): { upstream: PredictionUpstream; ready: Promise<void> } {
+  if (config.customVision) {
+    registerSecrets(config.customVision.predictionKey);
+    return { upstream: new CustomVisionUpstream(config.customVision), ready: Promise.resolve() };
+  }
+  if (!config.local) throw new Error('The configuration names no upstream.');
+  const local = new LocalUpstream(config.local);
+  const ready = local.start();
+  ready.catch((error: Error) => log.error({ error: error.message }, 'the local detector failed to start'));
+  return { upstream: local, ready };
+}
+
 export async function startServer(
   config: ServerConfig,
   { staticDir, log }: StartOptions,
 ): Promise<RunningServer> {
-  let upstream: PredictionUpstream;
-  let ready: Promise<void>;
-  if (config.customVision) {
-    upstream = new CustomVisionUpstream(config.customVision);
-    ready = Promise.resolve();
-  } else if (config.local) {
-    const local = new LocalUpstream(config.local);
-    upstream = local;
-    ready = local.start();
-    ready.catch((error: Error) => log.error('the local detector failed to start', { error: error.message }));
-  } else {
-    throw new Error('The configuration names no upstream.');
-  }
+  const tls = readTls(config);
+  const tokens = new TokenStore(config.security, log);
+  tokens.load();
+  let redis: Redis | undefined;
+  if (config.redisUrl) redis = await connectRedis(config.redisUrl, log);
+  const { upstream, ready } = startUpstream(config, log);
+  const budget = new Budget({
+    figures: () => upstream.budget(),
+    ...(config.perClientTps !== undefined ? { perClientTps: config.perClientTps } : {}),
+    // The local detector's capacity is this instance's own; only Custom Vision's budget is shared.
+    ...(redis && config.customVision ? { redis } : {}),
+    ...(config.local ? { burst: config.local.workers + config.local.queueLimit } : {}),
+    scope: config.customVision ? new URL(config.customVision.endpoint).host : 'local',
+    log,
+  });
+  const app = createApp({
+    upstream,
+    staticDir,
+    log,
+    access: new AccessControl(tokens, new AuthFailureLimiter(redis)),
+    tokens,
+    budget,
+    allowedOrigins: config.security.allowedOrigins,
+    trustProxy: config.security.trustProxy,
+    bodyIdleMs: config.http.bodyIdleTimeoutMs,
+    ...(config.perClientTps !== undefined ? { perClientTps: config.perClientTps } : {}),
+  });
 
-  const server = createServer(
-    { keepAliveTimeout: 65_000, requestTimeout: 60_000 },
-    createApp({ upstream, staticDir, log }),
-  );
+  const options = serverOptions(config.http);
+  const server: http.Server = tls
+    ? https.createServer({ ...options, ...tls }, app.handle)
+    : http.createServer(options, app.handle);
+  server.maxConnections = config.http.maxConnections;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => {
@@ -53,20 +114,36 @@ export async function startServer(
       resolve();
     });
   });
+  tokens.watch();
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
 
   return {
     server,
     upstream,
-    url: `http://${host}:${address.port}`,
+    app,
+    budget,
+    tokens,
+    url: `${tls ? 'https' : 'http'}://${host}:${address.port}`,
     ready,
     async close() {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
+      app.drain();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const deadline = performance.now() + config.http.shutdownTimeoutMs;
+      // Polling a counter, not synchronising a test: requests in flight finish at their own pace.
+      while (app.inFlight() > 0 && performance.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 25));
         server.closeIdleConnections();
-      });
+      }
+      if (app.inFlight() > 0)
+        log.warn({ inFlight: app.inFlight() }, 'shutdown timeout: cutting requests still in flight');
+      server.closeAllConnections();
+      await closed;
+      budget.close();
+      tokens.close();
       await upstream.close();
+      redis?.disconnect();
     },
   };
 }

@@ -20,6 +20,9 @@ export const CvErrorCode = {
   // Not in the enum (which is open: clients must tolerate unknown codes); the cloud's gateway sends
   // "429" for throttling, and this keeps that meaning for the local detector's own back-pressure.
   TooManyRequests: '429',
+  // The gateway's codes for a refused credential and a refused origin, in the same spirit.
+  Unauthorized: '401',
+  Forbidden: 'Forbidden',
 } as const;
 export type CvErrorCode = (typeof CvErrorCode)[keyof typeof CvErrorCode];
 

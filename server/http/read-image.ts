@@ -1,11 +1,12 @@
 // Reads the image of a Custom Vision prediction request: either the raw body (application/octet-stream,
 // or any other type) or the `imageData` field of a multipart/form-data body, as the cloud accepts.
 // Everything is bounded by the size limit while it streams in, so an oversized body is refused without
-// being buffered.
+// being buffered, and by an idle limit, so a body that stalls is refused too.
 import type { IncomingMessage } from 'node:http';
 import busboy from 'busboy';
 import { CvError, CvErrorCode } from './cv-error.ts';
 import { looksComplete, sniffImageFormat, type ImageFormat } from './image-format.ts';
+import { readBody, stalled, watchForStall } from './read-body.ts';
 
 /** Custom Vision's prediction limit, read as the exported container reads it: 4 * 1024 * 1024 bytes. */
 export const MAX_IMAGE_BYTES = 4 * 1024 * 1024;
@@ -22,42 +23,10 @@ const tooLarge = (limit: number) =>
     `The image is larger than ${limit} bytes (${limit / 1024 / 1024} MiB), Custom Vision's prediction limit. Downscale or recompress it.`,
   );
 
-function readRawBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        cleanup();
-        reject(tooLarge(limit));
-        return;
-      }
-      chunks.push(chunk);
-    };
-    const onEnd = () => {
-      cleanup();
-      resolve(Buffer.concat(chunks, size));
-    };
-    const onError = (error: Error) => {
-      cleanup();
-      reject(
-        new CvError(
-          400,
-          CvErrorCode.BadRequestImageStream,
-          `The request body could not be read: ${error.message}`,
-        ),
-      );
-    };
-    const onAborted = () => onError(new Error('the client closed the connection'));
-    const cleanup = () => {
-      req.off('data', onData).off('end', onEnd).off('error', onError).off('aborted', onAborted);
-    };
-    req.on('data', onData).on('end', onEnd).on('error', onError).on('aborted', onAborted);
-  });
-}
+/** A body that stalls for longer than this is refused (408); see BODY_IDLE_TIMEOUT_MS. */
+export const DEFAULT_BODY_IDLE_MS = 5_000;
 
-function readMultipartImage(req: IncomingMessage, limit: number): Promise<Buffer> {
+function readMultipartImage(req: IncomingMessage, limit: number, idleMs: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     let parser: busboy.Busboy;
     try {
@@ -80,9 +49,11 @@ function readMultipartImage(req: IncomingMessage, limit: number): Promise<Buffer
     // Stop reading at the first failure: the route answers at once and closes the connection.
     const fail = (error: CvError) => {
       failure ??= error;
+      stopWatching();
       req.unpipe(parser);
       reject(failure);
     };
+    const stopWatching = watchForStall(req, idleMs, () => fail(stalled(idleMs)));
 
     parser.on('file', (name, stream) => {
       if (name !== 'imageData') {
@@ -112,6 +83,7 @@ function readMultipartImage(req: IncomingMessage, limit: number): Promise<Buffer
       );
     });
     parser.on('close', () => {
+      stopWatching();
       if (failure) reject(failure);
       else if (!image) {
         reject(
@@ -134,12 +106,18 @@ function readMultipartImage(req: IncomingMessage, limit: number): Promise<Buffer
  * Reads and checks the image of a prediction request. Throws a CvError (400/413) for an empty, oversized,
  * malformed or non-image body; the magic numbers decide the format, whatever the Content-Type claims.
  */
-export async function readRequestImage(req: IncomingMessage, limit = MAX_IMAGE_BYTES): Promise<RequestImage> {
+export async function readRequestImage(
+  req: IncomingMessage,
+  limit = MAX_IMAGE_BYTES,
+  idleMs = DEFAULT_BODY_IDLE_MS,
+): Promise<RequestImage> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) throw tooLarge(limit);
 
   const isMultipart = /^multipart\/form-data/i.test(req.headers['content-type'] ?? '');
-  const bytes = isMultipart ? await readMultipartImage(req, limit) : await readRawBody(req, limit);
+  const bytes = isMultipart
+    ? await readMultipartImage(req, limit, idleMs)
+    : await readBody(req, { limit, idleMs, tooLarge: () => tooLarge(limit) });
   if (bytes.length === 0) {
     throw new CvError(400, CvErrorCode.BadRequestImageStream, 'The request has no image: the body is empty.');
   }

@@ -1,23 +1,72 @@
-// GET /api/health and GET /api/config: what the app shell (and an operator) needs to know. Never a key.
+// GET /api/health (liveness), /api/ready (readiness), /api/config and /metrics: what the app shell, an
+// operator, a load balancer and Prometheus need to know. Never a key or a token. Health and readiness
+// answer anyone (probes carry no token) but say only "ok"/"ready" to callers without a valid token; the
+// details (upstream host, limiter, Redis) are for authorised callers.
 import type { ServerResponse } from 'node:http';
 import { sendJson } from '../http/cv-error.ts';
 import { MAX_IMAGE_BYTES } from '../http/read-image.ts';
+import type { Budget } from '../limits/budget.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import type { TokenStore } from '../security/token-store.ts';
 import type { PredictionUpstream } from '../upstreams/upstream.ts';
 import { predictionPath } from './prediction-route.ts';
 
-export function sendHealth(res: ServerResponse, upstream: PredictionUpstream, startedAt: number): void {
-  const { ready, detail, ...upstreamDetail } = upstream.health();
+export interface InfoSources {
+  readonly upstream: PredictionUpstream;
+  readonly budget: Budget;
+  readonly tokens: TokenStore;
+  readonly metrics: Metrics;
+  readonly startedAt: number;
+  readonly perClientTps?: number;
+  /** True once shutdown has begun: not ready, so load balancers stop sending. */
+  readonly draining: () => boolean;
+}
+
+function readiness(sources: InfoSources) {
+  const { upstream, budget, tokens, draining } = sources;
+  const health = upstream.health();
+  const access = tokens.enabled ? tokens.state() : undefined;
+  const ready = health.ready && !draining();
+  return {
+    ready,
+    checks: {
+      upstream: { ok: health.ready, detail: health.detail },
+      limiter: { ok: true, ...budget.state() },
+      access: access ? { ok: !access.problem, mode: 'tokens', ...access } : { ok: true, mode: 'open' },
+      shutdown: {
+        ok: !draining(),
+        detail: draining() ? 'shutting down: finishing requests in flight' : 'running',
+      },
+    },
+  };
+}
+
+export function sendHealth(res: ServerResponse, sources: InfoSources, authorised: boolean): void {
+  const { ready, checks } = readiness(sources);
+  if (!authorised) {
+    sendJson(res, 200, { status: 'ok', ready });
+    return;
+  }
+  const { detail, ...upstreamDetail } = sources.upstream.health();
   sendJson(res, 200, {
     status: 'ok',
     ready,
-    source: upstream.model.source,
+    source: sources.upstream.model.source,
     detail,
-    uptimeSeconds: Math.round((performance.now() - startedAt) / 100) / 10,
+    uptimeSeconds: Math.round((performance.now() - sources.startedAt) / 100) / 10,
     upstream: upstreamDetail,
+    limiter: checks.limiter,
+    access: checks.access,
   });
 }
 
-export function sendConfig(res: ServerResponse, upstream: PredictionUpstream): void {
+/** 200 when this instance should get traffic, 503 when not (model loading, circuit open, shutting down). */
+export function sendReady(res: ServerResponse, sources: InfoSources, authorised: boolean): void {
+  const { ready, checks } = readiness(sources);
+  sendJson(res, ready ? 200 : 503, authorised ? { ready, checks } : { ready });
+}
+
+export function sendConfig(res: ServerResponse, { upstream, budget, perClientTps }: InfoSources): void {
   const model = upstream.model;
   sendJson(res, 200, {
     models: [
@@ -39,6 +88,21 @@ export function sendConfig(res: ServerResponse, upstream: PredictionUpstream): v
       },
     ],
     limits: { maxImageBytes: MAX_IMAGE_BYTES },
-    budget: upstream.budget(),
+    // Clients pace themselves by this; each also gets at most a fair share of it (and perClientPerSecond).
+    budget: {
+      ...budget.reported(),
+      ...(perClientTps !== undefined ? { perClientPerSecond: perClientTps } : {}),
+      sharing: budget.state().mode,
+    },
   });
+}
+
+export async function sendMetrics(res: ServerResponse, metrics: Metrics): Promise<void> {
+  const { contentType, body } = await metrics.render();
+  res.writeHead(200, {
+    'Content-Type': contentType,
+    'Content-Length': Buffer.byteLength(body),
+    'Cache-Control': 'no-store',
+  });
+  res.end(body);
 }

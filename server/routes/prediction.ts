@@ -2,19 +2,33 @@
 // Validates everything it can before the upstream or the model sees anything, then relays the answer.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CvError, CvErrorCode } from '../http/cv-error.ts';
-import { readRequestImage } from '../http/read-image.ts';
-import type { PredictionRequest, PredictionUpstream } from '../upstreams/upstream.ts';
+import { readBody } from '../http/read-body.ts';
+import { MAX_IMAGE_BYTES, readRequestImage } from '../http/read-image.ts';
+import type { Budget } from '../limits/budget.ts';
+import type { Caller } from '../security/access.ts';
+import type { PredictionRequest, PredictionUpstream, UpstreamTrace } from '../upstreams/upstream.ts';
 import { parsePredictionPath, type PredictionRoute } from './prediction-route.ts';
 
 const MAX_URL_BODY = 16 * 1024;
+
+export interface PredictionContext {
+  readonly upstream: PredictionUpstream;
+  readonly budget: Budget;
+  readonly caller: Caller;
+  /** Aborted when the client goes away. */
+  readonly signal: AbortSignal;
+  /** Filled in by the upstream; the app logs it and counts it. */
+  readonly trace: UpstreamTrace;
+  readonly bodyIdleMs: number;
+}
 
 export async function handlePrediction(
   req: IncomingMessage,
   res: ServerResponse,
   url: URL,
-  upstream: PredictionUpstream,
-  signal: AbortSignal,
+  context: PredictionContext,
 ): Promise<void> {
+  const { upstream, signal, trace, bodyIdleMs } = context;
   const route = parsePredictionPath(url.pathname);
   if (!route) {
     throw new CvError(
@@ -34,10 +48,12 @@ export async function handlePrediction(
   checkServed(route, upstream);
 
   const application = url.searchParams.get('application') ?? undefined;
+  const admit = () => admitOne(context, route);
+  const common = { route, application, signal, admit, trace };
   const request: PredictionRequest =
     route.input === 'image'
-      ? { route, image: await readRequestImage(req), application, signal }
-      : { route, imageUrl: await readImageUrl(req, upstream), application, signal };
+      ? { ...common, image: await readRequestImage(req, MAX_IMAGE_BYTES, bodyIdleMs) }
+      : { ...common, imageUrl: await readImageUrl(req, upstream, bodyIdleMs) };
   const answer = await upstream.predict(request);
   res.writeHead(answer.status, {
     ...answer.headers,
@@ -45,6 +61,26 @@ export async function handlePrediction(
     'Cache-Control': 'no-store',
   });
   res.end(answer.body);
+}
+
+/** One upstream call for this caller, or a 429 in Custom Vision's shape saying when to come back. */
+async function admitOne({ budget, caller, trace, upstream }: PredictionContext, route: PredictionRoute) {
+  const admission = await budget.admit(caller.id, route.store);
+  if (admission.ok) return admission;
+  trace.refused = admission.reason;
+  const seconds = Math.max(1, Math.ceil(admission.retryAfterMs / 1000));
+  const { nostorePerSecond, storePerSecond, basis } = upstream.budget();
+  const perSecond = route.store ? storePerSecond : nostorePerSecond;
+  const why =
+    admission.reason === 'client'
+      ? `This client has used its share of the prediction budget (${admission.share} per second while ${admission.active} clients share it).`
+      : `This server's prediction budget (${perSecond}/s, ${basis}) is spent for now.`;
+  throw new CvError(
+    429,
+    CvErrorCode.TooManyRequests,
+    `${why} Please retry after ${seconds} second${seconds === 1 ? '' : 's'}.`,
+    { 'Retry-After': String(seconds) },
+  );
 }
 
 /** Only the configured project and published name are served; anything else is refused as the cloud would. */
@@ -75,7 +111,11 @@ function checkServed(route: PredictionRoute, upstream: PredictionUpstream): void
   }
 }
 
-async function readImageUrl(req: IncomingMessage, upstream: PredictionUpstream): Promise<string> {
+async function readImageUrl(
+  req: IncomingMessage,
+  upstream: PredictionUpstream,
+  idleMs: number,
+): Promise<string> {
   if (!upstream.acceptsUrls) {
     throw new CvError(
       400,
@@ -83,17 +123,15 @@ async function readImageUrl(req: IncomingMessage, upstream: PredictionUpstream):
       'The local detector does not fetch images by URL; POST the image bytes to the /image route instead.',
     );
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_URL_BODY)
-      throw new CvError(400, CvErrorCode.BadRequestImageUrl, 'The body is too large for {"url": "..."}.');
-    chunks.push(chunk);
-  }
+  const raw = await readBody(req, {
+    limit: MAX_URL_BODY,
+    idleMs,
+    tooLarge: () =>
+      new CvError(400, CvErrorCode.BadRequestImageUrl, 'The body is too large for {"url": "..."}.'),
+  });
   let body: unknown;
   try {
-    body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    body = JSON.parse(raw.toString('utf8'));
   } catch {
     throw new CvError(400, CvErrorCode.BadRequestImageUrl, 'The body must be JSON: {"url": "https://..."}.');
   }

@@ -1,5 +1,6 @@
 // Serves the built app from dist/: no path traversal, no dotfiles, the right types, and caching that
-// lets hashed assets live forever while index.html is always revalidated.
+// lets hashed assets live forever while index.html is always revalidated. (The security headers, CSP
+// included, are set on every response by the app.)
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -16,25 +17,13 @@ const TYPES: Readonly<Record<string, string>> = {
   '.svg': 'image/svg+xml',
   '.png': 'image/png',
   '.jpg': 'image/jpeg',
+  '.gif': 'image/gif',
+  '.webp': 'image/webp',
   '.ico': 'image/x-icon',
   '.wasm': 'application/wasm',
   '.txt': 'text/plain; charset=utf-8',
   '.woff2': 'font/woff2',
 };
-
-const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' blob: data:",
-  "media-src 'self' blob: mediastream:",
-  "connect-src 'self'",
-  "worker-src 'self' blob:",
-  "manifest-src 'self'",
-  "object-src 'none'",
-  "base-uri 'self'",
-  "frame-ancestors 'none'",
-].join('; ');
 
 function sendText(res: ServerResponse, status: number, text: string): void {
   res.writeHead(status, {
@@ -92,7 +81,6 @@ export async function serveStatic(
   const hashed = url.pathname.startsWith('/assets/');
   res.setHeader('ETag', etag);
   res.setHeader('Cache-Control', hashed ? 'public, max-age=31536000, immutable' : 'no-cache');
-  if (extension === '.html') res.setHeader('Content-Security-Policy', CONTENT_SECURITY_POLICY);
   if (req.headers['if-none-match'] === etag) {
     res.writeHead(304);
     res.end();

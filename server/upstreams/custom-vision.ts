@@ -1,12 +1,18 @@
 // Forwards validated prediction requests to Azure Custom Vision. The server adds the Prediction-Key
 // itself; nothing the client sent beyond the image (or URL) and the `application` parameter goes on, so
-// no client credential is ever forwarded. Upstream answers, errors and Retry-After reach the client
-// intact; an unreachable or slow upstream gets a Custom Vision-shaped 502/504 saying what happened.
+// no client credential (a device token in Prediction-Key included) is ever forwarded. Upstream answers,
+// errors and Retry-After reach the client intact; an unreachable or slow upstream gets a Custom
+// Vision-shaped 502/504 saying what happened. 429s and 503s are retried with backoff within the deadline
+// (each retry admitted by the budget), and a circuit breaker answers fast 503s while Azure is down.
 import http from 'node:http';
 import https from 'node:https';
 import type { CustomVisionConfig } from '../env.ts';
 import { CvError, CvErrorCode } from '../http/cv-error.ts';
+import { CircuitBreaker } from '../resilience/circuit-breaker.ts';
+import { backoffMs, retryAfterMs, sleep } from '../resilience/retry.ts';
 import { predictionPath } from '../routes/prediction-route.ts';
+import { judgeAnswer } from './cv-answer.ts';
+import { describeNetworkError, postOnce } from './http-post.ts';
 import type {
   PredictionRequest,
   PredictionUpstream,
@@ -15,9 +21,21 @@ import type {
   UpstreamHealth,
 } from './upstream.ts';
 
-/** Response headers worth relaying: the body's type, throttling advice and Azure's request id for support. */
-const RELAYED_HEADERS = ['content-type', 'retry-after', 'apim-request-id', 'x-ms-request-id'] as const;
-const MAX_UPSTREAM_BODY = 8 * 1024 * 1024;
+/** No retry unless at least this much of the deadline is left for it. */
+const MIN_ATTEMPT_MS = 250;
+
+interface Attempt {
+  readonly outcome: string;
+  /** For health output: what the last call came to. */
+  readonly describe: string;
+  readonly upstreamFailed: boolean;
+  readonly retryable: boolean;
+  /** The connection failed (reset, refused): safe to retry for a prediction that stores nothing. */
+  readonly network?: boolean;
+  readonly retryAfterMs?: number;
+  /** The answer to relay, or throws the error to answer with. */
+  readonly finish: () => UpstreamAnswer;
+}
 
 export class CustomVisionUpstream implements PredictionUpstream {
   readonly model: ServedModel;
@@ -26,6 +44,7 @@ export class CustomVisionUpstream implements PredictionUpstream {
   private readonly client: typeof http | typeof https;
   private readonly host: string;
   private last: { at: string; outcome: string } | undefined;
+  private readonly breaker: CircuitBreaker;
 
   constructor(private readonly config: CustomVisionConfig) {
     const url = new URL(config.endpoint);
@@ -39,6 +58,7 @@ export class CustomVisionUpstream implements PredictionUpstream {
       maxFreeSockets: 16,
       timeout: 60_000,
     });
+    this.breaker = new CircuitBreaker(config.breaker.threshold, config.breaker.cooldownMs);
     this.model = {
       source: 'custom-vision',
       projectId: config.projectId,
@@ -49,37 +69,114 @@ export class CustomVisionUpstream implements PredictionUpstream {
   }
 
   async predict(request: PredictionRequest): Promise<UpstreamAnswer> {
+    const waitMs = this.breaker.check();
+    if (waitMs !== undefined) {
+      request.trace.refused = 'circuit-open';
+      const seconds = Math.max(1, Math.ceil(waitMs / 1000));
+      throw new CvError(
+        503,
+        CvErrorCode.ErrorPredictionServiceUnavailable,
+        `Custom Vision at ${this.host} is failing (${this.last?.outcome ?? 'repeated errors'}); not asking it again for ${seconds} s. Please retry after ${seconds} seconds.`,
+        { 'Retry-After': String(seconds) },
+      );
+    }
     const path =
       predictionPath(request.route) +
       (request.application ? `?application=${encodeURIComponent(request.application)}` : '');
     const body = request.image ? request.image.bytes : Buffer.from(JSON.stringify({ url: request.imageUrl }));
-    // One controller for both reasons to stop: the client left, or Azure took too long. (Plain timers
+    const contentType = request.image ? 'application/octet-stream' : 'application/json';
+    const deadline = performance.now() + this.config.timeoutMs;
+    let settled = false;
+    try {
+      let ticket = await request.admit();
+      for (let attempt = 0; ; attempt++) {
+        const result = await this.attempt(path, body, contentType, request, deadline, ticket);
+        request.trace.outcomes.push(result.outcome);
+        this.last = { at: new Date().toISOString(), outcome: result.describe };
+        settled = true;
+        if (result.upstreamFailed) this.breaker.failure();
+        else this.breaker.success();
+        const retryable = result.retryable || (result.network === true && !request.route.store);
+        const delay = result.retryAfterMs ?? backoffMs(attempt);
+        // Retry only while the client is there, attempts are left, and the wait plus a useful attempt fit
+        // before the deadline; and only if the budget has room for another call.
+        if (
+          !retryable ||
+          attempt >= this.config.retries ||
+          performance.now() + delay + MIN_ATTEMPT_MS > deadline
+        ) {
+          return result.finish();
+        }
+        await sleep(delay, request.signal);
+        if (this.breaker.check() !== undefined) return result.finish();
+        settled = false;
+        try {
+          ticket = await request.admit();
+        } catch {
+          this.breaker.abandoned();
+          return result.finish();
+        }
+      }
+    } finally {
+      if (!settled) this.breaker.abandoned();
+    }
+  }
+
+  /** One call upstream, its outcome judged; never throws except when the client has gone. */
+  private async attempt(
+    path: string,
+    body: Buffer,
+    contentType: string,
+    request: PredictionRequest,
+    deadline: number,
+    ticket: { sent(): void },
+  ): Promise<Attempt> {
+    // One controller for both reasons to stop: the client left, or the deadline passed. (Plain timers
     // rather than AbortSignal.any/timeout, which cost more per request and have leaked on Node 20.)
     const controller = new AbortController();
     let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort();
-    }, this.config.timeoutMs);
+    const timer = setTimeout(
+      () => {
+        timedOut = true;
+        controller.abort();
+      },
+      Math.max(1, deadline - performance.now()),
+    );
     const onClientGone = () => controller.abort();
     request.signal.addEventListener('abort', onClientGone, { once: true });
     try {
-      const answer = await this.send(
-        path,
-        body,
-        request.image ? 'application/octet-stream' : 'application/json',
-        controller.signal,
-      );
-      this.last = { at: new Date().toISOString(), outcome: `HTTP ${answer.status}` };
-      return answer;
+      const raw = this.withoutKey(await this.send(path, body, contentType, controller.signal, ticket));
+      const judged = judgeAnswer(raw, this.host);
+      // Azure's own Retry-After, if it gave one (not the default added for the client): else back off.
+      const retryAfter = retryAfterMs(raw.headers['retry-after']);
+      return {
+        ...judged,
+        describe: `HTTP ${judged.answer.status}${judged.outcome === 'invalid-json' ? ' (not JSON)' : ''}`,
+        ...(retryAfter !== undefined ? { retryAfterMs: retryAfter } : {}),
+        finish: () => judged.answer,
+      };
     } catch (error) {
       if (request.signal.aborted) throw error; // the client left; nobody to answer
       const reason = timedOut
         ? `Custom Vision at ${this.host} did not answer within ${this.config.timeoutMs} ms (CUSTOM_VISION_TIMEOUT_MS).`
         : `Could not reach Custom Vision at ${this.host}: ${describeNetworkError(error)}.`;
-      this.last = { at: new Date().toISOString(), outcome: reason };
-      throw new CvError(timedOut ? 504 : 502, CvErrorCode.ErrorPredictionServiceUnavailable, reason);
+      const failure = new CvError(
+        timedOut ? 504 : 502,
+        CvErrorCode.ErrorPredictionServiceUnavailable,
+        reason,
+      );
+      return {
+        outcome: timedOut ? 'timeout' : 'network',
+        describe: reason,
+        upstreamFailed: true,
+        retryable: false,
+        network: !timedOut,
+        finish: () => {
+          throw failure;
+        },
+      };
     } finally {
+      ticket.sent(); // if the request never went out, count it as sent now: never an undercount
       clearTimeout(timer);
       request.signal.removeEventListener('abort', onClientGone);
     }
@@ -90,44 +187,23 @@ export class CustomVisionUpstream implements PredictionUpstream {
     body: Buffer,
     contentType: string,
     signal: AbortSignal,
+    ticket: { sent(): void },
   ): Promise<UpstreamAnswer> {
-    return new Promise((resolve, reject) => {
-      const req = this.client.request(
-        `${this.config.endpoint}${path}`,
-        {
-          method: 'POST',
-          agent: this.agent,
-          signal,
-          headers: {
-            'Prediction-Key': this.config.predictionKey,
-            'Content-Type': contentType,
-            'Content-Length': body.length,
-            Accept: 'application/json',
-            'User-Agent': 'sightline-server',
-          },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          let size = 0;
-          res.on('data', (chunk: Buffer) => {
-            size += chunk.length;
-            if (size > MAX_UPSTREAM_BODY) res.destroy(new Error('the upstream answer is implausibly large'));
-            else chunks.push(chunk);
-          });
-          res.on('error', reject);
-          res.on('end', () => {
-            const headers: Record<string, string> = {};
-            for (const name of RELAYED_HEADERS) {
-              const value = res.headers[name];
-              if (typeof value === 'string') headers[name] = value;
-            }
-            resolve({ status: res.statusCode ?? 502, headers, body: Buffer.concat(chunks, size) });
-          });
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
+    return postOnce(this.client, `${this.config.endpoint}${path}`, {
+      agent: this.agent,
+      signal,
+      body,
+      headers: { 'Prediction-Key': this.config.predictionKey, 'Content-Type': contentType },
+      // The budget counts this call from when its bytes have gone out, not from its admission.
+      onSent: () => ticket.sent(),
     });
+  }
+
+  /** An upstream (or something posing as one) that echoes the key must not get it relayed to a client. */
+  private withoutKey(answer: UpstreamAnswer): UpstreamAnswer {
+    if (!answer.body.includes(this.config.predictionKey)) return answer;
+    const body = answer.body.toString('utf8').split(this.config.predictionKey).join('[redacted]');
+    return { ...answer, body: Buffer.from(body) };
   }
 
   budget() {
@@ -135,12 +211,16 @@ export class CustomVisionUpstream implements PredictionUpstream {
   }
 
   health(): UpstreamHealth {
+    const circuit = this.breaker.state();
     return {
-      ready: true,
+      // An open circuit means Azure is failing: this instance can only answer 503 until it recovers.
+      ready: circuit !== 'open',
       detail:
         `Forwarding to Custom Vision at ${this.host}` +
-        (this.last ? `; last answer: ${this.last.outcome}` : '; no request yet.'),
+        (this.last ? `; last answer: ${this.last.outcome}` : '; no request yet.') +
+        (circuit === 'closed' ? '' : ` Circuit ${circuit}: answering 503 until a probe succeeds.`),
       endpointHost: this.host,
+      circuit,
       lastUpstream: this.last,
     };
   }
@@ -149,11 +229,4 @@ export class CustomVisionUpstream implements PredictionUpstream {
     this.agent.destroy();
     return Promise.resolve();
   }
-}
-
-function describeNetworkError(error: unknown): string {
-  const err = error as NodeJS.ErrnoException;
-  return err.code
-    ? `${err.code}${err.message && !err.message.includes(err.code) ? ` (${err.message})` : ''}`
-    : err.message;
 }

@@ -91,11 +91,14 @@ export class LocalUpstream implements PredictionUpstream {
         },
       );
     }
+    (await request.admit()).sent(); // nothing to wait for: the pool is in this process
     let result: DetectResult;
     try {
       result = await this.pool.detect(request.image.bytes, request.signal);
+      request.trace.outcomes.push('200');
     } catch (error) {
       if (error instanceof QueueFullError) {
+        request.trace.refused = 'queue-full';
         throw new CvError(
           429,
           CvErrorCode.TooManyRequests,

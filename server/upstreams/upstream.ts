@@ -35,6 +35,22 @@ export interface PredictionRequest {
   readonly application?: string;
   /** Aborted when the client goes away, so no work is done for nobody. */
   readonly signal: AbortSignal;
+  /**
+   * Reserves one upstream call in the server's budget; the upstream calls it before each call it makes
+   * (retries included), and calls sent() on the result once the call's request has gone out (the budget
+   * times it from then). Throws a 429 CvError with Retry-After when the budget or the caller's share is
+   * spent, so nothing is sent.
+   */
+  readonly admit: () => Promise<{ sent(): void }>;
+  /** What happened upstream, filled in by the upstream for the request's log line and metrics. */
+  readonly trace: UpstreamTrace;
+}
+
+export interface UpstreamTrace {
+  /** One entry per upstream call: an HTTP status ("200", "429"), or "timeout", "network", "invalid-json". */
+  readonly outcomes: string[];
+  /** Set when the upstream was not asked at all: "circuit-open", "budget", "queue-full". */
+  refused?: string;
 }
 
 /** An HTTP answer to relay to the client as it is. */

@@ -55,4 +55,17 @@ describe('server start-up', () => {
     expect(output).toMatch(/^Sightline cannot start:/);
     expect(output).not.toContain(KEY);
   });
+
+  it('refuses to start bound beyond loopback without access control, saying how to configure it', async () => {
+    const { code, output } = await boot({ HOST: '0.0.0.0', ACCESS_TOKENS: '', ACCESS_TOKENS_FILE: '' });
+    expect(code).toBe(2);
+    expect(output).toMatch(/^Sightline cannot start: HOST=0\.0\.0\.0 lets other machines reach this server/);
+    expect(output).toMatch(/ACCESS_TOKENS=/);
+  });
+
+  it('refuses to start when the token file cannot be read', async () => {
+    const { code, output } = await boot({ ACCESS_TOKENS_FILE: '/nonexistent/sightline-tokens' });
+    expect(code).toBe(2);
+    expect(output).toMatch(/ACCESS_TOKENS_FILE \(\/nonexistent\/sightline-tokens\) cannot be read: ENOENT/);
+  });
 });

@@ -40,6 +40,8 @@ describe('parseConfig', () => {
       publishedName: 'Iteration1',
       projectType: 'classify',
       timeoutMs: 10_000,
+      retries: 2,
+      breaker: { threshold: 5, cooldownMs: 5_000 },
       budget: { nostorePerSecond: 20, storePerSecond: 10, basis: 'Custom Vision S0 tier' },
     });
   });

@@ -21,6 +21,8 @@ export interface RecordedRequest {
   readonly body: Buffer;
   /** Date.now() when the request's body had arrived. */
   readonly at: number;
+  /** Date.now() when the request began to arrive (what a rate limiter upstream would count). */
+  readonly startedAt: number;
   /** The status the fake answered with (undefined while hanging). */
   status?: number;
 }
@@ -35,6 +37,8 @@ export interface FakeBehaviour {
    * beyond which the fake answers 429 with Retry-After: 1, as the cloud's gateway does.
    */
   ratePerSecond?: number;
+  /** Destroy the connection without answering (a reset). */
+  reset?: boolean;
 }
 
 export interface FakeCustomVision {
@@ -44,6 +48,10 @@ export interface FakeCustomVision {
   /** Remote ports of every connection opened to the fake (to check keep-alive). */
   readonly connections: number[];
   behaviour: FakeBehaviour;
+  /** Behaviours for the next requests, one each (taken first), before `behaviour` applies again. */
+  queue: FakeBehaviour[];
+  /** The most predictions that began to arrive within any one second (a sliding window), since `since`. */
+  maxPerSecond(since?: number): number;
   close(): Promise<void>;
 }
 
@@ -93,6 +101,19 @@ export async function startFakeCustomVision(
     requests,
     connections,
     behaviour: options.behaviour ?? {},
+    queue: [],
+    maxPerSecond: (since = 0) => {
+      const times = requests
+        .map((r) => r.startedAt)
+        .filter((t) => t >= since)
+        .sort((a, b) => a - b);
+      let most = 0;
+      for (let i = 0, j = 0; j < times.length; j++) {
+        while (times[j]! - times[i]! >= 1000) i++;
+        most = Math.max(most, j - i + 1);
+      }
+      return most;
+    },
     close: () =>
       new Promise((resolve) => {
         for (const socket of sockets) socket.destroy();
@@ -101,10 +122,19 @@ export async function startFakeCustomVision(
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const startedAt = Date.now();
     const chunks: Buffer[] = [];
     for await (const chunk of req as AsyncIterable<Buffer>) chunks.push(chunk);
     const body = Buffer.concat(chunks);
-    const path = new URL(req.url ?? '/', 'http://fake').pathname;
+    const url = new URL(req.url ?? '/', 'http://fake');
+    const path = url.pathname;
+    // For benchmarks running the fake as a child: how many predictions arrived, and the most in a second.
+    if (req.method === 'GET' && path === '/__fake/stats') {
+      const since = Number(url.searchParams.get('since') ?? 0);
+      const count = requests.filter((r) => r.startedAt >= since).length;
+      send(res, 200, { requests: count, maxPerSecond: fake.maxPerSecond(since) });
+      return;
+    }
     const record: RecordedRequest = {
       method: req.method ?? '',
       path,
@@ -112,12 +142,17 @@ export async function startFakeCustomVision(
       bodyBytes: body.length,
       body,
       at: Date.now(),
+      startedAt,
     };
     requests.push(record);
     res.on('finish', () => (record.status = res.statusCode));
 
-    const behaviour = fake.behaviour;
+    const behaviour = fake.queue.shift() ?? fake.behaviour;
     if (behaviour.hang) return; // never answer
+    if (behaviour.reset) {
+      req.socket.destroy();
+      return;
+    }
     if (behaviour.ratePerSecond !== undefined) {
       const now = Date.now();
       while (admitted.length && admitted[0]! <= now - 1000) admitted.shift();
@@ -190,7 +225,8 @@ export async function startFakeCustomVision(
   return Object.assign(fake, { url: `http://127.0.0.1:${port}` });
 }
 
-// Stand-alone: `node --import tsx test/support/fake-custom-vision.ts --port 9000 --latency-ms 0`
+// Stand-alone: `node --import tsx test/support/fake-custom-vision.ts --port 9000 --latency-ms 0`;
+// GET /__fake/stats[?since=<ms since the epoch>] then says how many predictions arrived and the most in a second.
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { values } = parseArgs({
     options: {
@@ -213,7 +249,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       },
     },
   );
-  // Recording every request would grow without bound under a benchmark.
-  fake.requests.push = () => 0;
+  // Under a benchmark, keep only what /__fake/stats needs of each request (not its body or headers).
+  const push = fake.requests.push.bind(fake.requests);
+  fake.requests.push = (...records) =>
+    push(...records.map((r) => ({ ...r, body: Buffer.alloc(0), headers: {} })));
   process.stdout.write(`${JSON.stringify({ url: fake.url })}\n`);
 }

@@ -21,6 +21,15 @@ const CUSTOM_VISION_VARIABLES = [
   'CUSTOM_VISION_TIMEOUT_MS',
   'CUSTOM_VISION_TIER',
   'CUSTOM_VISION_TPS',
+  // Access control and shared limits: off unless a test turns them on.
+  'ACCESS_TOKENS',
+  'ACCESS_TOKENS_FILE',
+  'ALLOWED_ORIGINS',
+  'TRUST_PROXY',
+  'TLS_CERT_FILE',
+  'TLS_KEY_FILE',
+  'REDIS_URL',
+  'PER_CLIENT_TPS',
 ];
 
 export async function freePort(): Promise<number> {
@@ -31,12 +40,21 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** Starts the server with `env` (and nothing Custom Vision-related from the caller's environment). */
+/** Starts the server with `env` (and nothing Custom Vision-, access- or Redis-related from the caller's environment). */
+export interface SpawnOptions {
+  /** The port to listen on (a fixed one, e.g. to test a restart on the same origin); default a free one. */
+  readonly port?: number;
+  readonly readyTimeoutMs?: number;
+}
+
 export async function spawnServer(
   env: Record<string, string>,
-  readyTimeoutMs = 120_000,
+  options: number | SpawnOptions = {},
 ): Promise<SpawnedServer> {
-  const port = await freePort();
+  // A number is the ready timeout, as this function first took it.
+  const { port: fixedPort, readyTimeoutMs = 120_000 } =
+    typeof options === 'number' ? { readyTimeoutMs: options } : options;
+  const port = fixedPort ?? (await freePort());
   // Blank (not absent), so that a developer's .env cannot fill them in either.
   const blanks = Object.fromEntries(CUSTOM_VISION_VARIABLES.map((name) => [name, '']));
   const child = spawn(process.execPath, ['--import', 'tsx', ENTRY], {

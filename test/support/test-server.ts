@@ -1,11 +1,11 @@
 // Starts the real server in-process on a free loopback port, with its log captured for assertions.
 import os from 'node:os';
 import { parseConfig } from '../../server/env.ts';
-import { createLogger } from '../../server/log.ts';
+import { createLogger } from '../../server/observability/logger.ts';
 import { startServer, type RunningServer } from '../../server/server.ts';
 
 export interface TestServer extends RunningServer {
-  /** Every log line the server wrote, at debug level and up. */
+  /** Every log line the server wrote (pino JSON), at debug level and up. */
   readonly logs: string[];
 }
 

@@ -1,0 +1,88 @@
+// The sliding-window log in this process's memory: one instance's budget, or the fallback when Redis is
+// unreachable. Times come from a monotonic clock; idle clients are forgotten after a while.
+import {
+  ACTIVE_MS,
+  PENDING_MS,
+  type Admission,
+  type AdmissionLimits,
+  type WindowLimit,
+  type WindowStore,
+} from './windows.ts';
+
+/** Entry -> time it counts from (in the future while pending). */
+type Log = Map<string, number>;
+
+export class MemoryWindowStore implements WindowStore {
+  private readonly logs = new Map<string, Log>();
+  private readonly lastSeen = new Map<string, number>();
+  private lastSweep = 0;
+  private sequence = 0;
+
+  constructor(private readonly now: () => number = () => performance.now()) {}
+
+  admit(clientId: string, store: boolean, limits: AdmissionLimits): Promise<Admission> {
+    const now = this.now();
+    this.lastSeen.set(clientId, now);
+    this.sweep(now);
+    let active = 0;
+    for (const seen of this.lastSeen.values()) if (seen > now - ACTIVE_MS) active++;
+    let share = Math.ceil(limits.all.count / active);
+    if (limits.clientCap > 0) share = Math.min(share, limits.clientCap);
+
+    const client = `client:${clientId}`;
+    const checks: [string, WindowLimit][] = [
+      [client, { count: share, windowMs: limits.all.windowMs }],
+      ['all', limits.all],
+      ...(store ? [['store', limits.store] as [string, WindowLimit]] : []),
+    ];
+    for (const [key, limit] of checks) {
+      const wait = this.wait(this.log(key), limit, now);
+      if (wait > 0) {
+        const reason = key === client ? 'client' : 'budget';
+        return Promise.resolve({ ok: false, reason, retryAfterMs: wait, share, active });
+      }
+    }
+    const ticket = String(this.sequence++);
+    this.log(client).set(ticket, now); // fairness counts from admission
+    this.log('all').set(ticket, now + PENDING_MS);
+    if (store) this.log('store').set(ticket, now + PENDING_MS);
+    return Promise.resolve({ ok: true, share, active, ticket });
+  }
+
+  sent(ticket: string, store: boolean): Promise<void> {
+    const now = this.now();
+    for (const key of store ? ['all', 'store'] : ['all']) {
+      const log = this.log(key);
+      if (log.has(ticket)) log.set(ticket, now);
+    }
+    return Promise.resolve();
+  }
+
+  private log(key: string): Log {
+    let log = this.logs.get(key);
+    if (!log) this.logs.set(key, (log = new Map<string, number>()));
+    return log;
+  }
+
+  /** Milliseconds until the window has room (a whole window if all in it are pending), or 0 if it has. */
+  private wait(log: Log, { count, windowMs }: WindowLimit, now: number): number {
+    let oldest = Infinity;
+    for (const [ticket, at] of log) {
+      if (at <= now - windowMs) log.delete(ticket);
+      else oldest = Math.min(oldest, at);
+    }
+    if (log.size < count) return 0;
+    return oldest > now ? windowMs : oldest + windowMs - now;
+  }
+
+  /** Forgets clients idle for a while, so a fleet that comes and goes does not grow the maps. */
+  private sweep(now: number): void {
+    if (now - this.lastSweep < ACTIVE_MS) return;
+    this.lastSweep = now;
+    for (const [client, seen] of this.lastSeen) {
+      if (seen > now - 12 * ACTIVE_MS) continue;
+      this.lastSeen.delete(client);
+      this.logs.delete(`client:${client}`);
+    }
+  }
+}

@@ -1,0 +1,73 @@
+// The admission rule shared by both stores (memory and Redis): a sliding-window log. A prediction is
+// admitted only if fewer than `count` are in the last `windowMs`, for the caller (its fair share of the
+// budget) and for the whole server (the budget). Unlike fixed windows, which let twice the budget through
+// across a window boundary, no stretch of one second ever holds more than the budget: that is what keeps
+// Custom Vision from answering 429.
+//
+// In the server's windows a prediction counts from the moment it is *sent*, not admitted: it is entered as
+// pending (counting, with no time yet) and stamped when its request has gone out. A loaded event loop or a
+// connection still opening can delay a request after its admission by hundreds of milliseconds; timed from
+// the send, such delays cannot bunch requests up at the upstream.
+
+export interface WindowLimit {
+  readonly count: number;
+  readonly windowMs: number;
+}
+
+export interface AdmissionLimits {
+  /** Every prediction (Custom Vision's "without storage" rate, the higher one). */
+  readonly all: WindowLimit;
+  /** Stored predictions also count against this ("with storage" rate). */
+  readonly store: WindowLimit;
+  /** A fixed per-client cap (PER_CLIENT_TPS), as a count per `all.windowMs`; 0 for none. */
+  readonly clientCap: number;
+}
+
+export type Admission =
+  | {
+      readonly ok: true;
+      readonly share: number;
+      readonly active: number;
+      /** Names the pending entry, for sent(). */
+      readonly ticket: string;
+      /** When it was admitted by the store's clock (Redis's), in ms since the epoch, where known. */
+      readonly at?: number;
+    }
+  | {
+      readonly ok: false;
+      readonly reason: 'client' | 'budget';
+      readonly retryAfterMs: number;
+      readonly share: number;
+      readonly active: number;
+    };
+
+export interface WindowStore {
+  admit(clientId: string, store: boolean, limits: AdmissionLimits): Promise<Admission>;
+  /** Stamps an admitted prediction with the time its request went out (from then on it ages normally). */
+  sent(ticket: string, store: boolean, limits: AdmissionLimits): Promise<void>;
+}
+
+/** A pending entry that is never stamped (its process died) stops counting after this long. */
+export const PENDING_MS = 10_000;
+
+/**
+ * Requests sent a full second apart can still reach Azure less than a second apart (the network's own
+ * jitter); a window 100 ms longer absorbs that. /api/config reports the rate this admits, so clients pace
+ * themselves to it.
+ */
+export const JITTER_MARGIN_MS = 100;
+
+/** Predictions per second as a whole count per window: 7.5/s is 7 per 1.1 s, 0.5/s is 1 per 2.1 s. */
+export function windowFor(perSecond: number): WindowLimit {
+  if (perSecond >= 1) return { count: Math.floor(perSecond), windowMs: 1000 + JITTER_MARGIN_MS };
+  return { count: 1, windowMs: Math.round(1000 / perSecond) + JITTER_MARGIN_MS };
+}
+
+/** The rate a window admits, per second, to two decimals. */
+export const perSecond = (limit: WindowLimit) => Math.floor((limit.count * 100_000) / limit.windowMs) / 100;
+
+/**
+ * A client counts as active (sharing the budget) if it asked within this long: long enough for a camera
+ * loop that backs off for a second, short enough that a client gone quiet soon stops holding a share.
+ */
+export const ACTIVE_MS = 2_000;

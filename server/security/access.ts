@@ -1,0 +1,106 @@
+// The gate in front of the API: which device is calling. A device token is accepted as
+// `Authorization: Bearer <token>`, as `Prediction-Key: <token>` (so Custom Vision's own SDKs work against
+// this server unchanged; the header is never forwarded), or as the session cookie set by /pair. With no
+// token configured (loopback only) the server is open and every caller is known by its address.
+import type { IncomingMessage } from 'node:http';
+import { CvError, CvErrorCode } from '../http/cv-error.ts';
+import type { AuthFailureLimiter } from './auth-failures.ts';
+import { readCookie, SESSION_COOKIE, verifySession } from './session.ts';
+import type { TokenStore } from './token-store.ts';
+
+export interface Caller {
+  /** Stable key for budgets and metrics: the token's id, or the address when the server is open. */
+  readonly id: string;
+  /** For logs: the token's label, or the address. */
+  readonly label: string;
+  readonly via: 'open' | 'bearer' | 'prediction-key' | 'cookie';
+}
+
+export const UNAUTHORIZED_HEADERS = { 'WWW-Authenticate': 'Bearer realm="sightline"' } as const;
+
+const HOW =
+  'Send a device token as "Authorization: Bearer <token>" or "Prediction-Key: <token>", or pair this browser once at /pair.';
+
+function presentedToken(req: IncomingMessage): { token: string; via: Caller['via'] } | undefined {
+  const authorization = req.headers.authorization;
+  const bearer = authorization ? /^Bearer\s+(\S+)\s*$/i.exec(authorization)?.[1] : undefined;
+  if (bearer) return { token: bearer, via: 'bearer' };
+  const key = req.headers['prediction-key'];
+  if (typeof key === 'string' && key.trim()) return { token: key.trim(), via: 'prediction-key' };
+  return undefined;
+}
+
+export class AccessControl {
+  constructor(
+    private readonly tokens: TokenStore,
+    private readonly failures: AuthFailureLimiter,
+  ) {}
+
+  get enabled(): boolean {
+    return this.tokens.enabled;
+  }
+
+  /** The caller if it holds a valid credential (or the server is open); never throws, counts nothing. */
+  identify(req: IncomingMessage, address: string): Caller | undefined {
+    if (!this.enabled) return { id: `address:${address}`, label: address, via: 'open' };
+    const presented = presentedToken(req);
+    if (presented) {
+      const token = this.tokens.match(presented.token);
+      return token && { id: token.id, label: token.label, via: presented.via };
+    }
+    const session = readCookie(req.headers.cookie, SESSION_COOKIE);
+    const token = session ? verifySession(session, (id) => this.tokens.byId(id)) : undefined;
+    return token && { id: token.id, label: token.label, via: 'cookie' };
+  }
+
+  /** The caller, or a CvError: 401 without a valid credential, 429 after too many wrong tokens. */
+  async require(req: IncomingMessage, address: string): Promise<Caller> {
+    if (!this.enabled) return this.identify(req, address)!;
+    const blockedMs = await this.failures.blockedMs(address);
+    if (blockedMs > 0) throw tooManyFailures(blockedMs);
+    const caller = this.identify(req, address);
+    if (caller) return caller;
+    const presented = presentedToken(req);
+    if (!presented) {
+      throw new CvError(
+        401,
+        CvErrorCode.Unauthorized,
+        `Access denied: this server needs a device token. ${HOW}`,
+        UNAUTHORIZED_HEADERS,
+      );
+    }
+    const nowBlockedMs = await this.failures.recordFailure(address);
+    if (nowBlockedMs > 0) throw tooManyFailures(nowBlockedMs);
+    throw new CvError(
+      401,
+      CvErrorCode.Unauthorized,
+      'Access denied: that device token is not valid here (mistyped, or revoked). Ask the operator for a current one.',
+      UNAUTHORIZED_HEADERS,
+    );
+  }
+
+  /** Checks a token typed or linked for pairing, counting a wrong one like any other failed attempt. */
+  async pair(token: string, address: string) {
+    const blockedMs = await this.failures.blockedMs(address);
+    if (blockedMs > 0) throw tooManyFailures(blockedMs);
+    const match = this.tokens.match(token.trim());
+    if (match) return match;
+    const nowBlockedMs = await this.failures.recordFailure(address);
+    if (nowBlockedMs > 0) throw tooManyFailures(nowBlockedMs);
+    throw new CvError(
+      401,
+      CvErrorCode.Unauthorized,
+      'That pairing code is not a valid device token (mistyped, or revoked).',
+    );
+  }
+}
+
+function tooManyFailures(ms: number): CvError {
+  const seconds = Math.ceil(ms / 1000);
+  return new CvError(
+    429,
+    CvErrorCode.TooManyRequests,
+    `Too many wrong device tokens from this address: refused for ${seconds} s. Please retry after ${seconds} seconds.`,
+    { 'Retry-After': String(seconds) },
+  );
+}

@@ -1,0 +1,77 @@
+// Device tokens: parsing a list (ACCESS_TOKENS, or a file of one token a line), and matching a presented
+// token against it in constant time. A token is only ever held here and compared; what leaves this module
+// is its label and a short id (a hash prefix), safe for logs and metrics.
+import { createHash, timingSafeEqual } from 'node:crypto';
+
+export interface DeviceToken {
+  /** For people and logs: the name given in the list, or "token-<id>". */
+  readonly label: string;
+  /** The first 16 hex digits of the token's SHA-256: stable, and useless for guessing the token. */
+  readonly id: string;
+  /** The SHA-256 of the token, compared in constant time. */
+  readonly digest: Buffer;
+  /** The token itself: the session cookie is signed with it, and log lines are scrubbed of it. */
+  readonly secret: string;
+}
+
+export interface ParsedTokens {
+  readonly tokens: readonly DeviceToken[];
+  /** One sentence per line that was skipped, naming the line, never quoting it (it may be a token). */
+  readonly problems: readonly string[];
+}
+
+/** Long enough that guessing is hopeless: 20+ characters of base64url/hex, e.g. 24 random bytes. */
+const TOKEN = /^[A-Za-z0-9._~+/=-]{20,256}$/;
+const LABEL = /^[A-Za-z0-9._-]{1,64}$/;
+
+export const TOKEN_ADVICE =
+  'A token is 20 to 256 letters, digits or ._~+/=- characters; make one with ' +
+  `node -e "console.log(require('node:crypto').randomBytes(24).toString('base64url'))"`;
+
+const sha256 = (value: string) => createHash('sha256').update(value).digest();
+
+export function deviceToken(secret: string, label?: string): DeviceToken {
+  const digest = sha256(secret);
+  const id = digest.subarray(0, 8).toString('hex');
+  return { label: label ?? `token-${id}`, id, digest, secret };
+}
+
+/**
+ * Reads "token" or "label:token" entries, one a line (ACCESS_TOKENS may also separate them with commas),
+ * skipping blank lines and lines starting with #. A malformed line is skipped and reported; the rest of the list still counts.
+ */
+export function parseTokenList(text: string, source: string, unit: 'line' | 'entry' = 'entry'): ParsedTokens {
+  const tokens: DeviceToken[] = [];
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  text.split(unit === 'line' ? /\r?\n/ : /\r?\n|,/).forEach((raw, index) => {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) return;
+    const colon = line.indexOf(':');
+    const label = colon >= 0 ? line.slice(0, colon).trim() : undefined;
+    const secret = colon >= 0 ? line.slice(colon + 1).trim() : line;
+    const where = `${source}, ${unit} ${index + 1}`;
+    if (label !== undefined && !LABEL.test(label)) {
+      problems.push(`${where}: a label is 1 to 64 letters, digits or ._- characters; skipped.`);
+    } else if (!TOKEN.test(secret)) {
+      problems.push(`${where}: not a usable token (${secret.length} characters). ${TOKEN_ADVICE}; skipped.`);
+    } else if (!seen.has(secret)) {
+      seen.add(secret);
+      tokens.push(deviceToken(secret, label));
+    }
+  });
+  return { tokens, problems };
+}
+
+/**
+ * The entry whose token is `presented`, or undefined. Every entry is compared, with no early exit, on
+ * fixed-length digests: the time taken says nothing about how close a guess was.
+ */
+export function matchToken(tokens: readonly DeviceToken[], presented: string): DeviceToken | undefined {
+  const digest = sha256(presented);
+  let found: DeviceToken | undefined;
+  for (const token of tokens) {
+    if (timingSafeEqual(token.digest, digest) && !found) found = token;
+  }
+  return found;
+}

@@ -1,0 +1,81 @@
+// Judges what Custom Vision sent back before it is relayed: a success must be JSON (an ImagePrediction);
+// an error is relayed as it is when it is JSON, and otherwise replaced by a Custom Vision-shaped error
+// that says what came back, so clients always get something they can parse. Throttling answers always
+// carry a Retry-After.
+import { CvErrorCode } from '../http/cv-error.ts';
+import type { UpstreamAnswer } from './upstream.ts';
+
+export interface JudgedAnswer {
+  readonly answer: UpstreamAnswer;
+  /** For the trace: the status, or "invalid-json" for a success that is not JSON. */
+  readonly outcome: string;
+  /** Whether this says the upstream is in trouble (for the circuit breaker). */
+  readonly upstreamFailed: boolean;
+  /** Whether another attempt may get a better answer (429, 503). */
+  readonly retryable: boolean;
+}
+
+const isJson = (body: Buffer) => {
+  try {
+    const value: unknown = JSON.parse(body.toString('utf8'));
+    return typeof value === 'object' && value !== null;
+  } catch {
+    return false;
+  }
+};
+
+/** "Please retry after 3 seconds." -> "3" */
+const hintedSeconds = (body: Buffer) =>
+  /retry after (\d+) second|try again in (\d+) second/i
+    .exec(body.toString('utf8').slice(0, 2000))
+    ?.slice(1)
+    .find(Boolean);
+
+function cvJson(
+  status: number,
+  code: string,
+  message: string,
+  headers: Record<string, string>,
+): UpstreamAnswer {
+  return {
+    status,
+    headers: { ...headers, 'content-type': 'application/json; charset=utf-8' },
+    body: Buffer.from(JSON.stringify({ code, message })),
+  };
+}
+
+export function judgeAnswer(raw: UpstreamAnswer, host: string): JudgedAnswer {
+  const { status } = raw;
+  const ok = status >= 200 && status < 300;
+  const json = isJson(raw.body);
+  if (ok && !json) {
+    return {
+      answer: cvJson(
+        502,
+        CvErrorCode.ErrorPrediction,
+        `Custom Vision at ${host} answered HTTP ${status} with a body that is not JSON.`,
+        {},
+      ),
+      outcome: 'invalid-json',
+      upstreamFailed: true,
+      retryable: false,
+    };
+  }
+  let answer = json
+    ? raw
+    : cvJson(
+        status,
+        status >= 500 ? CvErrorCode.ErrorPredictionServiceUnavailable : CvErrorCode.ErrorUnknown,
+        `Custom Vision at ${host} answered HTTP ${status} with a body that is not JSON.`,
+        raw.headers,
+      );
+  if ((status === 429 || status === 503) && !answer.headers['retry-after']) {
+    answer = { ...answer, headers: { ...answer.headers, 'retry-after': hintedSeconds(raw.body) ?? '1' } };
+  }
+  return {
+    answer,
+    outcome: String(status),
+    upstreamFailed: status >= 500,
+    retryable: status === 429 || status === 503,
+  };
+}

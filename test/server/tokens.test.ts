@@ -1,0 +1,55 @@
+// Device token lists and the pairing cookie.
+import { describe, expect, it } from 'vitest';
+import {
+  createSession,
+  readCookie,
+  SESSION_MAX_AGE_SECONDS,
+  verifySession,
+} from '../../server/security/session.ts';
+import { deviceToken, matchToken, parseTokenList } from '../../server/security/tokens.ts';
+
+const A = 'aaaaaaaaaaaaaaaaaaaaaaaa';
+const B = 'bbbbbbbbbbbbbbbbbbbbbbbb';
+
+describe('token lists', () => {
+  it('reads labelled and bare tokens, skipping comments and reporting bad lines without quoting them', () => {
+    const { tokens, problems } = parseTokenList(
+      `# fleet\nlobby:${A}\n\n${B}\nshort\nbad label!:${A}\n${A}\n`,
+      'tokens',
+      'line',
+    );
+    expect(tokens.map((t) => t.label)).toEqual(['lobby', `token-${deviceToken(B).id}`]);
+    expect(problems).toHaveLength(2);
+    expect(problems[0]).toMatch(/^tokens, line 5: not a usable token \(5 characters\)/);
+    expect(problems.join(' ')).not.toContain('short');
+    expect(parseTokenList(`${A},${B}`, 'ACCESS_TOKENS').tokens).toHaveLength(2);
+  });
+
+  it('matches a presented token against every entry', () => {
+    const tokens = parseTokenList(`x:${A}\ny:${B}`, 't').tokens;
+    expect(matchToken(tokens, B)?.label).toBe('y');
+    expect(matchToken(tokens, `${B}c`)).toBeUndefined();
+    expect(matchToken([], A)).toBeUndefined();
+  });
+});
+
+describe('the pairing cookie', () => {
+  const a = deviceToken(A, 'a');
+  const byId = (id: string) => (id === a.id ? a : undefined);
+
+  it('stands for its token, until it expires or the token is gone', () => {
+    const now = Date.parse('2026-01-01T00:00:00Z');
+    const session = createSession(a, now);
+    expect(session).not.toContain(A);
+    expect(verifySession(session, byId, now + 1_000)).toBe(a);
+    expect(verifySession(session, byId, now + (SESSION_MAX_AGE_SECONDS + 1) * 1000)).toBeUndefined();
+    expect(verifySession(session, () => undefined, now)).toBeUndefined();
+    expect(verifySession(session, () => deviceToken(B), now)).toBeUndefined();
+    expect(verifySession(`${session.slice(0, -1)}A`, byId, now)).toBeUndefined();
+  });
+
+  it('is read from a Cookie header among others', () => {
+    expect(readCookie('a=1; sightline_session=v1.x; b=2', 'sightline_session')).toBe('v1.x');
+    expect(readCookie(undefined, 'sightline_session')).toBeUndefined();
+  });
+});
