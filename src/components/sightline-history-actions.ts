@@ -1,0 +1,125 @@
+import { LitElement, css, html, nothing } from 'lit';
+import { focusRing } from './history-styles.ts';
+import { customElement, property } from 'lit/decorators.js';
+import { formatCount } from './history-format.ts';
+import './sightline-confirm-button.ts';
+
+export type ExportKind = 'zip' | 'csv';
+
+/** An export in progress: records done of total. */
+export interface ExportState {
+  readonly kind: ExportKind;
+  readonly done: number;
+  readonly total: number;
+}
+
+/**
+ * What can be done with the records shown: export them (ZIP or CSV, with a progress bar), delete them,
+ * or clear the whole history. Deletions ask for confirmation in the page.
+ *
+ * @fires export-request - export the records shown (detail: {kind: 'zip' | 'csv'})
+ * @fires export-cancel - stop the export in progress
+ * @fires delete-filtered - the user confirmed deleting the records matching the filter
+ * @fires clear-all - the user confirmed deleting every record
+ */
+@customElement('sightline-history-actions')
+export class SightlineHistoryActions extends LitElement {
+  static override styles = [
+    focusRing,
+    css`
+      :host {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 8px;
+        align-items: center;
+      }
+      .progress {
+        display: flex;
+        gap: 8px;
+        align-items: center;
+        flex-basis: 100%;
+      }
+      progress {
+        flex: 1;
+        max-width: 24rem;
+      }
+    `,
+  ];
+
+  /** Records matching the filter, and in all. */
+  @property({ type: Number }) matching = 0;
+  @property({ type: Number }) total = 0;
+  /** Whether a filter narrows the records (then "Delete shown" differs from "Clear all"). */
+  @property({ type: Boolean }) filtered = false;
+  @property({ attribute: false }) exporting: ExportState | undefined;
+  /** A deletion is running: nothing else may start meanwhile. */
+  @property({ type: Boolean }) busy = false;
+
+  private emit(name: string, detail?: unknown): void {
+    this.dispatchEvent(new CustomEvent(name, { detail, bubbles: true, composed: true }));
+  }
+
+  protected override render() {
+    const idle = !this.exporting && !this.busy;
+    const shown = formatCount(this.matching, 'record', 'records');
+    return html`
+      <button
+        type="button"
+        data-testid="export-zip"
+        ?disabled=${!idle || this.matching === 0}
+        @click=${() => this.emit('export-request', { kind: 'zip' })}
+      >
+        Export ZIP
+      </button>
+      <button
+        type="button"
+        data-testid="export-csv"
+        ?disabled=${!idle || this.matching === 0}
+        @click=${() => this.emit('export-request', { kind: 'csv' })}
+      >
+        Export CSV
+      </button>
+      ${
+        this.filtered
+          ? html`<sightline-confirm-button
+              label="Delete ${shown} shown"
+              confirmLabel="Confirm: delete ${shown}"
+              testid="delete-filtered"
+              ?disabled=${!idle || this.matching === 0}
+              @confirm=${() => this.emit('delete-filtered')}
+            ></sightline-confirm-button>`
+          : nothing
+      }
+      <sightline-confirm-button
+        label="Clear all"
+        confirmLabel="Confirm: delete all ${formatCount(this.total, 'record', 'records')}"
+        testid="clear-all"
+        ?disabled=${!idle || this.total === 0}
+        @confirm=${() => this.emit('clear-all')}
+      ></sightline-confirm-button>
+      ${this.exporting ? this.renderProgress(this.exporting) : nothing}
+    `;
+  }
+
+  private renderProgress(state: ExportState) {
+    return html`<div class="progress" role="status">
+      <label for="export-progress"
+        >Exporting ${state.kind.toUpperCase()}: ${state.done.toLocaleString()} of
+        ${formatCount(state.total, 'record', 'records')}</label
+      >
+      <progress
+        id="export-progress"
+        data-testid="export-progress"
+        max=${Math.max(1, state.total)}
+        .value=${state.done}
+      ></progress>
+      <button type="button" @click=${() => this.emit('export-cancel')}>Cancel export</button>
+    </div>`;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'sightline-history-actions': SightlineHistoryActions;
+  }
+}

@@ -1,0 +1,261 @@
+import { LitElement, html, nothing } from 'lit';
+import { customElement, query, state } from 'lit/decorators.js';
+import { downloadBlob } from '../history/download.ts';
+import { exportFileName } from '../history/export-format.ts';
+import { historyStore, requestPersistence, storageEstimate } from '../history/history-database.ts';
+import { exportCsv, exportZip } from '../history/history-export.ts';
+import type { HistoryRecord, StoredImage } from '../history/history-types.ts';
+import { announce, watchHistory } from '../history/history-watch.ts';
+import { isFiltered, NO_FILTER, toHistoryFilter, type FilterValue } from './history-filter.ts';
+import { formatBytes, formatCount } from './history-format.ts';
+import { historyStyles } from './history-styles.ts';
+import type { ExportKind, ExportState } from './sightline-history-actions.ts';
+import type { SightlineHistoryList } from './sightline-history-list.ts';
+import type { StorageInfo } from './sightline-history-toolbar.ts';
+import './sightline-history-actions.ts';
+import './sightline-history-detail.ts';
+import './sightline-history-list.ts';
+import './sightline-history-toolbar.ts';
+
+/**
+ * Reads through historyStore() on every call rather than holding one connection: when another tab
+ * upgrades the database this page's connection closes, and the next call opens a fresh one.
+ */
+const source = {
+  getMany: async (ids: readonly number[]) => (await historyStore()).getMany(ids),
+  image: async (id: number, which: 'thumbnail' | 'full'): Promise<StoredImage | undefined> =>
+    (await historyStore()).image(id, which),
+};
+
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/**
+ * The history: what the camera saw, when, and where in the frame. A filter (tag, time range), the counts
+ * and storage figures, export and delete actions, a virtualised list with thumbnails, and a detail view.
+ * Reads the store itself (historyStore()); needs no properties. Refreshes when the writer announces a
+ * record on the 'sightline-history' BroadcastChannel, and by polling the store's counts while visible.
+ */
+@customElement('sightline-history')
+export class SightlineHistory extends LitElement {
+  static override styles = historyStyles;
+
+  @state() private filter: FilterValue = NO_FILTER;
+  @state() private ids: readonly number[] = [];
+  @state() private total: number | undefined;
+  @state() private tags: readonly string[] = [];
+  @state() private storage: StorageInfo = { historyBytes: 0 };
+  @state() private selected: HistoryRecord | undefined;
+  @state() private exporting: ExportState | undefined;
+  @state() private busy = false;
+  @state() private message = '';
+  @state() private problem = '';
+
+  @query('sightline-history-list') private list: SightlineHistoryList | undefined;
+
+  private refreshing = false;
+  private refreshAgain = false;
+  private stopWatching: (() => void) | undefined;
+  private exportAbort: AbortController | undefined;
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    // Watching and the storage figures wait for the first screen, which should not share the disk.
+    void this.refresh().then(() => this.isConnected && this.startWatching());
+  }
+
+  private startWatching(): void {
+    if (this.stopWatching) return;
+    this.stopWatching = watchHistory({
+      stats: async () => (await historyStore()).stats(),
+      onChange: () => void this.refresh(),
+    });
+    requestPersistence().then(
+      (persisted) => (this.storage = { ...this.storage, persisted }),
+      () => (this.storage = { ...this.storage, persisted: false }),
+    );
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.stopWatching?.();
+    this.stopWatching = undefined;
+    this.exportAbort?.abort();
+  }
+
+  /** Re-reads ids, tags and counts; calls made while one runs fold into one more run after it. */
+  async refresh(): Promise<void> {
+    if (this.refreshing) {
+      this.refreshAgain = true;
+      return;
+    }
+    this.refreshing = true;
+    try {
+      do {
+        this.refreshAgain = false;
+        const filter = this.filter;
+        const range = toHistoryFilter(filter);
+        const store = await historyStore();
+        const ids = range ? await store.keys(range) : [];
+        if (filter !== this.filter) {
+          this.refreshAgain = true; // changed meanwhile: read again
+          continue;
+        }
+        this.ids = ids;
+        // The first screen's records go first: tags and counts are read once the list has asked for them
+        // (read alongside the ids, they made the first screen at 10,000 records half again as slow).
+        await this.updateComplete;
+        await this.list?.updateComplete;
+        const [tags, stats] = await Promise.all([store.tags(), store.stats()]);
+        this.tags = tags;
+        this.total = stats.count;
+        this.storage = { ...this.storage, historyBytes: stats.bytes };
+        this.problem = range ? '' : 'The “From” time is after the “To” time: nothing can match.';
+      } while (this.refreshAgain && this.isConnected);
+    } catch (error) {
+      this.problem = `Could not read the history: ${messageOf(error)}`;
+    } finally {
+      this.refreshing = false;
+    }
+    const estimate = await storageEstimate().catch(() => undefined);
+    if (estimate) this.storage = { ...this.storage, estimate };
+  }
+
+  protected override render() {
+    const filtered = isFiltered(this.filter);
+    return html`
+      <sightline-history-toolbar
+        .tags=${this.tags}
+        .filter=${this.filter}
+        .matching=${this.total === undefined ? undefined : this.ids.length}
+        .total=${this.total}
+        .storage=${this.storage}
+        @filter-change=${this.onFilterChange}
+      ></sightline-history-toolbar>
+      <sightline-history-actions
+        .matching=${this.ids.length}
+        .total=${this.total ?? 0}
+        ?filtered=${filtered}
+        ?busy=${this.busy}
+        .exporting=${this.exporting}
+        @export-request=${(event: CustomEvent<{ kind: ExportKind }>) => void this.export(event.detail.kind)}
+        @export-cancel=${() => this.exportAbort?.abort()}
+        @delete-filtered=${() => void this.deleteRecords(this.ids, 'shown')}
+        @clear-all=${() => void this.deleteRecords('all', 'all')}
+      ></sightline-history-actions>
+      ${this.problem ? html`<p class="problem" role="alert">${this.problem}</p>` : nothing}
+      <p role="status" aria-live="polite" data-testid="history-message">${this.message}</p>
+      <div class="body">
+        <sightline-history-list
+          .ids=${this.ids}
+          .source=${source}
+          ?inert=${this.selected !== undefined}
+          @open-record=${(event: CustomEvent<{ id: number }>) => void this.openRecord(event.detail.id)}
+        ></sightline-history-list>
+        ${this.renderEmpty(filtered)}
+        ${
+          this.selected
+            ? html`<sightline-history-detail
+                .record=${this.selected}
+                .source=${source}
+                @close-detail=${this.closeDetail}
+                @delete-record=${(event: CustomEvent<{ id: number }>) => void this.deleteRecords([event.detail.id], 'one')}
+              ></sightline-history-detail>`
+            : nothing
+        }
+      </div>
+    `;
+  }
+
+  private renderEmpty(filtered: boolean) {
+    if (this.total === undefined || this.ids.length > 0) return nothing;
+    return html`<p class="empty">
+      ${
+        this.total === 0
+          ? 'Nothing recorded yet. Records appear here while the live view detects something.'
+          : filtered
+            ? 'No records match the filter.'
+            : 'No records.'
+      }
+    </p>`;
+  }
+
+  private readonly onFilterChange = (event: CustomEvent<FilterValue>): void => {
+    this.filter = event.detail;
+    this.list?.scrollToStart();
+    void this.refresh();
+  };
+
+  private async openRecord(id: number): Promise<void> {
+    try {
+      this.selected = (await (await historyStore()).get(id)) ?? undefined;
+      if (!this.selected) this.message = 'That record was deleted meanwhile.';
+    } catch (error) {
+      this.problem = `Could not read the record: ${messageOf(error)}`;
+    }
+  }
+
+  private readonly closeDetail = (): void => {
+    const id = this.selected?.id;
+    this.selected = undefined;
+    if (id !== undefined) void this.updateComplete.then(() => this.list?.focusRecord(id));
+  };
+
+  /** Deletes records: these ids, or everything; `what` only shapes the message. */
+  private async deleteRecords(ids: readonly number[] | 'all', what: 'one' | 'shown' | 'all'): Promise<void> {
+    this.busy = true;
+    // Deleting from the detail view: focus goes to the row that takes the deleted one's place.
+    const index = what === 'one' && ids !== 'all' ? this.ids.indexOf(ids[0]!) : -1;
+    try {
+      const store = await historyStore();
+      let count: number;
+      if (ids === 'all') {
+        count = this.total ?? 0;
+        await store.clear();
+      } else {
+        count = await store.delete(ids);
+      }
+      announce({ type: ids === 'all' ? 'cleared' : 'deleted' });
+      this.selected = undefined;
+      this.message =
+        what === 'all' ? 'The history is empty.' : `Deleted ${formatCount(count, 'record', 'records')}.`;
+    } catch (error) {
+      this.problem = `Could not delete: ${messageOf(error)}`;
+    } finally {
+      this.busy = false;
+    }
+    await this.refresh();
+    const next = this.ids[Math.min(index, this.ids.length - 1)];
+    if (index >= 0 && next !== undefined) this.list?.focusRecord(next);
+  }
+
+  private async export(kind: ExportKind): Promise<void> {
+    const range = toHistoryFilter(this.filter);
+    if (!range || this.exporting) return;
+    const abort = new AbortController();
+    this.exportAbort = abort;
+    this.exporting = { kind, done: 0, total: this.ids.length };
+    this.message = '';
+    try {
+      const store = await historyStore();
+      const run = kind === 'zip' ? exportZip : exportCsv;
+      const onProgress = ({ done, total }: { done: number; total: number }) =>
+        (this.exporting = { kind, done, total });
+      const blob = await run(store, range, onProgress, { signal: abort.signal });
+      downloadBlob(blob, exportFileName(kind));
+      const total = this.exporting?.total ?? 0;
+      this.message = `Exported ${formatCount(total, 'record', 'records')} as ${kind.toUpperCase()} (${formatBytes(blob.size)}).`;
+    } catch (error) {
+      if (abort.signal.aborted) this.message = 'Export cancelled.';
+      else this.problem = `Export failed: ${messageOf(error)}`;
+    } finally {
+      this.exporting = undefined;
+      this.exportAbort = undefined;
+    }
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'sightline-history': SightlineHistory;
+  }
+}
