@@ -12,10 +12,15 @@ export default tseslint.config(
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      // Three programs: the page (tsconfig.json), the frame worker (src/worker/tsconfig.json) and everything
-      // that runs in Node (server/tsconfig.json).
+      // Four programs: the page (tsconfig.json), the frame worker (src/worker/tsconfig.json), the service
+      // worker (src/sw/tsconfig.json) and everything that runs in Node (server/tsconfig.json).
       parserOptions: {
-        project: ['./tsconfig.json', './src/worker/tsconfig.json', './server/tsconfig.json'],
+        project: [
+          './tsconfig.json',
+          './src/worker/tsconfig.json',
+          './src/sw/tsconfig.json',
+          './server/tsconfig.json',
+        ],
         tsconfigRootDir: import.meta.dirname,
       },
     },

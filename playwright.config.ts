@@ -13,6 +13,13 @@ const CUSTOM_VISION_VARIABLES = [
   'CUSTOM_VISION_PUBLISHED_NAME',
   'CUSTOM_VISION_PROJECT_TYPE',
   'CUSTOM_VISION_TIMEOUT_MS',
+  // Access control, shared limits and TLS would also change what the tests meet.
+  'ACCESS_TOKENS',
+  'ACCESS_TOKENS_FILE',
+  'ALLOWED_ORIGINS',
+  'REDIS_URL',
+  'TLS_CERT_FILE',
+  'TLS_KEY_FILE',
 ];
 const blankCustomVision = Object.fromEntries(
   [
@@ -56,7 +63,7 @@ export default defineConfig({
     // The real server, serving the production build in dist/ (`npm run test:e2e` builds it first).
     command: 'node --import tsx server/index.ts',
     url: `${E2E_ORIGIN}/api/health`,
-    env: { ...blankCustomVision, PORT: String(E2E_PORT), HOST: E2E_HOST },
+    env: { ...blankCustomVision, PORT: String(E2E_PORT), HOST: E2E_HOST, LOG_LEVEL: 'warn' },
     reuseExistingServer: false,
     // The local detector loads its model at start-up, which takes a while on a 2-core machine.
     timeout: 120_000,

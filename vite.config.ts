@@ -1,9 +1,42 @@
 /// <reference types="vitest/config" />
 import { defineConfig } from 'vite';
+import { VitePWA, type ManifestOptions } from 'vite-plugin-pwa';
 
 // The Node server (server/index.ts) serves the built app from dist/ and answers /api and /customvision.
 // In `npm run dev`, Vite serves the app and forwards those routes to the server.
 const apiTarget = `http://127.0.0.1:${process.env.PORT ?? '8080'}`;
+
+// The web app manifest. Colours are the shell's light scheme (src/app/sightline-app.styles.ts): the page's
+// own theme-color meta tags switch the title bar to the dark scheme where the platform supports it.
+const manifest: Partial<ManifestOptions> = {
+  id: '/',
+  name: 'Sightline — live camera detection',
+  short_name: 'Sightline',
+  description: 'Point a camera at the world and see, live, what a trained vision model sees in it.',
+  lang: 'en',
+  start_url: '/',
+  scope: '/',
+  display: 'standalone',
+  theme_color: '#ffffff',
+  background_color: '#f4f6fa',
+  categories: ['utilities', 'productivity'],
+  // Drawn once from public/icons/icon.svg; the maskable ones keep the glyph inside the 80% safe zone.
+  icons: [
+    { src: '/icons/icon-192.png', sizes: '192x192', type: 'image/png', purpose: 'any' },
+    { src: '/icons/icon-512.png', sizes: '512x512', type: 'image/png', purpose: 'any' },
+    { src: '/icons/maskable-192.png', sizes: '192x192', type: 'image/png', purpose: 'maskable' },
+    { src: '/icons/maskable-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
+  ],
+  shortcuts: [
+    {
+      name: 'Kiosk mode',
+      short_name: 'Kiosk',
+      description: 'Full-screen detections with no controls, recovering by itself',
+      url: '/?kiosk=1',
+      icons: [{ src: '/icons/icon-192.png', sizes: '192x192', type: 'image/png' }],
+    },
+  ],
+};
 
 export default defineConfig({
   build: {
@@ -11,6 +44,25 @@ export default defineConfig({
     target: 'es2022',
     sourcemap: true,
   },
+  plugins: [
+    VitePWA({
+      // Our own Workbox service worker (src/sw/sw.ts), bundled from npm packages; the plugin injects the
+      // precache list into it and writes the web manifest. Registration is ours (src/pwa/register-sw.ts).
+      strategies: 'injectManifest',
+      srcDir: 'src/sw',
+      filename: 'sw.ts',
+      injectRegister: false,
+      manifest,
+      injectManifest: {
+        // A classic script, not an ES module: module service workers are not supported everywhere yet.
+        rollupFormat: 'iife',
+        // The whole app shell, lazily loaded chunks (history) and the frame worker included, so that the
+        // app opens and every view works offline (the plugin adds the manifest and its icons). Source maps
+        // stay out: only DevTools wants them.
+        globPatterns: ['**/*.{html,js,css,svg}'],
+      },
+    }),
+  ],
   server: {
     proxy: {
       '/api': apiTarget,

@@ -205,7 +205,7 @@ function retryHintMs(message: string | undefined): number | undefined {
 function defaultRejection(status: number): string {
   switch (status) {
     case 401:
-      return "The prediction service refused the server's key (HTTP 401)";
+      return 'This device is not paired with the Sightline server: open /pair and enter the device code (HTTP 401)';
     case 403:
       return 'The prediction service refused access: check the key and its quota (HTTP 403)';
     case 404:

@@ -28,6 +28,10 @@ export interface Settings {
   /** Longer side of the frames sent, in pixels, and their JPEG quality. */
   frameSize: number;
   jpegQuality: number;
+  /** Keep detection events in the on-device history. */
+  historyEnabled: boolean;
+  /** While the same tags stay in view, record again after this many ms (0: only on changes). */
+  historyIntervalMs: number;
 }
 
 export const DEFAULT_SETTINGS: Readonly<Settings> = {
@@ -47,6 +51,8 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = {
   showHud: false,
   frameSize: 512,
   jpegQuality: 0.8,
+  historyEnabled: true,
+  historyIntervalMs: 10_000,
 };
 
 const STORAGE_KEY = 'sightline.settings.v1';
@@ -78,6 +84,8 @@ export function sanitizeSettings(raw: unknown, fallback: Readonly<Settings> = DE
     showHud: pick('showHud', (v) => typeof v === 'boolean'),
     frameSize: pick('frameSize', (v) => isNumberIn(v, 256, 1920)),
     jpegQuality: pick('jpegQuality', (v) => isNumberIn(v, 0.3, 1)),
+    historyEnabled: pick('historyEnabled', (v) => typeof v === 'boolean'),
+    historyIntervalMs: pick('historyIntervalMs', (v) => isNumberIn(v, 0, 3_600_000)),
   };
 }
 
@@ -128,5 +136,7 @@ export function settingsFromUrl(search: string, base: Settings): Settings {
   if (params.has('hud')) raw.showHud = flag('hud');
   if (params.has('width')) raw.width = number('width');
   if (params.has('height')) raw.height = number('height');
+  if (params.has('history')) raw.historyEnabled = flag('history');
+  if (params.has('historyInterval')) raw.historyIntervalMs = Number(params.get('historyInterval')) * 1000;
   return sanitizeSettings(raw, base);
 }

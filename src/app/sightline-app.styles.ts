@@ -87,6 +87,40 @@ export const appStyles = css`
     }
   }
 
+  /* Kiosk: the live view fills the screen. */
+  :host([kiosk]) {
+    display: block;
+    min-height: 100vh;
+    background: #000;
+  }
+
+  .kiosk-wait {
+    margin: 0;
+    padding: 2rem;
+    color: #fff;
+    font-size: clamp(1.5rem, 4vw, 3rem);
+  }
+
+  .views {
+    margin-left: auto;
+    display: flex;
+    gap: 4px;
+  }
+  .views a {
+    padding: 6px 12px;
+    border-radius: 999px;
+    color: inherit;
+    text-decoration: none;
+  }
+  .views a[aria-current='page'] {
+    background: var(--sl-accent, #0b6e8a);
+    color: #fff;
+  }
+  .views a:focus-visible {
+    outline: 3px solid #4c9ffe;
+    outline-offset: 2px;
+  }
+
   /* The live view spans the whole width above the information cards. */
   .live {
     grid-column: 1 / -1;

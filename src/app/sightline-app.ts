@@ -1,19 +1,30 @@
 import { LitElement, html, nothing, type TemplateResult } from 'lit';
-import { customElement, state } from 'lit/decorators.js';
-import { fetchConfig, fetchHealth, type ServerConfig, type ServerHealth } from '../api/server-info.ts';
+import { customElement, property, state } from 'lit/decorators.js';
+import {
+  fetchConfig,
+  fetchHealth,
+  ServerInfoError,
+  type ServerConfig,
+  type ServerHealth,
+} from '../api/server-info.ts';
 import { PollController } from '../controllers/poll-controller.ts';
 import '../components/sightline-live.ts';
+import '../components/sightline-pwa-status.ts';
+import { rememberConfig, rememberedConfig } from '../api/config-cache.ts';
+import { resolveKioskMode } from '../kiosk/kiosk-mode.ts';
 import { appStyles } from './sightline-app.styles.ts';
 import { describeHealth, describeModel, formatUptime } from './status-text.ts';
 
 type ConfigState =
   | { readonly kind: 'loading' }
-  | { readonly kind: 'loaded'; readonly config: ServerConfig }
-  | { readonly kind: 'error'; readonly message: string };
+  | { readonly kind: 'loaded'; readonly config: ServerConfig; readonly stale?: boolean }
+  | { readonly kind: 'error'; readonly message: string; readonly needsPairing?: boolean };
 
 /** Poll quickly while the model loads so "ready" shows up promptly, then settle to a gentle pace. */
 const HEALTH_DELAY_READY_MS = 5_000;
 const HEALTH_DELAY_STARTING_MS = 1_500;
+
+const viewFromHash = (): 'live' | 'history' => (location.hash === '#history' ? 'history' : 'live');
 
 /** Messages mark commands with backticks (as in "is `npm start` running?"); show those as code. */
 function withCode(message: string): (string | TemplateResult)[] {
@@ -39,20 +50,43 @@ export class SightlineApp extends LitElement {
     task: async (signal) => {
       const health = await fetchHealth(signal);
       // The server came back after the config request failed: fetch it again rather than asking for a click.
-      if (this.config.kind === 'error') this.#loadConfig();
+      if (
+        this.config.kind === 'error' ||
+        (this.config.kind === 'loaded' && this.config.stale && health.ready)
+      ) {
+        this.#loadConfig();
+      }
       return health;
     },
     delayMs: (poll) =>
       poll.kind === 'value' && poll.value.ready ? HEALTH_DELAY_READY_MS : HEALTH_DELAY_STARTING_MS,
   });
 
+  /**
+   * Which view is shown, from the address's #fragment so that reloads and the back button keep it. Only
+   * one is mounted at a time: leaving Live stops the camera and the loop.
+   */
+  @state() private view: 'live' | 'history' = viewFromHash();
+
+  /** Kiosk mode (?kiosk=1, remembered): decided once at start-up. */
+  @property({ type: Boolean, reflect: true }) kiosk = resolveKioskMode(location.search);
+
+  readonly #onHashChange = (): void => {
+    this.view = viewFromHash();
+    if (this.view === 'history') void import('../components/sightline-history.ts');
+  };
+
   override connectedCallback(): void {
     super.connectedCallback();
+    window.addEventListener('hashchange', this.#onHashChange);
+    // The history view is loaded only when first asked for, keeping the live view's start-up small.
+    if (this.view === 'history') void import('../components/sightline-history.ts');
     if (this.config.kind !== 'loaded') this.#loadConfig();
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
+    window.removeEventListener('hashchange', this.#onHashChange);
     this.#configAbort?.abort();
     this.#configAbort = undefined;
   }
@@ -61,16 +95,27 @@ export class SightlineApp extends LitElement {
     if (this.#configAbort) return; // a load is already in flight
     const controller = new AbortController();
     this.#configAbort = controller;
-    this.config = { kind: 'loading' };
+    // A view already running on a remembered config keeps running while the fresh one loads.
+    if (this.config.kind !== 'loaded') this.config = { kind: 'loading' };
     fetchConfig(controller.signal).then(
       (config) => {
         if (controller.signal.aborted) return;
+        rememberConfig(config);
         this.config = { kind: 'loaded', config };
         this.#configAbort = undefined;
       },
       (error: unknown) => {
         if (controller.signal.aborted) return;
-        this.config = { kind: 'error', message: error instanceof Error ? error.message : String(error) };
+        // Unreachable server: start with the model it last served (the preview runs; predictions wait).
+        const remembered = rememberedConfig();
+        this.config = remembered
+          ? { kind: 'loaded', config: remembered, stale: true }
+          : {
+              kind: 'error',
+              message: error instanceof Error ? error.message : String(error),
+              // A server with access control answers 401 until this browser is paired (issue: device tokens).
+              needsPairing: error instanceof ServerInfoError && error.status === 401,
+            };
         this.#configAbort = undefined;
       },
     );
@@ -80,14 +125,28 @@ export class SightlineApp extends LitElement {
   readonly #onCheckHealth = (): void => this.#health.refresh();
 
   override render(): TemplateResult {
+    // A kiosk shows the live view alone, edge to edge: no header, no navigation, no cards.
+    if (this.kiosk) {
+      // Updates apply by themselves when nobody is interacting; no prompt waits for a click.
+      return html`<sightline-pwa-status kiosk></sightline-pwa-status> ${
+          this.config.kind === 'loaded'
+            ? this.#renderLive()
+            : html`<p class="kiosk-wait" role="status">Waiting for the Sightline server…</p>`
+        }`;
+    }
     return html`
       <header class="bar" part="header">
         <img class="logo" src="/favicon.svg" alt="" width="32" height="32" />
         <h1>Sightline</h1>
         <p class="tagline">Live camera detection</p>
+        <nav class="views" aria-label="Views">
+          <a href="#live" aria-current=${this.view === 'live' ? 'page' : 'false'}>Live</a>
+          <a href="#history" aria-current=${this.view === 'history' ? 'page' : 'false'}>History</a>
+        </nav>
+        <sightline-pwa-status ?kiosk=${false}></sightline-pwa-status>
       </header>
       <main>
-        ${this.#renderLive()}
+        ${this.view === 'history' ? html`<sightline-history class="live"></sightline-history>` : this.#renderLive()}
         <section class="card" part="card" aria-labelledby="model-heading">
           <h2 id="model-heading">Model</h2>
           ${this.#renderModel()}
@@ -107,6 +166,7 @@ export class SightlineApp extends LitElement {
     if (!model) return nothing;
     return html`<sightline-live
       class="live"
+      ?kiosk=${this.kiosk}
       .model=${model}
       .budget=${this.config.config.budget}
     ></sightline-live>`;
@@ -116,6 +176,15 @@ export class SightlineApp extends LitElement {
     const { config } = this;
     if (config.kind === 'loading') {
       return html`<p class="muted" aria-busy="true">Loading model information…</p>`;
+    }
+    if (config.kind === 'error' && config.needsPairing) {
+      return html`
+        <p class="problem" role="alert" data-testid="needs-pairing">
+          This Sightline server is for paired devices. Pair this browser once with the device code the
+          operator gave you.
+        </p>
+        <a class="button" href="/pair">Pair this device</a>
+      `;
     }
     if (config.kind === 'error') {
       return html`

@@ -5,6 +5,9 @@ import { loadSettings, saveSettings, settingsFromUrl, type Settings } from '../a
 import { isProbablyPhone } from '../camera/camera.ts';
 import { CameraController } from '../controllers/camera-controller.ts';
 import { DetectionController } from '../controllers/detection-controller.ts';
+import { KioskController } from '../controllers/kiosk-controller.ts';
+import { kioskOptionsFromUrl } from '../kiosk/kiosk-mode.ts';
+import { LoopState } from '../pipeline/frame-scheduler.ts';
 import type { LoopFigures } from '../pipeline/loop-stats.ts';
 import './sightline-detection-list.ts';
 import './sightline-hud.ts';
@@ -58,6 +61,43 @@ export class SightlineLive extends LitElement {
       margin-left: 8px;
       font: inherit;
     }
+    .actions {
+      display: flex;
+      gap: 12px;
+      align-items: center;
+      justify-content: space-between;
+    }
+    .actions button {
+      font: inherit;
+      min-height: 2.5rem;
+      padding: 0 1rem;
+    }
+    .note {
+      margin: 0;
+      min-height: 1.2em;
+      font-size: 0.85rem;
+      opacity: 0.8;
+    }
+    :host([kiosk]) {
+      height: 100vh;
+      height: 100dvh;
+      grid-template-rows: 1fr auto;
+      gap: 0;
+    }
+    :host([kiosk]) .stage {
+      height: auto;
+      border-radius: 0;
+    }
+    .kiosk-status {
+      padding: 12px 20px;
+      background: #000;
+      color: #fff;
+      font-size: clamp(1.25rem, 3vw, 2.5rem);
+      min-height: 1.5em;
+    }
+    :host([kiosk]) .banner {
+      font-size: clamp(1rem, 2.5vw, 2rem);
+    }
     details > summary {
       cursor: pointer;
       padding: 4px 0;
@@ -66,11 +106,15 @@ export class SightlineLive extends LitElement {
 
   @property({ attribute: false }) model!: ModelInfo;
   @property({ attribute: false }) budget!: PredictionBudget;
+  /** Kiosk mode: no controls, a large status, and self-healing (see KioskController). */
+  @property({ type: Boolean, reflect: true }) kiosk = false;
 
   @state() settings: Settings = settingsFromUrl(location.search, loadSettings());
   @state() private listed: readonly ListedDetection[] = [];
   @state() private hasResult = false;
   @state() private figures: LoopFigures | undefined;
+  /** The latest word about the history or a snapshot ("Saved", "Storage was full…"). */
+  @state() private note = '';
 
   @query('sightline-viewfinder') viewfinder!: SightlineViewfinder;
 
@@ -88,6 +132,19 @@ export class SightlineLive extends LitElement {
     onFigures: (figures) => {
       this.figures = figures;
     },
+    onHistoryNote: (message) => {
+      this.note = message;
+    },
+  });
+
+  readonly kioskDuties = new KioskController(this, {
+    enabled: () => this.kiosk,
+    options: () => kioskOptionsFromUrl(location.search),
+    loopRunning: () => this.camera.state.kind === 'live' && this.detection.status.state === LoopState.Running,
+    lastResultAt: () => this.detection.lastResultAt,
+    restartLoop: () => this.detection.restart(),
+    cameraGaveUp: () => this.camera.state.kind === 'failed' && this.camera.state.retryAt === undefined,
+    restartCamera: () => void this.camera.start(),
   });
 
   private cameraRequest() {
@@ -117,6 +174,15 @@ export class SightlineLive extends LitElement {
     if (reopen) void this.camera.reopen(() => this.cameraRequest());
   };
 
+  private readonly onSnapshot = (): void => {
+    this.note = 'Saving a snapshot…';
+    this.detection.snapshot().then(
+      () => (this.note = 'Snapshot saved to history.'),
+      (error: unknown) =>
+        (this.note = `No snapshot: ${error instanceof Error ? error.message : String(error)}`),
+    );
+  };
+
   private readonly onFlip = (): void => {
     const next = this.camera.facing === 'user' ? 'environment' : 'user';
     this.settings = { ...this.settings, facing: next, deviceId: undefined };
@@ -136,11 +202,46 @@ export class SightlineLive extends LitElement {
         ${this.settings.showHud ? html`<sightline-hud .figures=${this.figures} state=${loop.state}></sightline-hud>` : nothing}
         ${this.renderBanner()}
       </div>
+      ${this.kiosk ? this.renderKioskState() : this.renderControls()}
+    `;
+  }
+
+  /** What a kiosk shows besides the picture: the detections, large, and its self-healing state for tools. */
+  private renderKioskState() {
+    return html`<div
+      class="kiosk-status"
+      data-testid="kiosk-state"
+      data-wake-lock=${this.kioskDuties.wakeLockHeld ? 'held' : 'released'}
+      data-restarts=${this.kioskDuties.restarts}
+      data-camera-restarts=${this.camera.restarts}
+    >
       <sightline-detection-list
         .items=${this.listed}
         mode=${this.model.type}
         ?hasResult=${this.hasResult}
       ></sightline-detection-list>
+    </div>`;
+  }
+
+  private renderControls() {
+    const camera = this.camera.state;
+    return html`
+      <div class="actions">
+        <sightline-detection-list
+          .items=${this.listed}
+          mode=${this.model.type}
+          ?hasResult=${this.hasResult}
+        ></sightline-detection-list>
+        <button
+          type="button"
+          data-testid="snapshot"
+          ?disabled=${camera.kind !== 'live'}
+          @click=${this.onSnapshot}
+        >
+          Snapshot
+        </button>
+      </div>
+      <p class="note" role="status" aria-live="polite" data-testid="history-note">${this.note}</p>
       <details>
         <summary>Settings</summary>
         <sightline-settings
@@ -167,7 +268,13 @@ export class SightlineLive extends LitElement {
     if (camera.kind === 'failed') {
       return html`<p class="banner" role="alert" data-testid="banner">
         ${camera.failure.message}
-        ${camera.failure.retryable ? nothing : html`<button type="button" @click=${() => void this.camera.start()}>Retry</button>`}
+        ${
+          camera.failure.retryable
+            ? nothing
+            : this.kiosk
+              ? ' Trying again every 30 s.'
+              : html`<button type="button" @click=${() => void this.camera.start()}>Retry</button>`
+        }
       </p>`;
     }
     const loop = this.detection.status;

@@ -201,6 +201,29 @@ export class SightlineSettings extends LitElement {
         />
         Show status figures</label
       >
+      <label class="inline"
+        ><input
+          type="checkbox"
+          .checked=${s.historyEnabled}
+          @change=${(e: Event) => this.change({ historyEnabled: (e.target as HTMLInputElement).checked })}
+        />
+        Keep detections in the history</label
+      >
+      <label
+        >While the same things stay in view, record again every (seconds; 0: only on changes)
+        <input
+          type="number"
+          min="0"
+          max="3600"
+          step="1"
+          .value=${String(Math.round(s.historyIntervalMs / 1000))}
+          @change=${(e: Event) =>
+            this.change({
+              historyIntervalMs:
+                Math.max(0, Math.min(3600, Number((e.target as HTMLInputElement).value) || 0)) * 1000,
+            })}
+        />
+      </label>
       ${
         this.canStore
           ? html`<label class="inline"

@@ -6,6 +6,10 @@ import type { ModelInfo, PredictionBudget } from '../api/server-info.ts';
 import type { Settings } from '../app/settings.ts';
 import type { ListedDetection } from '../components/sightline-detection-list.ts';
 import type { SightlineViewfinder } from '../components/sightline-viewfinder.ts';
+import { historyStore } from '../history/history-database.ts';
+import { HistoryRecorder } from '../history/history-recorder.ts';
+import { HistoryWriter } from '../history/history-writer.ts';
+import type { RecordedModel } from '../history/history-types.ts';
 import { DetectionTracker } from '../overlay/tracker.ts';
 import { DetectionLoop, type LoopResult } from '../pipeline/detection-loop.ts';
 import { LoopState, type SchedulerStatus } from '../pipeline/frame-scheduler.ts';
@@ -20,7 +24,13 @@ export interface DetectionControllerOptions {
   /** What is in view, at most about once a second (for the role="status" region). */
   onListed(items: readonly ListedDetection[]): void;
   onFigures(figures: LoopFigures): void;
+  /** Something about the history the user should know (a record skipped, old records evicted). */
+  onHistoryNote(message: string): void;
 }
+
+/** Snapshots keep a larger picture than the frames sent for detection. */
+const SNAPSHOT_LONG_SIDE = 1280;
+const SNAPSHOT_QUALITY = 0.9;
 
 const TICK_MS = 500;
 const REQUEST_TIMEOUT_MS = 8_000;
@@ -42,12 +52,17 @@ export class DetectionController implements ReactiveController {
   private readonly tracker = new DetectionTracker();
   private classification: readonly ListedDetection[] = [];
   private drawHandle: number | undefined;
+  private fadeTimer: ReturnType<typeof setTimeout> | undefined;
   /** The capture time of a result not yet drawn: its capture-to-box latency is recorded when it is. */
   private undrawnCapturedAt: number | undefined;
   private ticker: ReturnType<typeof setInterval> | undefined;
   private ticks = 0;
   private gotResult = false;
   private lastListed: string | undefined;
+  private readonly recorder = new HistoryRecorder();
+  private writer: HistoryWriter | undefined;
+  /** The newest result's shown predictions, for a snapshot. */
+  private latest: { predictions: LoopResult['prediction']['predictions']; latencyMs: number } | undefined;
 
   constructor(
     private readonly host: ReactiveControllerHost,
@@ -57,7 +72,13 @@ export class DetectionController implements ReactiveController {
   }
 
   hostConnected(): void {
-    this.worker = new FrameWorkerClient();
+    const worker = new FrameWorkerClient();
+    this.worker = worker;
+    this.writer = new HistoryWriter({
+      store: historyStore,
+      thumbnail: (jpeg, side, quality) => worker.thumbnail(jpeg, side, quality),
+      onProblem: (message) => this.options.onHistoryNote(message),
+    });
     this.ticker = setInterval(() => this.tick(), TICK_MS);
   }
 
@@ -66,9 +87,12 @@ export class DetectionController implements ReactiveController {
     this.loop = undefined;
     this.worker?.dispose();
     this.worker = undefined;
+    this.writer?.close();
+    this.writer = undefined;
     clearInterval(this.ticker);
     if (this.drawHandle !== undefined) cancelAnimationFrame(this.drawHandle);
     this.drawHandle = undefined;
+    clearTimeout(this.fadeTimer);
   }
 
   /** Called after each render: starts, pauses or re-configures the loop to match the camera and settings. */
@@ -123,18 +147,94 @@ export class DetectionController implements ReactiveController {
     return this.loop?.stats.samples(performance.now());
   }
 
+  /** When the last result arrived (performance.now()), or when the loop (re)started if none since. */
+  lastResultAt = performance.now();
+
+  /** Starts the loop afresh (the kiosk watchdog's cure for a loop that stopped producing results). */
+  restart(): void {
+    this.loop?.stop();
+    this.lastResultAt = performance.now();
+    this.host.requestUpdate();
+  }
+
   private onResult({ prediction, frame }: LoopResult): void {
+    this.lastResultAt = performance.now();
     const settings = this.options.options();
     const shown = prediction.predictions.filter((p) => passesFilter(p, settings));
     this.undrawnCapturedAt = frame.capturedAt;
     this.gotResult = true;
+    const latencyMs = performance.now() - frame.capturedAt;
+    this.latest = { predictions: shown, latencyMs };
     if (this.options.model().type === 'classify') {
       this.classification = shown.map(({ tagName, probability }) => ({ tagName, probability }));
       this.recordShown();
-      return;
+    } else {
+      this.tracker.update(shown, performance.now());
+      // Drawn at once rather than on the next animation frame: the canvas shows it at the next paint anyway.
+      this.drawNow();
     }
-    this.tracker.update(shown, performance.now());
-    this.requestDraw();
+    this.record(shown, frame, latencyMs);
+  }
+
+  /** Hands the result to the history when the recorder calls it an event; never waits for the write. */
+  private record(
+    shown: LoopResult['prediction']['predictions'],
+    frame: LoopResult['frame'],
+    latencyMs: number,
+  ): void {
+    const settings = this.options.options();
+    if (!settings.historyEnabled || !this.writer) return;
+    // What is on screen: for boxes, the tracker's steady view rather than this one result.
+    const shownTags =
+      this.options.model().type === 'classify'
+        ? shown.slice(0, 1).map((p) => p.tagName)
+        : this.visibleList().map((item) => item.tagName);
+    const reason = this.recorder.decide(shownTags, Date.now());
+    if (!reason) return;
+    this.writer.enqueue({
+      reason,
+      time: Date.now() - (performance.now() - frame.capturedAt),
+      model: this.recordedModel(),
+      predictions: shown,
+      latencyMs,
+      frameJpeg: frame.encoded.bytes,
+    });
+  }
+
+  private recordedModel(): RecordedModel {
+    const { projectId, publishedName, source, type } = this.options.model();
+    return { projectId, publishedName, source, type };
+  }
+
+  /**
+   * Saves what is in view now to the history with a larger picture. Resolves once the picture is taken
+   * (the write itself follows in the background); rejects when there is no camera picture to take.
+   */
+  async snapshot(): Promise<void> {
+    const video = this.options.viewfinder()?.video;
+    if (!this.worker || !this.writer || !video || video.videoWidth === 0)
+      throw new Error('There is no camera picture to save yet.');
+    const capturedAt = performance.now();
+    const frame = typeof VideoFrame === 'function' ? new VideoFrame(video) : await createImageBitmap(video);
+    const encoded = await this.worker.encode(frame, {
+      maxLongSide: SNAPSHOT_LONG_SIDE,
+      quality: SNAPSHOT_QUALITY,
+    });
+    const full = {
+      data: encoded.bytes.slice(0),
+      width: encoded.size.width,
+      height: encoded.size.height,
+      type: 'image/jpeg',
+    };
+    this.writer.enqueue({
+      reason: 'snapshot',
+      time: Date.now() - (performance.now() - capturedAt),
+      model: this.recordedModel(),
+      predictions: this.latest?.predictions ?? [],
+      latencyMs: this.latest?.latencyMs ?? 0,
+      frameJpeg: encoded.bytes,
+      full,
+    });
   }
 
   private recordShown(): void {
@@ -144,17 +244,28 @@ export class DetectionController implements ReactiveController {
     this.undrawnCapturedAt = undefined;
   }
 
-  /** Draws on animation frames while boxes are on screen (they may be fading), then stops. */
+  /**
+   * Draws the steady boxes now. While some are fading it keeps drawing on animation frames; while all are
+   * fully shown it draws nothing until the hold time could run out (or a new result comes), so a static
+   * scene costs no canvas work between results.
+   */
+  private drawNow(): void {
+    const started = performance.now();
+    const items = this.tracker.visible(started);
+    this.options.viewfinder()?.draw(items);
+    this.loop?.stats.recordDraw(performance.now(), performance.now() - started);
+    this.recordShown();
+    clearTimeout(this.fadeTimer);
+    if (items.some((item) => item.opacity < 1)) this.requestDraw();
+    else if (items.length > 0)
+      this.fadeTimer = setTimeout(() => this.requestDraw(), this.tracker.options.holdMs + 20);
+  }
+
   private requestDraw(): void {
     if (this.drawHandle !== undefined) return;
     this.drawHandle = requestAnimationFrame(() => {
       this.drawHandle = undefined;
-      const started = performance.now();
-      const items = this.tracker.visible(started);
-      this.options.viewfinder()?.draw(items);
-      this.loop?.stats.recordDraw(performance.now(), performance.now() - started);
-      this.recordShown();
-      if (items.length > 0) this.requestDraw();
+      this.drawNow();
     });
   }
 

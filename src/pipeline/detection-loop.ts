@@ -131,7 +131,9 @@ export class DetectionLoop {
       this.video.videoWidth === 0
     )
       return;
-    if (!this.scheduler.wantsFrame(this.frameIntervalMs + this.encodeMs)) return;
+    // Start on a frame when it would be encoded just as the next send is due: the ticks come once per camera
+    // frame, so half an interval of lead on average, plus the encode time. (Pacing makes up a late send.)
+    if (!this.scheduler.wantsFrame(this.frameIntervalMs / 2 + this.encodeMs)) return;
     void this.grab();
   }
 
@@ -170,6 +172,8 @@ export class DetectionLoop {
         timeoutMs: this.options.requestTimeoutMs,
       },
     );
+    const answeredAt = this.clock.now();
+    this.stats.recordRoundTrip(answeredAt, answeredAt - sentAt);
     return outcome.ok
       ? { ok: true as const, value: outcome.prediction }
       : { ok: false as const, failure: outcome.failure };

@@ -83,7 +83,8 @@ export class FrameScheduler<F, R> {
   private readonly inFlight = new Map<number, { controller: AbortController; sentAt: number }>();
   private nextSeq = 1;
   private lastShownSeq = 0;
-  private lastSendAt = Number.NEGATIVE_INFINITY;
+  /** When the most recent sends went out, newest last: pacing looks back over a window of them. */
+  private readonly sendTimes: number[] = [];
   private blockedUntil = 0;
   private latencyMs: number;
   private failures = 0;
@@ -136,9 +137,21 @@ export class FrameScheduler<F, R> {
     return Math.min(this.options.maxInFlight, Math.max(1, overlap));
   }
 
-  /** The earliest clock time the next frame may be sent. */
+  /**
+   * The earliest clock time the next frame may be sent. Pacing is by a sliding window: with a target of r
+   * per second, at most n = ceil(r) sends in any n/r seconds, so a send that went out late (a slow encode,
+   * a busy main thread) can be made up by the next one, never exceeding the budget over the window; and
+   * no two sends closer than half the interval, so catching up does not become a burst.
+   */
   nextSendAt(): number {
-    return Math.max(this.lastSendAt + 1000 / this.targetRate(), this.blockedUntil);
+    const interval = 1000 / this.targetRate();
+    const window = Math.max(1, Math.ceil(this.targetRate()));
+    const last = this.sendTimes.at(-1) ?? Number.NEGATIVE_INFINITY;
+    const windowStart =
+      this.sendTimes.length >= window
+        ? this.sendTimes[this.sendTimes.length - window]!
+        : Number.NEGATIVE_INFINITY;
+    return Math.max(last + interval / 2, windowStart + window * interval, this.blockedUntil);
   }
 
   /**
@@ -226,7 +239,8 @@ export class FrameScheduler<F, R> {
     const controller = new AbortController();
     const sentAt = this.deps.clock.now();
     this.inFlight.set(seq, { controller, sentAt });
-    this.lastSendAt = sentAt;
+    this.sendTimes.push(sentAt);
+    if (this.sendTimes.length > 64) this.sendTimes.splice(0, this.sendTimes.length - 64);
     this.deps.send(frame, controller.signal).then(
       (result) => {
         if (controller.signal.aborted) return; // paused or stopped meanwhile

@@ -20,7 +20,15 @@ export interface EncodedFrame {
   readonly encodeMs: number;
 }
 
+/** A small JPEG made from an encoded frame, for the history list. */
+export interface Thumbnail {
+  readonly bytes: ArrayBuffer;
+  readonly size: Size;
+}
+
 export interface FrameWorkerApi {
   /** Downscales and JPEG-encodes a frame, and closes it. The frame must be transferred, not copied. */
   encode(frame: ImageBitmap | VideoFrame, options: EncodeOptions): Promise<EncodedFrame>;
+  /** Decodes a JPEG (transferred) and re-encodes it with the longer side at most `maxLongSide`. */
+  thumbnail(jpeg: ArrayBuffer, maxLongSide: number, quality: number): Promise<Thumbnail>;
 }

@@ -2,23 +2,33 @@
 // thread (field note 6). Exposed through Comlink; the main thread only grabs frames and transfers them.
 import { expose, transfer } from 'comlink';
 import { downscaleSize } from './downscale.ts';
-import type { EncodeOptions, EncodedFrame, FrameWorkerApi } from './frame-worker-api.ts';
+import type { EncodeOptions, EncodedFrame, FrameWorkerApi, Thumbnail } from './frame-worker-api.ts';
 
-// One canvas, reused for every frame: allocating one per frame is what makes long-running pages grow.
-let canvas: OffscreenCanvas | undefined;
-let context: OffscreenCanvasRenderingContext2D | undefined;
+/**
+ * A canvas reused for every picture of one kind: allocating one per frame is what makes long-running
+ * pages grow. Frames and thumbnails each have their own, so one never resizes the other mid-encode.
+ */
+class Surface {
+  private canvas: OffscreenCanvas | undefined;
+  private context: OffscreenCanvasRenderingContext2D | undefined;
 
-function surface(width: number, height: number): OffscreenCanvasRenderingContext2D {
-  if (!canvas || !context) {
-    canvas = new OffscreenCanvas(width, height);
-    const created = canvas.getContext('2d', { alpha: false });
-    if (!created) throw new Error('This browser cannot draw in a worker (no OffscreenCanvas 2D context).');
-    context = created;
+  draw(source: CanvasImageSource, width: number, height: number): OffscreenCanvas {
+    if (!this.canvas || !this.context) {
+      this.canvas = new OffscreenCanvas(width, height);
+      const created = this.canvas.getContext('2d', { alpha: false });
+      if (!created) throw new Error('This browser cannot draw in a worker (no OffscreenCanvas 2D context).');
+      this.context = created;
+    }
+    if (this.canvas.width !== width) this.canvas.width = width;
+    if (this.canvas.height !== height) this.canvas.height = height;
+    this.context.imageSmoothingQuality = 'medium';
+    this.context.drawImage(source, 0, 0, width, height);
+    return this.canvas;
   }
-  if (canvas.width !== width) canvas.width = width;
-  if (canvas.height !== height) canvas.height = height;
-  return context;
 }
+
+const frames = new Surface();
+const thumbnails = new Surface();
 
 const sizeOf = (frame: ImageBitmap | VideoFrame) =>
   'displayWidth' in frame
@@ -30,18 +40,33 @@ const api: FrameWorkerApi = {
     const started = performance.now();
     const source = sizeOf(frame);
     const size = downscaleSize(source, { maxLongSide: options.maxLongSide, minShortSide: 256 });
+    let canvas: OffscreenCanvas;
     try {
-      const ctx = surface(size.width, size.height);
-      ctx.imageSmoothingQuality = 'medium';
-      ctx.drawImage(frame, 0, 0, size.width, size.height);
+      canvas = frames.draw(frame, size.width, size.height);
     } finally {
       // Closed exactly once, as soon as its pixels are drawn: camera frames hold GPU or capture buffers.
       frame.close();
     }
-    const blob = await canvas!.convertToBlob({ type: 'image/jpeg', quality: options.quality });
+    const blob = await canvas.convertToBlob({ type: 'image/jpeg', quality: options.quality });
     const bytes = await blob.arrayBuffer();
     const encoded: EncodedFrame = { bytes, size, source, encodeMs: performance.now() - started };
     return transfer(encoded, [bytes]);
+  },
+
+  async thumbnail(jpeg: ArrayBuffer, maxLongSide: number, quality: number): Promise<Thumbnail> {
+    const bitmap = await createImageBitmap(new Blob([jpeg], { type: 'image/jpeg' }));
+    const size = downscaleSize(
+      { width: bitmap.width, height: bitmap.height },
+      { maxLongSide, minShortSide: 0 },
+    );
+    let canvas: OffscreenCanvas;
+    try {
+      canvas = thumbnails.draw(bitmap, size.width, size.height);
+    } finally {
+      bitmap.close();
+    }
+    const bytes = await (await canvas.convertToBlob({ type: 'image/jpeg', quality })).arrayBuffer();
+    return transfer({ bytes, size }, [bytes]);
   },
 };
 

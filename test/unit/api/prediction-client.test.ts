@@ -381,7 +381,7 @@ describe('parseFailure', () => {
   });
 
   it.each([
-    [401, /key \(HTTP 401\)/],
+    [401, /not paired.*open \/pair.*\(HTTP 401\)/],
     [403, /quota \(HTTP 403\)/],
     [404, /not found .*\(HTTP 404\)/],
     [413, /too large .*\(HTTP 413\)/],

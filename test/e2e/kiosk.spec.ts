@@ -1,0 +1,66 @@
+// Kiosk mode, for screens that run for days unattended: no controls, the screen kept awake, and it heals
+// itself when the camera or the server goes away.
+import { expect, test, type Page } from '@playwright/test';
+import { FIXTURES } from '../support/fixtures.ts';
+import { freePort, spawnServer, type SpawnedServer } from '../support/spawn-server.ts';
+import { launchWithCamera, openLive, waitForLabel, type CameraBrowser } from './support/live-page.ts';
+import { E2E_ORIGIN } from './support/server-port.ts';
+
+const kioskState = (page: Page) => page.getByTestId('kiosk-state');
+
+test('hides every control, keeps the screen awake, and restarts the camera when its track ends', async () => {
+  let session: CameraBrowser | undefined;
+  try {
+    session = await launchWithCamera(FIXTURES.coffee.file);
+    const page = await openLive(session.browser, `${E2E_ORIGIN}/?kiosk=1`);
+    await waitForLabel(page, 'cup');
+
+    // Nothing to click: no header, navigation, settings, snapshot button or information cards.
+    await expect(page.getByRole('heading', { name: 'Sightline' })).toHaveCount(0);
+    await expect(page.getByRole('navigation')).toHaveCount(0);
+    await expect(page.getByText('Settings')).toHaveCount(0);
+    await expect(page.getByTestId('snapshot')).toHaveCount(0);
+    await expect(kioskState(page)).toHaveAttribute('data-wake-lock', 'held');
+
+    // The camera's track ends (unplugged, or taken by another app): it comes back by itself.
+    await page.locator('sightline-live').evaluate((element) => {
+      const live = element as unknown as { camera: { track?: { dispatchEvent(event: Event): boolean } } };
+      live.camera.track?.dispatchEvent(new Event('ended'));
+    });
+    await expect(kioskState(page)).toHaveAttribute('data-camera-restarts', '1', { timeout: 15_000 });
+    await expect(page.locator('sightline-viewfinder video')).toHaveJSProperty('readyState', 4, {
+      timeout: 15_000,
+    });
+    await waitForLabel(page, 'cup');
+
+    // Remembered: the same screen comes back in kiosk mode without the parameter.
+    await page.goto(E2E_ORIGIN);
+    await expect(kioskState(page)).toBeVisible();
+  } finally {
+    await session?.browser.close();
+  }
+});
+
+test('waits while the server is down and resumes when it is back, with no click', async () => {
+  let server: SpawnedServer | undefined;
+  let session: CameraBrowser | undefined;
+  try {
+    const port = await freePort();
+    server = await spawnServer({}, { port });
+    session = await launchWithCamera(FIXTURES.coffee.file);
+    const page = await openLive(session.browser, `${server.url}/?kiosk=1&hud=1`);
+    await waitForLabel(page, 'cup');
+
+    await server.stop();
+    await expect(page.getByTestId('banner')).toContainText('Server unreachable', { timeout: 30_000 });
+    await expect(page.getByTestId('hud-state')).toHaveText('offline');
+
+    server = await spawnServer({}, { port });
+    await expect(page.getByTestId('hud-state')).toHaveText('running', { timeout: 60_000 });
+    await expect(page.getByTestId('banner')).toHaveCount(0);
+    await waitForLabel(page, 'cup');
+  } finally {
+    await session?.browser.close();
+    await server?.stop();
+  }
+});
