@@ -36,7 +36,7 @@ export function rate(env: Env, name: string, what: string): number | undefined {
   const raw = text(env, name);
   if (raw === undefined) return undefined;
   const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0 || value > 1000) {
+  if (!Number.isFinite(value) || value <= 0 || value > 100_000) {
     throw new ConfigError(`${name} must be a number of ${what} per second above 0; it is "${raw}".`);
   }
   return value;

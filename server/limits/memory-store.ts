@@ -64,8 +64,18 @@ export class MemoryWindowStore implements WindowStore {
     return log;
   }
 
-  /** Milliseconds until the window has room (a whole window if all in it are pending), or 0 if it has. */
+  /**
+   * Milliseconds until the window has room (a whole window if all in it are pending), or 0 if it has.
+   * Entries sit in admission order, so expired ones are dropped from the front and the scan stops at the
+   * first live one: O(1) per request while there is room. (An entry sent early behind one sent late stays
+   * a little longer: that only ever errs on the side of admitting fewer.) A full window is scanned whole.
+   */
   private wait(log: Log, { count, windowMs }: WindowLimit, now: number): number {
+    for (const [ticket, at] of log) {
+      if (at > now - windowMs) break;
+      log.delete(ticket);
+    }
+    if (log.size < count) return 0;
     let oldest = Infinity;
     for (const [ticket, at] of log) {
       if (at <= now - windowMs) log.delete(ticket);

@@ -83,7 +83,7 @@ export class FrameScheduler<F, R> {
   private readonly inFlight = new Map<number, { controller: AbortController; sentAt: number }>();
   private nextSeq = 1;
   private lastShownSeq = 0;
-  /** When the most recent sends went out, newest last: pacing looks back over a window of them. */
+  /** When the most recent sends went out, newest last. */
   private readonly sendTimes: number[] = [];
   private blockedUntil = 0;
   private latencyMs: number;
@@ -138,20 +138,14 @@ export class FrameScheduler<F, R> {
   }
 
   /**
-   * The earliest clock time the next frame may be sent. Pacing is by a sliding window: with a target of r
-   * per second, at most n = ceil(r) sends in any n/r seconds, so a send that went out late (a slow encode,
-   * a busy main thread) can be made up by the next one, never exceeding the budget over the window; and
-   * no two sends closer than half the interval, so catching up does not become a burst.
+   * The earliest clock time the next frame may be sent: one interval after the last send. A late send is
+   * not made up by sending the next one sooner: any catch-up is a small burst, and the server counts its
+   * budget over windows a little longer than a second (to absorb network jitter), where a burst on top of
+   * a steady 97% would be refused with 429, costing far more than the late frame did.
    */
   nextSendAt(): number {
-    const interval = 1000 / this.targetRate();
-    const window = Math.max(1, Math.ceil(this.targetRate()));
     const last = this.sendTimes.at(-1) ?? Number.NEGATIVE_INFINITY;
-    const windowStart =
-      this.sendTimes.length >= window
-        ? this.sendTimes[this.sendTimes.length - window]!
-        : Number.NEGATIVE_INFINITY;
-    return Math.max(last + interval / 2, windowStart + window * interval, this.blockedUntil);
+    return Math.max(last + 1000 / this.targetRate(), this.blockedUntil);
   }
 
   /**
