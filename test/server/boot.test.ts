@@ -2,23 +2,16 @@
 // variable, and never the key.
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { blankServerSettings } from '../support/spawn-server.ts';
 
 const ENTRY = new URL('../../server/index.ts', import.meta.url).pathname;
 const KEY = 'fedcba9876543210fedcba9876543210';
-const CUSTOM_VISION_VARIABLES = [
-  'CUSTOM_VISION_PREDICTION_ENDPOINT',
-  'CUSTOM_VISION_PREDICTION_KEY',
-  'CUSTOM_VISION_PROJECT_ID',
-  'CUSTOM_VISION_PUBLISHED_NAME',
-  'CUSTOM_VISION_PROJECT_TYPE',
-  'CUSTOM_VISION_TIMEOUT_MS',
-];
 
 function boot(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
     // Only what the test gives: no CUSTOM_VISION_* from the developer's shell, and blanks (which the server
     // reads as unset) so that a developer's .env cannot fill them in either.
-    const blanks = Object.fromEntries(CUSTOM_VISION_VARIABLES.map((name) => [name, '']));
+    const blanks = blankServerSettings();
     const child = spawn(process.execPath, ['--import', 'tsx', ENTRY], {
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: '0', ...blanks, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

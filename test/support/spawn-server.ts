@@ -12,7 +12,12 @@ export interface SpawnedServer {
 }
 
 const ENTRY = new URL('../../server/index.ts', import.meta.url).pathname;
-const CUSTOM_VISION_VARIABLES = [
+/**
+ * The server's settings that change what a test meets (upstream, access control, limits, TLS). Tests set
+ * each to "" unless they mean it: the server reads "" as unset, and a developer's .env cannot fill in a
+ * variable that exists, so neither their shell nor their .env leaks into a test.
+ */
+export const SERVER_SETTING_VARIABLES = [
   'CUSTOM_VISION_PREDICTION_ENDPOINT',
   'CUSTOM_VISION_PREDICTION_KEY',
   'CUSTOM_VISION_PROJECT_ID',
@@ -56,7 +61,7 @@ export async function spawnServer(
     typeof options === 'number' ? { readyTimeoutMs: options } : options;
   const port = fixedPort ?? (await freePort());
   // Blank (not absent), so that a developer's .env cannot fill them in either.
-  const blanks = Object.fromEntries(CUSTOM_VISION_VARIABLES.map((name) => [name, '']));
+  const blanks = Object.fromEntries(SERVER_SETTING_VARIABLES.map((name) => [name, '']));
   const child = spawn(process.execPath, ['--import', 'tsx', ENTRY], {
     env: { ...process.env, ...blanks, LOG_LEVEL: 'warn', ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -89,4 +94,13 @@ export async function spawnServer(
       await exited;
     },
   };
+}
+
+/** Every server setting blanked (see SERVER_SETTING_VARIABLES), plus any CUSTOM_VISION_* in the environment. */
+export function blankServerSettings(): Record<string, string> {
+  const names = [
+    ...SERVER_SETTING_VARIABLES,
+    ...Object.keys(process.env).filter((name) => name.startsWith('CUSTOM_VISION_')),
+  ];
+  return Object.fromEntries(names.map((name) => [name, '']));
 }

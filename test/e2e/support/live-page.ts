@@ -3,6 +3,7 @@ import { chromium, expect, type Browser, type Page } from '@playwright/test';
 import { findChromium } from './find-chromium.ts';
 import { photoToY4m, type FakeCameraVideo } from './fake-camera.ts';
 
+/** No network and running as root on the test machines: no sandbox, and nothing that phones home. */
 export const BASE_ARGS = [
   '--no-sandbox',
   '--disable-gpu',
