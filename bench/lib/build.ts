@@ -2,37 +2,18 @@
 // sources: rebuilt (with `vite build`, as a child) when dist/index.html is missing or older than anything
 // it is built from, the same rule `npm start` follows (server/start.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { staleBuildReason as staleReason } from '../../server/build-freshness.ts';
 import { REPO_ROOT } from './children.ts';
 
-const SOURCES = ['src', 'public', 'index.html', 'vite.config.ts', 'package.json'];
 const BUILD_DEADLINE_MS = 180_000;
 
 /** The build in progress, so that Ctrl-C can stop it. */
 let building: ChildProcess | undefined;
 
-/** Newest modification time under a file or folder (0 when it does not exist). */
-function newest(target: string): number {
-  let info;
-  try {
-    info = statSync(target);
-  } catch {
-    return 0;
-  }
-  if (!info.isDirectory()) return info.mtimeMs;
-  return readdirSync(target).reduce(
-    (latest, entry) => Math.max(latest, newest(path.join(target, entry))),
-    info.mtimeMs,
-  );
-}
-
-/** Why dist/ needs building, or undefined when it is up to date. */
+/** Why dist/ needs building, or undefined when it is up to date (the rule `npm start` follows). */
 export function staleBuildReason(): string | undefined {
-  const builtAt = newest(path.join(REPO_ROOT, 'dist', 'index.html'));
-  if (builtAt === 0) return 'dist/index.html is missing';
-  const changed = SOURCES.filter((source) => newest(path.join(REPO_ROOT, source)) > builtAt);
-  return changed.length ? `${changed.join(', ')} changed since the last build` : undefined;
+  return staleReason(REPO_ROOT);
 }
 
 /** Runs `vite build` (its output goes to stderr, so stdout stays the report). */

@@ -58,6 +58,8 @@ export class DetectionController implements ReactiveController {
   private ticker: ReturnType<typeof setInterval> | undefined;
   private ticks = 0;
   private gotResult = false;
+  /** Smoothed time between results (ms). */
+  private resultIntervalMs = 0;
   private lastListed: string | undefined;
   private readonly recorder = new HistoryRecorder();
   private writer: HistoryWriter | undefined;
@@ -114,7 +116,7 @@ export class DetectionController implements ReactiveController {
     };
     this.tracker.setOptions({
       enabled: settings.smoothing,
-      holdMs: settings.holdMs,
+      holdMs: this.holdMs(settings.holdMs),
       fadeMs: settings.fadeMs,
     });
     if (!this.loop) {
@@ -157,8 +159,21 @@ export class DetectionController implements ReactiveController {
     this.host.requestUpdate();
   }
 
+  /**
+   * How long a box is held after its last sighting: the setting, but never less than two and a half result
+   * intervals, so that a slow upstream (a few results a second) does not make steady boxes blink.
+   */
+  private holdMs(configured: number): number {
+    return Math.max(configured, Math.round(2.5 * this.resultIntervalMs));
+  }
+
   private onResult({ prediction, frame }: LoopResult): void {
-    this.lastResultAt = performance.now();
+    const now = performance.now();
+    if (this.gotResult) {
+      this.resultIntervalMs = this.resultIntervalMs * 0.8 + Math.min(5_000, now - this.lastResultAt) * 0.2;
+    }
+    this.lastResultAt = now;
+    this.tracker.setOptions({ holdMs: this.holdMs(this.options.options().holdMs) });
     const settings = this.options.options();
     const shown = prediction.predictions.filter((p) => passesFilter(p, settings));
     this.undrawnCapturedAt = frame.capturedAt;

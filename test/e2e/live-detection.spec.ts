@@ -60,10 +60,15 @@ for (const layout of layouts) {
       const text = await waitForLabel(page, layout.fixture.label);
       expect(text).toMatch(new RegExp(`${layout.fixture.label} \\d+%`));
 
+      // One snapshot of what the overlay drew, taken once it shows the label, is what gets checked.
+      let snapshot: Awaited<ReturnType<typeof drawn>> | undefined;
       await expect
-        .poll(async () => (await drawn(page)).boxes.some((b) => b.tagName === layout.fixture.label))
+        .poll(async () => {
+          snapshot = await drawn(page);
+          return snapshot.boxes.some((b) => b.tagName === layout.fixture.label);
+        })
         .toBe(true);
-      const { boxes, view } = await drawn(page);
+      const { boxes, view } = snapshot!;
       const box = boxes.find((b) => b.tagName === layout.fixture.label)!;
       const expected = expectedRect(layout.fixture.box, session.camera, view, layout.fit, layout.mirrored);
       expect(overlap(box, expected), JSON.stringify({ box, expected, view })).toBeGreaterThan(0.6);
