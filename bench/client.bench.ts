@@ -39,6 +39,7 @@ import {
 import { print, printTable, progress } from './lib/report.ts';
 import { startSightline, type RunningChild } from './lib/servers.ts';
 import { median, percentile, ratio, round } from './lib/stats.ts';
+import { numberFromEnv, SettingsError } from './lib/settings.ts';
 
 const PROJECT = {
   projectId: '0f0f0f0f-1111-4222-8333-444455556666',
@@ -63,19 +64,6 @@ const TARGET_OVERHEAD_MS = 30;
 interface Settings {
   readonly seconds: number;
   readonly warmupSeconds: number;
-}
-
-/** A bad BENCH_* variable: reported in one line, not with a stack trace. */
-class SettingsError extends Error {}
-
-function numberFromEnv(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name]?.trim();
-  if (!raw) return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < min || value > max) {
-    throw new SettingsError(`${name} must be a number from ${min} to ${max}; it is "${raw}".`);
-  }
-  return value;
 }
 
 function readSettings(): Settings {

@@ -20,6 +20,7 @@ import {
 } from './lib/proxy.ts';
 import { print, progress } from './lib/report.ts';
 import { ratio, round, type Summary } from './lib/stats.ts';
+import { numberFromEnv, SettingsError } from './lib/settings.ts';
 
 /** Nothing here should take this long; if it does, something hangs, and the shared machine wants it back. */
 const WATCHDOG_MS = 10 * 60_000;
@@ -30,19 +31,6 @@ interface Settings {
   readonly sections: readonly Section[];
   readonly frames: number;
   readonly seconds: number;
-}
-
-/** A bad BENCH_* variable: reported in one line, not with a stack trace. */
-class SettingsError extends Error {}
-
-function numberFromEnv(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name]?.trim();
-  if (!raw) return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < min || value > max) {
-    throw new SettingsError(`${name} must be a number from ${min} to ${max}; it is "${raw}".`);
-  }
-  return value;
 }
 
 function readSettings(): Settings {
