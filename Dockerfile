@@ -11,7 +11,9 @@ WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 RUN npm ci --no-audit --no-fund
 COPY . .
-RUN npm run build && npm prune --omit=dev
+# The app (dist/) and the compiled server (dist-server/, what `npm start` runs; see server/bundle.ts).
+RUN npm run build && node --import tsx -e "await (await import('./server/bundle.ts')).bundleServer(process.cwd() + '/')" \
+    && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production \
@@ -22,6 +24,7 @@ WORKDIR /app
 COPY --from=build --chown=node:node /app/package.json /app/tsconfig.json ./
 COPY --from=build --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist
+COPY --from=build --chown=node:node /app/dist-server ./dist-server
 COPY --from=build --chown=node:node /app/server ./server
 USER node
 EXPOSE 8080
@@ -30,4 +33,4 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
   CMD ["node", "--import", "tsx", "server/healthcheck.ts"]
 # SIGTERM (docker stop) finishes requests in flight, up to SHUTDOWN_TIMEOUT_MS (keep it under docker's
 # stop timeout, 10 s by default).
-CMD ["node", "--import", "tsx", "server/index.ts"]
+CMD ["node", "--enable-source-maps", "dist-server/index.js"]

@@ -32,8 +32,9 @@ export default defineConfig({
     },
   },
   webServer: {
-    // The real server, serving the production build in dist/ (`npm run test:e2e` builds it first).
-    command: 'node --import tsx server/index.ts',
+    // The real server as `npm start` runs it: compiled (dist-server/), serving the production build in
+    // dist/ (`npm run test:e2e` builds it first; start.ts compiles the server when it is stale).
+    command: 'node --import tsx server/start.ts',
     url: `${E2E_ORIGIN}/api/health`,
     env: { ...blankCustomVision, PORT: String(E2E_PORT), HOST: E2E_HOST, LOG_LEVEL: 'warn' },
     reuseExistingServer: false,

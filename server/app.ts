@@ -206,7 +206,9 @@ export function createApp(options: AppOptions): App {
         const { outcomes, refused } = context.trace;
         // Probes and scrapes come every few seconds: logged only at debug level unless they fail.
         const quiet = (name === 'health' || name === 'ready' || name === 'metrics') && status < 400;
-        log[quiet ? 'debug' : 'info'](
+        const level = quiet ? 'debug' : 'info';
+        if (!log.isLevelEnabled(level)) return; // a busy server at LOG_LEVEL=warn builds no line at all
+        log[level](
           {
             reqId: id,
             method: req.method,

@@ -1,5 +1,7 @@
 // Starting the servers under test as children and waiting, with a deadline, until each can answer.
 import { existsSync, readFileSync } from 'node:fs';
+import { staleServerReason } from '../../server/build-freshness.ts';
+import { bundleServer, SERVER_BUNDLE } from '../../server/bundle.ts';
 import { childError, REPO_ROOT, startChild, stopChild, type Child } from './children.ts';
 import { freePort, KeepAliveClient } from './http.ts';
 
@@ -48,7 +50,17 @@ function childEnv(extra: Readonly<Record<string, string>>): NodeJS.ProcessEnv {
   return { ...process.env, ...blank, ...extra };
 }
 
-/** Sightline from its TypeScript sources, as `npm start` would run it, on a free loopback port. */
+/** Compiles the server when dist-server/ is missing or older than its sources, as `npm start` does. */
+async function freshServerBundle(): Promise<string> {
+  const stale = staleServerReason(REPO_ROOT);
+  if (stale) {
+    process.stderr.write(`[bench] compiling the server (${stale})\n`);
+    await bundleServer(REPO_ROOT);
+  }
+  return `${REPO_ROOT}${SERVER_BUNDLE}`;
+}
+
+/** Sightline compiled, as `npm start` runs it, on a free loopback port. */
 export async function startSightline(
   name: string,
   env: Readonly<Record<string, string>>,
@@ -59,7 +71,7 @@ export async function startSightline(
   const child = startChild(
     name,
     process.execPath,
-    ['--import', 'tsx', 'server/index.ts'],
+    ['--enable-source-maps', await freshServerBundle()],
     childEnv({ ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' }),
   );
   const url = `http://127.0.0.1:${port}`;

@@ -23,11 +23,9 @@ export const stalled = (idleMs: number) =>
  * Works whoever reads the body (a 'data' listener here does not change how it flows once piped).
  */
 export function watchForStall(req: IncomingMessage, idleMs: number, onStall: () => void): () => void {
-  let timer = setTimeout(onStall, idleMs);
-  const onData = () => {
-    clearTimeout(timer);
-    timer = setTimeout(onStall, idleMs);
-  };
+  const timer = setTimeout(onStall, idleMs);
+  // refresh() restarts the same timer: no new timer object for every chunk of every body.
+  const onData = () => timer.refresh();
   req.on('data', onData);
   return () => {
     clearTimeout(timer);
@@ -50,7 +48,9 @@ export function readBody(req: IncomingMessage, { limit, idleMs, tooLarge }: Body
     };
     const onEnd = () => {
       cleanup();
-      resolve(Buffer.concat(chunks, size));
+      // A camera frame usually arrives in one chunk: use it as it is. Every copy of a body is another
+      // off-heap buffer, and those are what drive the garbage collector on the forwarding path.
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
     };
     const onError = (error: Error) =>
       fail(
