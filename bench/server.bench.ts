@@ -76,6 +76,7 @@ function proxyJson(figures: ProxyFigures | undefined) {
     direct: pick('direct'),
     sightline: pick('sightline'),
     nginx: pick('nginx'),
+    nodeFloor: pick('node-floor'),
   });
   const rps = perTarget((name) => meanOf(load[name], (run) => run.rps));
   return {
@@ -85,8 +86,10 @@ function proxyJson(figures: ProxyFigures | undefined) {
       directMs: medianAndP95(figures.oneConnection.direct),
       sightlineMs: medianAndP95(figures.oneConnection.sightline),
       nginxMs: medianAndP95(figures.oneConnection.nginx),
+      nodeFloorMs: medianAndP95(figures.oneConnection['node-floor']),
       sightlineAddedMedianMs: addedMedianMs(figures, 'sightline'),
       nginxAddedMedianMs: addedMedianMs(figures, 'nginx'),
+      nodeFloorAddedMedianMs: addedMedianMs(figures, 'node-floor'),
     },
     tenConnections: {
       directRps: rps.direct,
@@ -95,6 +98,9 @@ function proxyJson(figures: ProxyFigures | undefined) {
       sightlineVsDirect: ratio(rps.sightline, rps.direct),
       nginxVsDirect: ratio(rps.nginx, rps.direct),
       sightlineVsNginx: ratio(rps.sightline, rps.nginx),
+      nodeFloorRps: rps.nodeFloor,
+      nodeFloorVsNginx: ratio(rps.nodeFloor, rps.nginx),
+      sightlineVsNodeFloor: ratio(rps.sightline, rps.nodeFloor),
       latencyMs: perTarget((name) =>
         load[name]
           ? { p50: meanOf(load[name], (run) => run.p50Ms), p99: meanOf(load[name], (run) => run.p99Ms) }

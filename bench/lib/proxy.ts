@@ -10,9 +10,9 @@ import { expectOk, KeepAliveClient } from './http.ts';
 import { nginxInstalled, NGINX, startNginx } from './nginx.ts';
 import { print, printTable, progress } from './report.ts';
 import { ratio, round, summarize, type Summary } from './stats.ts';
-import { startFakeCustomVision, startSightline, type RunningChild } from './servers.ts';
+import { startBareForwarder, startFakeCustomVision, startSightline, type RunningChild } from './servers.ts';
 
-export type TargetName = 'direct' | 'sightline' | 'nginx';
+export type TargetName = 'direct' | 'sightline' | 'nginx' | 'node-floor';
 
 interface Target {
   readonly name: TargetName;
@@ -170,6 +170,9 @@ export async function benchProxy(): Promise<ProxyFigures> {
       { name: 'direct', url: `${fake.url}${path}`, headers: { 'Prediction-Key': key }, server: fake },
       { name: 'sightline', url: `${sightline.url}${path}`, headers: {}, server: sightline },
     ];
+    const floor = await startBareForwarder(fake.url, key);
+    started.push(floor);
+    targets.push({ name: 'node-floor', url: `${floor.url}${path}`, headers: {}, server: floor });
     if (nginxInstalled()) {
       const nginx = await startNginx(fake.url, key);
       started.push(nginx);
@@ -183,7 +186,12 @@ export async function benchProxy(): Promise<ProxyFigures> {
     );
     const oneConnection = await measureLatency(targets, body);
     const tenConnections = await measureLoad(targets, body);
-    return { bodyBytes: body.length, nginx: targets.length === 3, oneConnection, tenConnections };
+    return {
+      bodyBytes: body.length,
+      nginx: targets.some((target) => target.name === 'nginx'),
+      oneConnection,
+      tenConnections,
+    };
   } finally {
     for (const child of started.reverse()) await child.stop();
   }
@@ -201,7 +209,7 @@ export function meanOf(
 }
 
 export function printProxyFigures(figures: ProxyFigures): void {
-  const names: TargetName[] = ['direct', 'sightline', 'nginx'];
+  const names: TargetName[] = ['direct', 'sightline', 'nginx', 'node-floor'];
   print();
   print(`== C. Proxy overhead (body: ${figures.bodyBytes} bytes JPEG, fake upstream latency 0) ==`);
   if (!figures.nginx) print(`nginx: not installed at ${NGINX}; its figures are n/a`);
@@ -238,6 +246,11 @@ export function printProxyFigures(figures: ProxyFigures): void {
     `Sightline / direct: ${percent(ratio(rps('sightline'), rps('direct')))}, nginx / direct: ` +
       `${percent(ratio(rps('nginx'), rps('direct')))}, Sightline / nginx: ${percent(vsNginx)}`,
   );
+  print(
+    `The Node floor (bench/lib/bare-forwarder.ts: forwarding and nothing else) / nginx: ` +
+      `${percent(ratio(rps('node-floor'), rps('nginx')))}; Sightline / the Node floor: ` +
+      `${percent(ratio(rps('sightline'), rps('node-floor')))}`,
+  );
   const added = addedMedianMs(figures, 'sightline');
   print(
     `Target "Sightline adds <= 1 ms median latency": ${verdict(added === null ? null : added <= 1)} (${added} ms)`,
@@ -250,7 +263,7 @@ export function printProxyFigures(figures: ProxyFigures): void {
 const verdict = (met: boolean | null) => (met === null ? 'n/a' : met ? 'met' : 'MISSED');
 
 /** A proxy's median one-connection latency minus the direct one, or null when it was not measured. */
-export function addedMedianMs(figures: ProxyFigures, name: 'sightline' | 'nginx'): number | null {
+export function addedMedianMs(figures: ProxyFigures, name: Exclude<TargetName, 'direct'>): number | null {
   const proxy = figures.oneConnection[name]?.median;
   const direct = figures.oneConnection.direct?.median;
   return proxy === undefined || direct === undefined ? null : round(proxy - direct);

@@ -156,6 +156,30 @@ export async function startFakeCustomVision(
   return { child, url, stop: () => stopChild(child) };
 }
 
+/** bench/lib/bare-forwarder.ts in front of `upstream`: what forwarding costs in Node with nothing else. */
+export async function startBareForwarder(upstream: string, key: string): Promise<RunningChild> {
+  const port = await freePort();
+  const child = startChild(
+    'the bare Node forwarder',
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'bench/lib/bare-forwarder.ts',
+      '--port',
+      String(port),
+      '--upstream',
+      upstream,
+      '--key',
+      key,
+    ],
+    childEnv({}),
+  );
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHttp(child, `${url}/`, 30_000);
+  return { child, url, stop: () => stopChild(child) };
+}
+
 /** Polls a URL until anything answers over HTTP (for nginx, which has no health route of its own). */
 export async function waitForHttp(child: Child, url: string, deadlineMs: number): Promise<void> {
   const client = new KeepAliveClient();
