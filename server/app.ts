@@ -3,6 +3,7 @@
 // the built app (open: it holds no secret). Each answer is logged as one JSON line and counted.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { watchClient, type ClientPresence } from './http/client-presence.ts';
 import { CvError, CvErrorCode, sendCvError, sendJson } from './http/cv-error.ts';
 import type { Budget } from './limits/budget.ts';
 import type { Logger } from './observability/logger.ts';
@@ -94,7 +95,13 @@ export function createApp(options: AppOptions): App {
     req: IncomingMessage,
     res: ServerResponse,
     url: URL,
-    context: { address: string; secure: boolean; signal: AbortSignal; trace: UpstreamTrace; caller?: Caller },
+    context: {
+      address: string;
+      secure: boolean;
+      client: ClientPresence;
+      trace: UpstreamTrace;
+      caller?: Caller;
+    },
   ): Promise<void> {
     const path = url.pathname;
     if (applyOriginPolicy(req, res, policy, context.secure)) return; // a preflight, answered
@@ -151,16 +158,13 @@ export function createApp(options: AppOptions): App {
     const secure = isSecure(req, trustProxy);
     setSecurityHeaders(res, secure);
     res.setHeader('X-Request-Id', id);
-    // Aborted when the client disconnects before the answer is complete, so upstream work stops too.
-    const controller = new AbortController();
-    res.on('close', () => {
-      if (!res.writableFinished) controller.abort(new Error('the client closed the connection'));
-    });
+    // Gone when the client disconnects before the answer is complete, so upstream work stops too.
+    const client = watchClient(res);
     const url = new URL(req.url ?? '/', 'http://server.invalid');
     const context = {
       address,
       secure,
-      signal: controller.signal,
+      client,
       trace: { outcomes: [] } as UpstreamTrace,
       caller: undefined as Caller | undefined,
     };
@@ -177,7 +181,7 @@ export function createApp(options: AppOptions): App {
       : route(req, res, url, context);
     work
       .catch((error: unknown) => {
-        if (controller.signal.aborted) return;
+        if (client.gone) return;
         const known = error instanceof CvError;
         if (!known) log.error({ reqId: id, path: url.pathname, err: error as Error }, 'request failed');
         const cvError = known
@@ -200,7 +204,7 @@ export function createApp(options: AppOptions): App {
         inFlight--;
         const ms = Math.round((performance.now() - started) * 10) / 10;
         const name = routeName(url.pathname);
-        const status = controller.signal.aborted ? 499 : res.statusCode;
+        const status = client.gone ? 499 : res.statusCode;
         metrics.request(name, status, ms / 1000);
         if (name === 'prediction') metrics.upstream(context.trace.outcomes, context.trace.refused);
         const { outcomes, refused } = context.trace;

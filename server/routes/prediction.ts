@@ -1,6 +1,7 @@
 // POST /customvision/{v3.0|v3.1}/prediction/{projectId}/{detect|classify}/iterations/{publishedName}/{image|url}[/nostore]
 // Validates everything it can before the upstream or the model sees anything, then relays the answer.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ClientPresence } from '../http/client-presence.ts';
 import { CvError, CvErrorCode } from '../http/cv-error.ts';
 import { readBody } from '../http/read-body.ts';
 import { MAX_IMAGE_BYTES, readRequestImage } from '../http/read-image.ts';
@@ -15,8 +16,8 @@ export interface PredictionContext {
   readonly upstream: PredictionUpstream;
   readonly budget: Budget;
   readonly caller: Caller;
-  /** Aborted when the client goes away. */
-  readonly signal: AbortSignal;
+  /** Whether the client is still there for the answer. */
+  readonly client: ClientPresence;
   /** Filled in by the upstream; the app logs it and counts it. */
   readonly trace: UpstreamTrace;
   readonly bodyIdleMs: number;
@@ -28,7 +29,7 @@ export async function handlePrediction(
   url: URL,
   context: PredictionContext,
 ): Promise<void> {
-  const { upstream, signal, trace, bodyIdleMs } = context;
+  const { upstream, client, trace, bodyIdleMs } = context;
   const route = parsePredictionPath(url.pathname);
   if (!route) {
     throw new CvError(
@@ -49,7 +50,7 @@ export async function handlePrediction(
 
   const application = url.searchParams.get('application') ?? undefined;
   const admit = () => admitOne(context, route);
-  const common = { route, application, signal, admit, trace };
+  const common = { route, application, client, admit, trace };
   const request: PredictionRequest =
     route.input === 'image'
       ? { ...common, image: await readRequestImage(req, MAX_IMAGE_BYTES, bodyIdleMs) }

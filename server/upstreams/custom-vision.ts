@@ -105,7 +105,7 @@ export class CustomVisionUpstream implements PredictionUpstream {
         ) {
           return result.finish();
         }
-        await sleep(delay, request.signal);
+        await sleep(delay, request.client.signal);
         if (this.breaker.check() !== undefined) return result.finish();
         settled = false;
         try {
@@ -130,7 +130,8 @@ export class CustomVisionUpstream implements PredictionUpstream {
     ticket: { sent(): void },
   ): Promise<Attempt> {
     // Two reasons to stop: the client left, or the deadline passed. A plain timer and the call's own
-    // abort rather than AbortControllers: cheaper per request, and AbortSignal.timeout has leaked on Node 20.
+    // abort rather than AbortSignals, which cost more per request (see client-presence.ts) and whose
+    // AbortSignal.timeout has leaked on Node 20.
     const call = postOnce(this.pool, {
       path,
       body,
@@ -146,8 +147,9 @@ export class CustomVisionUpstream implements PredictionUpstream {
       },
       Math.max(1, deadline - performance.now()),
     );
-    const onClientGone = () => call.abort(new Error('the client closed the connection'));
-    request.signal.addEventListener('abort', onClientGone, { once: true });
+    const stopWatching = request.client.onGone(() =>
+      call.abort(new Error('the client closed the connection')),
+    );
     try {
       const raw = this.withoutKey(await call.answer);
       const judged = judgeAnswer(raw, this.host);
@@ -160,7 +162,7 @@ export class CustomVisionUpstream implements PredictionUpstream {
         finish: () => judged.answer,
       };
     } catch (error) {
-      if (request.signal.aborted) throw error; // the client left; nobody to answer
+      if (request.client.gone) throw error; // the client left; nobody to answer
       const reason = timedOut
         ? `Custom Vision at ${this.host} did not answer within ${this.config.timeoutMs} ms (CUSTOM_VISION_TIMEOUT_MS).`
         : `Could not reach Custom Vision at ${this.host}: ${describeNetworkError(error)}.`;
@@ -182,7 +184,7 @@ export class CustomVisionUpstream implements PredictionUpstream {
     } finally {
       ticket.sent(); // if the request never went out, count it as sent now: never an undercount
       clearTimeout(timer);
-      request.signal.removeEventListener('abort', onClientGone);
+      stopWatching();
     }
   }
 

@@ -94,7 +94,7 @@ export class LocalUpstream implements PredictionUpstream {
     (await request.admit()).sent(); // nothing to wait for: the pool is in this process
     let result: DetectResult;
     try {
-      result = await this.pool.detect(request.image.bytes, request.signal);
+      result = await this.pool.detect(request.image.bytes, request.client.signal);
       request.trace.outcomes.push('200');
     } catch (error) {
       if (error instanceof QueueFullError) {

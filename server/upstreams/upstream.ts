@@ -1,6 +1,7 @@
 // What answers prediction requests: the Custom Vision cloud (forwarded) or the embedded local detector.
 // The routes validate the request first, so an upstream only ever sees a well-formed image or URL.
 import type { ProjectType } from '../env.ts';
+import type { ClientPresence } from '../http/client-presence.ts';
 import type { RequestImage } from '../http/read-image.ts';
 import type { PredictionRoute } from '../routes/prediction-route.ts';
 
@@ -33,8 +34,8 @@ export interface PredictionRequest {
   readonly imageUrl?: string;
   /** Custom Vision's optional `application` query parameter, passed on as given. */
   readonly application?: string;
-  /** Aborted when the client goes away, so no work is done for nobody. */
-  readonly signal: AbortSignal;
+  /** Whether the client is still there for the answer, so no work is done for nobody. */
+  readonly client: ClientPresence;
   /**
    * Reserves one upstream call in the server's budget; the upstream calls it before each call it makes
    * (retries included), and calls sent() on the result once the call's request has gone out (the budget
