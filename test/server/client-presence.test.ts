@@ -21,7 +21,7 @@ async function serve(): Promise<{
   const next = new Promise<{ res: ServerResponse; client: ClientPresence }>(
     (resolve) => (handOver = resolve),
   );
-  server = http.createServer((req, res) => handOver({ res, client: watchClient(res) }));
+  server = http.createServer((_req, res) => handOver({ res, client: watchClient(res) }));
   await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, next };
 }
