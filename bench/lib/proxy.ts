@@ -48,6 +48,11 @@ const LATENCY_WARMUP_REQUESTS = 300;
 const LOAD_ROUNDS = 2;
 const LOAD_SECONDS = 5;
 const LOAD_CONNECTIONS = 10;
+/**
+ * Load on every target before anything is measured: a Node server's JIT needs some thousands of requests
+ * to reach the code it runs with for the rest of its life, and that steady state is what is compared.
+ */
+const WARMUP_SECONDS = 4;
 
 /** A camera-frame-like JPEG near 25 KB: chelsea at 512 px, with the quality searched to land closest. */
 async function makeBody(): Promise<Buffer> {
@@ -101,6 +106,30 @@ async function measureLatency(
   return Object.fromEntries(targets.map((target) => [target.name, summarize(samples.get(target)!)]));
 }
 
+function loadRun(target: Target, body: Buffer, seconds: number) {
+  return autocannon({
+    url: target.url,
+    method: 'POST',
+    headers: { 'Content-Type': 'application/octet-stream', ...target.headers },
+    body,
+    connections: LOAD_CONNECTIONS,
+    duration: seconds,
+  });
+}
+
+/** Warms every target up under load; fails loudly if one answers anything but 200. */
+async function warmUp(targets: readonly Target[], body: Buffer): Promise<void> {
+  for (const target of targets) {
+    progress(`warming up ${target.name}: ${LOAD_CONNECTIONS} connections for ${WARMUP_SECONDS} s`);
+    const result = await loadRun(target, body, WARMUP_SECONDS);
+    if (result.non2xx > 0 || result.errors > 0) {
+      throw new Error(
+        `${target.name} answered ${result.non2xx} non-2xx and ${result.errors} errors while warming up`,
+      );
+    }
+  }
+}
+
 /** Ten connections for a few seconds per target with autocannon, targets taking turns over the rounds. */
 async function measureLoad(
   targets: readonly Target[],
@@ -113,14 +142,7 @@ async function measureLoad(
         `section C: ${LOAD_CONNECTIONS} connections to ${target.name} for ${LOAD_SECONDS} s (round ${round + 1})`,
       );
       const cpuBefore = groupCpuMs(target.server.child.process.pid);
-      const result = await autocannon({
-        url: target.url,
-        method: 'POST',
-        headers: { 'Content-Type': 'application/octet-stream', ...target.headers },
-        body,
-        connections: LOAD_CONNECTIONS,
-        duration: LOAD_SECONDS,
-      });
+      const result = await loadRun(target, body, LOAD_SECONDS);
       runs.get(target.name)!.push({
         rps: round2(result.requests.average),
         p50Ms: result.latency.p50,
@@ -181,6 +203,7 @@ export async function benchProxy(): Promise<ProxyFigures> {
       progress(`${NGINX} not found: no nginx comparison`);
     }
 
+    await warmUp(targets, body);
     progress(
       `section C: one connection, ${LATENCY_ROUNDS} rounds x ${LATENCY_REQUESTS_PER_ROUND} requests per target`,
     );
@@ -212,6 +235,9 @@ export function printProxyFigures(figures: ProxyFigures): void {
   const names: TargetName[] = ['direct', 'sightline', 'nginx', 'node-floor'];
   print();
   print(`== C. Proxy overhead (body: ${figures.bodyBytes} bytes JPEG, fake upstream latency 0) ==`);
+  print(
+    `(every target warmed up first with ${LOAD_CONNECTIONS} connections for ${WARMUP_SECONDS} s: steady state is compared)`,
+  );
   if (!figures.nginx) print(`nginx: not installed at ${NGINX}; its figures are n/a`);
   printTable(
     `One connection: ${LATENCY_ROUNDS} interleaved rounds x ${LATENCY_REQUESTS_PER_ROUND} requests per target (ms)`,
