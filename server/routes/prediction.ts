@@ -6,6 +6,7 @@ import { CvError, CvErrorCode } from '../http/cv-error.ts';
 import { readBody } from '../http/read-body.ts';
 import { MAX_IMAGE_BYTES, readRequestImage } from '../http/read-image.ts';
 import type { Budget } from '../limits/budget.ts';
+import { sleep } from '../resilience/retry.ts';
 import type { Caller } from '../security/access.ts';
 import type { PredictionRequest, PredictionUpstream, UpstreamTrace } from '../upstreams/upstream.ts';
 import { parsePredictionPath, type PredictionRoute } from './prediction-route.ts';
@@ -64,9 +65,25 @@ export async function handlePrediction(
   res.end(answer.body);
 }
 
+/**
+ * A spent budget that has room again within this long is waited for rather than refused. A camera loop
+ * paced to the budget sends some frames a few milliseconds early (timers, a late frame made up for);
+ * refused, each would cost the client a whole Retry-After second, while waiting costs that frame a few
+ * milliseconds. The upstream still never gets more than the budget.
+ */
+export const ADMISSION_WAIT_MS = 150;
+
 /** One upstream call for this caller, or a 429 in Custom Vision's shape saying when to come back. */
-async function admitOne({ budget, caller, trace, upstream }: PredictionContext, route: PredictionRoute) {
-  const admission = await budget.admit(caller.id, route.store);
+async function admitOne(context: PredictionContext, route: PredictionRoute) {
+  const { budget, caller, client, trace, upstream } = context;
+  let admission = await budget.admit(caller.id, route.store);
+  for (let waited = 0; !admission.ok && waited + admission.retryAfterMs <= ADMISSION_WAIT_MS;) {
+    // One millisecond more than the store asked: its window must have moved past the oldest entry.
+    const wait = admission.retryAfterMs + 1;
+    await sleep(wait, client.signal);
+    waited += wait;
+    admission = await budget.admit(caller.id, route.store);
+  }
   if (admission.ok) return admission;
   trace.refused = admission.reason;
   const seconds = Math.max(1, Math.ceil(admission.retryAfterMs / 1000));

@@ -22,7 +22,10 @@ export interface SchedulerOptions {
   fpsCap: number;
   /** The most requests in flight at once. */
   maxInFlight: number;
-  /** Share of the budget to use: a little headroom absorbs timer jitter so the upstream never says 429. */
+  /**
+   * Share of the budget to use. The server's budget already keeps a margin for network jitter, and waits a
+   * moment for a frame that arrives a little early rather than refusing it, so little headroom is needed.
+   */
   budgetShare: number;
   backoffInitialMs: number;
   backoffMaxMs: number;
@@ -36,12 +39,15 @@ export const DEFAULT_SCHEDULER_OPTIONS: SchedulerOptions = {
   budgetPerSecond: 10,
   fpsCap: 0,
   maxInFlight: 4,
-  budgetShare: 0.97,
+  budgetShare: 0.99,
   backoffInitialMs: 1_000,
   backoffMaxMs: 30_000,
   backoffJitter: 0.25,
   rejectionsBeforeError: 3,
 };
+
+/** The most a late send is made up for, as a share of the interval between sends. */
+export const CATCH_UP_SHARE = 0.25;
 
 export type SendResult<R> = { ok: true; value: R } | { ok: false; failure: PredictionFailure };
 
@@ -83,8 +89,11 @@ export class FrameScheduler<F, R> {
   private readonly inFlight = new Map<number, { controller: AbortController; sentAt: number }>();
   private nextSeq = 1;
   private lastShownSeq = 0;
-  /** When the most recent sends went out, newest last. */
-  private readonly sendTimes: number[] = [];
+  /**
+   * The slot of the last send on the pacing grid: when it was due, which is earlier than when it went if
+   * its frame was late. The next send is due one interval after this slot.
+   */
+  private lastSlot = Number.NEGATIVE_INFINITY;
   private blockedUntil = 0;
   private latencyMs: number;
   private failures = 0;
@@ -138,14 +147,19 @@ export class FrameScheduler<F, R> {
   }
 
   /**
-   * The earliest clock time the next frame may be sent: one interval after the last send. A late send is
-   * not made up by sending the next one sooner: any catch-up is a small burst, and the server counts its
-   * budget over windows a little longer than a second (to absorb network jitter), where a burst on top of
-   * a steady 97% would be refused with 429, costing far more than the late frame did.
+   * The earliest clock time the next frame may be sent: one interval after the last send's slot. A send a
+   * little late (its frame took longer to encode, a timer fired late) keeps its slot, so the next one
+   * comes a little sooner and the budget is used, not lost a few milliseconds at a time. Lateness beyond
+   * CATCH_UP_SHARE of an interval (a pause, a backoff, a camera that stalled) starts the grid afresh
+   * instead: making that up would be a burst. The server waits a moment for a frame that is early for its
+   * budget window, so this small give never costs a 429.
    */
   nextSendAt(): number {
-    const last = this.sendTimes.at(-1) ?? Number.NEGATIVE_INFINITY;
-    return Math.max(last + 1000 / this.targetRate(), this.blockedUntil);
+    return Math.max(this.lastSlot + this.interval(), this.blockedUntil);
+  }
+
+  private interval(): number {
+    return 1000 / this.targetRate();
   }
 
   /**
@@ -233,8 +247,8 @@ export class FrameScheduler<F, R> {
     const controller = new AbortController();
     const sentAt = this.deps.clock.now();
     this.inFlight.set(seq, { controller, sentAt });
-    this.sendTimes.push(sentAt);
-    if (this.sendTimes.length > 64) this.sendTimes.splice(0, this.sendTimes.length - 64);
+    const due = this.nextSendAt();
+    this.lastSlot = sentAt - due <= this.interval() * CATCH_UP_SHARE ? due : sentAt;
     this.deps.send(frame, controller.signal).then(
       (result) => {
         if (controller.signal.aborted) return; // paused or stopped meanwhile

@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryWindowStore } from '../../server/limits/memory-store.ts';
 import { perSecond, windowFor, type AdmissionLimits } from '../../server/limits/windows.ts';
+import { ADMISSION_WAIT_MS } from '../../server/routes/prediction.ts';
 import { startFakeCustomVision, type FakeCustomVision } from '../support/fake-custom-vision.ts';
 import { FIXTURES, fixtureBytes } from '../support/fixtures.ts';
 import { hammer } from '../support/hammer.ts';
@@ -32,10 +33,10 @@ describe('the sliding window', () => {
   });
 
   it('turns rates into whole counts per window, never rounding up', () => {
-    expect(windowFor(20)).toEqual({ count: 20, windowMs: 1100 });
-    expect(windowFor(7.5)).toEqual({ count: 7, windowMs: 1100 });
-    expect(windowFor(0.5)).toEqual({ count: 1, windowMs: 2100 });
-    expect(perSecond(windowFor(20))).toBe(18.18);
+    expect(windowFor(20)).toEqual({ count: 20, windowMs: 1030 });
+    expect(windowFor(7.5)).toEqual({ count: 7, windowMs: 1030 });
+    expect(windowFor(0.5)).toEqual({ count: 1, windowMs: 2030 });
+    expect(perSecond(windowFor(20))).toBe(19.41);
   });
 
   it('admits the budget, then says how long until the oldest admission leaves the window', async () => {
@@ -49,7 +50,7 @@ describe('the sliding window', () => {
     expect(await admitSent(store, 'a', false, limits(4))).toMatchObject({
       ok: false,
       reason: 'client',
-      retryAfterMs: 600,
+      retryAfterMs: 530,
     });
     now = 1100; // the first admission (at 0) has left the window
     expect((await admitSent(store, 'a', false, limits(4))).ok).toBe(true);
@@ -81,12 +82,12 @@ describe('the sliding window', () => {
     expect(await store.admit('b', false, limits(1))).toMatchObject({
       ok: false,
       reason: 'budget',
-      retryAfterMs: 1_100,
+      retryAfterMs: 1_030,
     });
     await store.sent(first.ok ? first.ticket : '', false);
     now = 3_000;
     expect((await store.admit('b', false, limits(1))).ok).toBe(false);
-    now = 3_100; // a full window after it was sent
+    now = 3_030; // a full window after it was sent
     expect((await store.admit('b', false, limits(1))).ok).toBe(true);
   });
 
@@ -128,10 +129,10 @@ describe('the budget in the server', () => {
 
   it('reports the budget in /api/config', async () => {
     const config = (await (await fetch(`${setup.server.url}/api/config`)).json()) as { budget: unknown };
-    // What the window admits (6 per 1.1 s), so that clients pace themselves under it.
+    // What the window admits (6 per 1.03 s), so that clients pace themselves under it.
     expect(config.budget).toEqual({
-      nostorePerSecond: 5.45,
-      storePerSecond: 5.45,
+      nostorePerSecond: 5.82,
+      storePerSecond: 5.82,
       basis: 'CUSTOM_VISION_TPS',
       upstreamPerSecond: { nostore: 6, store: 6 },
       sharing: 'local',
@@ -184,6 +185,35 @@ describe('the budget in the server', () => {
     for (const counts of results) expect(Object.keys(counts).sort()).toEqual(['200', '429']);
     expect(setup.fake.maxPerSecond(since)).toBeLessThanOrEqual(6);
     expect(setup.fake.requests.length - before).toBe(served);
+  });
+});
+
+describe('a request a little early for the budget', () => {
+  const setup = budgetServer();
+  const until = (at: number) =>
+    new Promise((resolve) => setTimeout(resolve, Math.max(0, at - performance.now())));
+
+  it('waits for room that comes within a moment instead of refusing; room further off is refused', async () => {
+    const since = Date.now();
+    const post = () =>
+      fetch(`${setup.server.url}${ROUTE}/nostore`, {
+        method: 'POST',
+        body: jpeg,
+        headers: { 'X-Forwarded-For': '10.0.0.5' },
+      }).then(async (res) => ({
+        status: res.status,
+        retryAfter: res.headers.get('retry-after'),
+        text: await res.text(),
+      }));
+    const budget = await Promise.all(Array.from({ length: 6 }, post));
+    expect(budget.map((answer) => answer.status)).toEqual([200, 200, 200, 200, 200, 200]);
+    // All six went out before their answers came back, so the window has room again by this + 1030 ms.
+    const filledAt = performance.now();
+    await until(filledAt + 500); // room is half a second off: far beyond what is worth waiting for
+    expect(await post()).toMatchObject({ status: 429, retryAfter: '1' });
+    await until(filledAt + 1030 - ADMISSION_WAIT_MS / 2); // room within the wait: served, a moment late
+    expect((await post()).status).toBe(200);
+    expect(setup.fake.maxPerSecond(since)).toBeLessThanOrEqual(6);
   });
 });
 
