@@ -23,8 +23,9 @@ export interface SchedulerOptions {
   /** The most requests in flight at once. */
   maxInFlight: number;
   /**
-   * Share of the budget to use. The server's budget already keeps a margin for network jitter, and waits a
-   * moment for a frame that arrives a little early rather than refusing it, so little headroom is needed.
+   * Share of the budget to use. The whole of it by default: the budget the server reports already keeps a
+   * margin for network jitter, and the server waits a moment for a frame that comes a little early for it
+   * rather than refusing it, so no headroom is needed here.
    */
   budgetShare: number;
   backoffInitialMs: number;
@@ -47,7 +48,7 @@ export const DEFAULT_SCHEDULER_OPTIONS: SchedulerOptions = {
 };
 
 /** The most a late send is made up for, as a share of the interval between sends. */
-export const CATCH_UP_SHARE = 0.25;
+export const CATCH_UP_SHARE = 0.5;
 
 export type SendResult<R> = { ok: true; value: R } | { ok: false; failure: PredictionFailure };
 
