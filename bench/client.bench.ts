@@ -100,6 +100,8 @@ interface UpstreamCounts {
   readonly other: number;
   /** 429s over the whole run, warm-up included. */
   readonly throttledWholeRun: number;
+  /** When each of those came, in seconds from the start of the run (the page opening). */
+  readonly throttledAtSeconds: number[];
   /** The size of a JPEG the fake received. */
   readonly sentSize: Size | null;
 }
@@ -212,6 +214,9 @@ async function runLive({ label, camera, server, fake, settings }: RunOptions): P
       throttledWholeRun: fake.requests.filter(
         (request) => request.at >= runStartedAt && request.status === 429,
       ).length,
+      throttledAtSeconds: fake.requests
+        .filter((request) => request.at >= runStartedAt && request.status === 429)
+        .map((request) => round((request.at - runStartedAt) / 1000, 2)),
       sentSize: await sentJpegSize(answered.at(-1)?.body),
     };
     const timings = network.filter((timing) => inWindow(timing.startedAt));
@@ -347,6 +352,7 @@ function rateFigures(run: LiveRun, cap: number, budget: number | null) {
     answeredPerWindowSecond: round(run.upstream.ok / run.seconds, 2),
     http429: run.upstream.throttled,
     http429WholeRun: run.upstream.throttledWholeRun,
+    http429AtSeconds: run.upstream.throttledAtSeconds,
     otherStatuses: run.upstream.other,
     answered: run.upstream.ok,
     seconds: round(run.seconds, 2),
@@ -542,6 +548,10 @@ async function main(): Promise<void> {
       f.seconds,
     ]),
   );
+  for (const [name, f] of rateRows) {
+    if (f.http429AtSeconds.length > 0)
+      print(`${name}: the upstream answered 429 at ${f.http429AtSeconds.join(', ')} s into the run`);
+  }
   printTable(
     'Request spacing, ms (a cap+1 span under 1000 ms at the upstream is a 429)',
     [
