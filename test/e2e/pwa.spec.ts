@@ -214,3 +214,47 @@ test('predictions stop while the server is unreachable and resume by themselves'
     await session.browser.close();
   }
 });
+
+/** What the test reads of the preview's <video> (the e2e programs are type-checked without the DOM). */
+interface VideoLike {
+  readonly currentTime: number;
+  readonly videoWidth: number;
+}
+
+test('opens offline with the camera preview running, from the remembered configuration', async () => {
+  test.setTimeout(120_000);
+  const session = await launchWithCamera(FIXTURES.coffee.file);
+  try {
+    const context = await session.browser.newContext({ viewport: { width: 900, height: 800 } });
+    const page = await context.newPage();
+    await openControlled(page);
+    // Online once: the app learns what the server serves (and remembers it) and the camera starts.
+    await expect(page.getByTestId('server-health')).toHaveAttribute('data-state', 'ready', {
+      timeout: 45_000,
+    });
+    const video = page.locator('video');
+    const playing = async () => {
+      const before = await video.evaluate((element) => (element as unknown as VideoLike).currentTime);
+      await expect
+        .poll(() =>
+          video.evaluate((element, startedAt) => {
+            const { videoWidth, currentTime } = element as unknown as VideoLike;
+            return { hasPicture: videoWidth > 0, advanced: currentTime > startedAt };
+          }, before),
+        )
+        .toEqual({ hasPicture: true, advanced: true });
+    };
+    await playing();
+
+    // Offline, a fresh load: the shell from the cache, the camera preview live, the server unreachable.
+    await context.setOffline(true);
+    const response = await page.reload();
+    expect(response?.fromServiceWorker()).toBe(true);
+    await expect(page.getByTestId('server-health')).toHaveAttribute('data-state', 'unreachable');
+    await playing();
+    // No camera failure over the preview (the loop's own banner says the server is unreachable).
+    await expect(page.locator('[data-testid="banner"][role="alert"]')).toHaveCount(0);
+  } finally {
+    await session.browser.close();
+  }
+});
