@@ -12,8 +12,7 @@ COPY package.json package-lock.json .npmrc ./
 RUN npm ci --no-audit --no-fund
 COPY . .
 # The app (dist/) and the compiled server (dist-server/, what `npm start` runs; see server/bundle.ts).
-RUN npm run build && node --import tsx -e "await (await import('./server/bundle.ts')).bundleServer(process.cwd() + '/')" \
-    && npm prune --omit=dev
+RUN npm run build && npm run build:server && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production \

@@ -3,8 +3,11 @@
 // sources through tsx: tsx keeps function names by wrapping every function a request creates, which made
 // each forwarded prediction cost about a fifth more CPU (bench:server, section C). Tests and
 // `npm run dev` still run the sources.
+//
+// `npm run build:server` runs it alone (the Docker image does, at build time).
 import { build } from 'esbuild';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export const SERVER_BUNDLE = 'dist-server/index.js';
 
@@ -23,4 +26,9 @@ export async function bundleServer(root: string): Promise<void> {
     sourcemap: 'linked',
     logLevel: 'warning',
   });
+}
+
+// Run as a script: compile now.
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  await bundleServer(fileURLToPath(new URL('..', import.meta.url)));
 }
