@@ -3,6 +3,7 @@
 // when the value is a secret.
 import { ConfigError, fraction, integer, isLoopback, rate, text, type Env } from './env-parse.ts';
 import { parseHttpLimits, type HttpLimits } from './http/server-limits.ts';
+import { JITTER_MARGIN_MS } from './limits/windows.ts';
 import { parseSecurity, type SecurityConfig } from './security/config.ts';
 
 export { ConfigError };
@@ -28,6 +29,8 @@ export interface CustomVisionConfig {
     readonly nostorePerSecond: number;
     readonly storePerSecond: number;
     readonly basis: string;
+    /** CUSTOM_VISION_BUDGET_MARGIN_MS: how much longer than a second the budget's window is. */
+    readonly marginMs: number;
   };
 }
 
@@ -153,9 +156,11 @@ function parseBudget(env: Env): CustomVisionConfig['budget'] {
   if (tier !== 'F0' && tier !== 'S0') {
     throw new ConfigError(`CUSTOM_VISION_TIER must be "F0" or "S0"; it is "${tier}".`);
   }
+  const marginMs = integer(env, 'CUSTOM_VISION_BUDGET_MARGIN_MS', JITTER_MARGIN_MS, 0, 1_000);
   const tps = rate(env, 'CUSTOM_VISION_TPS', 'predictions');
-  if (tps !== undefined) return { nostorePerSecond: tps, storePerSecond: tps, basis: 'CUSTOM_VISION_TPS' };
-  return { ...CUSTOM_VISION_TIERS[tier], basis: `Custom Vision ${tier} tier` };
+  if (tps !== undefined)
+    return { nostorePerSecond: tps, storePerSecond: tps, basis: 'CUSTOM_VISION_TPS', marginMs };
+  return { ...CUSTOM_VISION_TIERS[tier], basis: `Custom Vision ${tier} tier`, marginMs };
 }
 
 /** Exposed over plain HTTP with no TLS proxy declared, tokens travel in clear and browsers cannot pair. */

@@ -146,10 +146,13 @@ export class Budget {
 
   private limits(figures: PredictionBudget, divisor: number): AdmissionLimits {
     const cap = this.options.perClientTps;
-    const all = windowFor(figures.nostorePerSecond / divisor);
+    const all = windowFor(figures.nostorePerSecond / divisor, figures.marginMs);
     return {
       all: { ...all, count: Math.max(all.count, this.options.burst ?? 0) },
-      store: windowFor(Math.min(figures.storePerSecond, figures.nostorePerSecond) / divisor),
+      store: windowFor(
+        Math.min(figures.storePerSecond, figures.nostorePerSecond) / divisor,
+        figures.marginMs,
+      ),
       clientCap: cap === undefined ? 0 : Math.max(1, Math.floor(cap)),
     };
   }

@@ -24,6 +24,8 @@ export interface PredictionBudget {
   readonly storePerSecond: number;
   /** Where the figure comes from, for people: a tier, an override, or measured capacity. */
   readonly basis: string;
+  /** How much longer than a second the budget's window is, for network jitter (default JITTER_MARGIN_MS). */
+  readonly marginMs?: number;
 }
 
 export interface PredictionRequest {

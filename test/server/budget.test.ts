@@ -37,6 +37,7 @@ describe('the sliding window', () => {
     expect(windowFor(7.5)).toEqual({ count: 7, windowMs: 1030 });
     expect(windowFor(0.5)).toEqual({ count: 1, windowMs: 2030 });
     expect(perSecond(windowFor(20))).toBe(19.41);
+    expect(windowFor(10, 100)).toEqual({ count: 10, windowMs: 1100 }); // CUSTOM_VISION_BUDGET_MARGIN_MS=100
   });
 
   it('admits the budget, then says how long until the oldest admission leaves the window', async () => {

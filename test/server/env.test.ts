@@ -42,7 +42,7 @@ describe('parseConfig', () => {
       timeoutMs: 10_000,
       retries: 2,
       breaker: { threshold: 5, cooldownMs: 5_000 },
-      budget: { nostorePerSecond: 20, storePerSecond: 10, basis: 'Custom Vision S0 tier' },
+      budget: { nostorePerSecond: 20, storePerSecond: 10, basis: 'Custom Vision S0 tier', marginMs: 30 },
     });
   });
 
@@ -119,6 +119,7 @@ describe('the prediction budget', () => {
       nostorePerSecond: 20,
       storePerSecond: 10,
       basis: 'Custom Vision S0 tier',
+      marginMs: 30,
     });
     expect(parseConfig({ ...CLOUD, CUSTOM_VISION_TIER: 'f0' }, 2).customVision?.budget).toMatchObject({
       nostorePerSecond: 2,
@@ -130,10 +131,19 @@ describe('the prediction budget', () => {
       nostorePerSecond: 7.5,
       storePerSecond: 7.5,
       basis: 'CUSTOM_VISION_TPS',
+      marginMs: 30,
     });
     expect(() => parseConfig({ ...CLOUD, CUSTOM_VISION_TPS: '0' }, 2)).toThrow(/CUSTOM_VISION_TPS must be/);
     expect(() => parseConfig({ ...CLOUD, CUSTOM_VISION_TIER: 'S1' }, 2)).toThrow(
       /CUSTOM_VISION_TIER must be "F0" or "S0"/,
     );
+  });
+  it("takes the budget window's jitter margin from CUSTOM_VISION_BUDGET_MARGIN_MS, within reason", () => {
+    const budget = (value: string) =>
+      parseConfig({ ...CLOUD, CUSTOM_VISION_BUDGET_MARGIN_MS: value }, 2).customVision?.budget;
+    expect(budget('100')?.marginMs).toBe(100);
+    expect(budget('0')?.marginMs).toBe(0);
+    expect(() => budget('-5')).toThrow(/CUSTOM_VISION_BUDGET_MARGIN_MS/);
+    expect(() => budget('5000')).toThrow(/CUSTOM_VISION_BUDGET_MARGIN_MS/);
   });
 });

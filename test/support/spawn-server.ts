@@ -26,6 +26,7 @@ export const SERVER_SETTING_VARIABLES = [
   'CUSTOM_VISION_TIMEOUT_MS',
   'CUSTOM_VISION_TIER',
   'CUSTOM_VISION_TPS',
+  'CUSTOM_VISION_BUDGET_MARGIN_MS',
   // Access control and shared limits: off unless a test turns them on.
   'ACCESS_TOKENS',
   'ACCESS_TOKENS_FILE',
