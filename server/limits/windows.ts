@@ -5,7 +5,8 @@
 // Custom Vision from answering 429.
 //
 // In the server's windows a prediction counts from the moment it is *sent*, not admitted: it is entered as
-// pending (counting, with no time yet) and stamped when its request has gone out. A loaded event loop or a
+// pending (counting, with no time yet) and stamped when its request is handed to a connection, which
+// writes it at once (server/upstreams/http-post.ts). A loaded event loop or a
 // connection still opening can delay a request after its admission by hundreds of milliseconds; timed from
 // the send, such delays cannot bunch requests up at the upstream.
 

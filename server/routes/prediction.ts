@@ -76,12 +76,14 @@ export const ADMISSION_WAIT_MS = 150;
 /** One upstream call for this caller, or a 429 in Custom Vision's shape saying when to come back. */
 async function admitOne(context: PredictionContext, route: PredictionRoute) {
   const { budget, caller, client, trace, upstream } = context;
+  // A client that has already gone takes no place in the budget.
+  if (client.gone) throw new Error('the client closed the connection');
+  const waitUntil = performance.now() + ADMISSION_WAIT_MS;
   let admission = await budget.admit(caller.id, route.store);
-  for (let waited = 0; !admission.ok && waited + admission.retryAfterMs <= ADMISSION_WAIT_MS;) {
+  // Real time, not the sum of the waits asked for: a store round trip or a busy event loop counts too.
+  while (!admission.ok && performance.now() + admission.retryAfterMs <= waitUntil) {
     // One millisecond more than the store asked: its window must have moved past the oldest entry.
-    const wait = admission.retryAfterMs + 1;
-    await sleep(wait, client.signal);
-    waited += wait;
+    await sleep(admission.retryAfterMs + 1, client.signal);
     admission = await budget.admit(caller.id, route.store);
   }
   if (admission.ok) return admission;

@@ -114,6 +114,12 @@ export class CustomVisionUpstream implements PredictionUpstream {
           this.breaker.abandoned();
           return result.finish();
         }
+        // The budget may have waited a moment for room: retry only if a useful attempt still fits.
+        if (performance.now() + MIN_ATTEMPT_MS > deadline) {
+          ticket.sent(); // admitted: counted as sent, never an undercount
+          this.breaker.abandoned();
+          return result.finish();
+        }
       }
     } finally {
       if (!settled) this.breaker.abandoned();

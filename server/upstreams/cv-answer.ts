@@ -16,15 +16,18 @@ export interface JudgedAnswer {
 }
 
 /**
- * Whether the body is a JSON object or array. An answer that says it is JSON and is framed like an object
+ * Whether the body is a JSON object or array. A success that says it is JSON and is framed like an object
  * ("{" first and "}" last) is taken at its word: parsing every prediction here, only for the client to
  * parse it again, was a sizeable part of what forwarding cost. Anything else is parsed to be sure.
  */
-const isJson = (body: Buffer, contentType: string | undefined) => {
+const isJson = (status: number, body: Buffer, contentType: string | undefined) => {
   let last = body.length - 1;
   while (last > 0 && (body[last] === 0x20 || body[last] === 0x0a || body[last] === 0x0d)) last--;
   const framed = body[0] === 0x7b && body[last] === 0x7d;
-  if (framed && contentType && /^application\/(?:[\w.+-]+\+)?json\b/i.test(contentType)) return true;
+  const success = status >= 200 && status < 300;
+  if (success && framed && contentType && /^application\/(?:[\w.+-]+\+)?json\b/i.test(contentType)) {
+    return true;
+  }
   try {
     const value: unknown = JSON.parse(body.toString('utf8'));
     return typeof value === 'object' && value !== null;
@@ -56,7 +59,7 @@ function cvJson(
 export function judgeAnswer(raw: UpstreamAnswer, host: string): JudgedAnswer {
   const { status } = raw;
   const ok = status >= 200 && status < 300;
-  const json = isJson(raw.body, raw.headers['content-type']);
+  const json = isJson(status, raw.body, raw.headers['content-type']);
   if (ok && !json) {
     return {
       answer: cvJson(

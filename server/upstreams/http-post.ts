@@ -15,7 +15,10 @@ export interface PostOptions {
   readonly path: string;
   readonly body: Buffer;
   readonly headers: Readonly<Record<string, string>>;
-  /** Called once, as the request is handed to a connection (the budget times the call from then). */
+  /**
+   * Called once, as the request is handed to a connection, just before undici writes it (the budget
+   * times the call from then).
+   */
   readonly onSent: () => void;
 }
 
@@ -46,11 +49,13 @@ export function postOnce(pool: Dispatcher, { path, body, headers, onSent }: Post
       {
         onRequestStart(started) {
           controller = started;
-          // Aborted while it waited for a connection: drop it before it goes out.
+          // Aborted while it waited for a connection: drop it before it goes out. (It held its place in
+          // the pool's queue until then, like any undici request aborted early.)
           if (abortedWith) started.abort(abortedWith);
           else onSent();
         },
         onResponseStart(_controller, statusCode, responseHeaders) {
+          if (statusCode < 200) return; // an interim answer (103 Early Hints): the real one follows
           status = statusCode;
           for (const name of RELAYED_HEADERS) {
             const value = responseHeaders[name];

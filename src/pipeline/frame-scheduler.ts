@@ -23,9 +23,9 @@ export interface SchedulerOptions {
   /** The most requests in flight at once. */
   maxInFlight: number;
   /**
-   * Share of the budget to use. The whole of it by default: the budget the server reports already keeps a
+   * Share of the budget to use: nearly all of it (0.99). The budget the server reports already keeps a
    * margin for network jitter, and the server waits a moment for a frame that comes a little early for it
-   * rather than refusing it, so no headroom is needed here.
+   * rather than refusing it, so only a little headroom is kept here.
    */
   budgetShare: number;
   backoffInitialMs: number;
@@ -152,8 +152,8 @@ export class FrameScheduler<F, R> {
    * little late (its frame took longer to encode, a timer fired late) keeps its slot, so the next one
    * comes a little sooner and the budget is used, not lost a few milliseconds at a time. Lateness beyond
    * CATCH_UP_SHARE of an interval (a pause, a backoff, a camera that stalled) starts the grid afresh
-   * instead: making that up would be a burst. The server waits a moment for a frame that is early for its
-   * budget window, so this small give never costs a 429.
+   * instead: making that up would be a burst. The server waits a moment (up to 150 ms) for a frame that
+   * is early for its budget window, so this small give does not draw its 429s.
    */
   nextSendAt(): number {
     return Math.max(this.lastSlot + this.interval(), this.blockedUntil);
