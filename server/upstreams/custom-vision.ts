@@ -108,16 +108,15 @@ export class CustomVisionUpstream implements PredictionUpstream {
         await sleep(delay, request.client.signal);
         if (this.breaker.check() !== undefined) return result.finish();
         settled = false;
+        // Giving up from here on leaves `settled` false: the finally block tells the breaker.
         try {
           ticket = await request.admit();
         } catch {
-          this.breaker.abandoned();
           return result.finish();
         }
         // The budget may have waited a moment for room: retry only if a useful attempt still fits.
         if (performance.now() + MIN_ATTEMPT_MS > deadline) {
           ticket.sent(); // admitted: counted as sent, never an undercount
-          this.breaker.abandoned();
           return result.finish();
         }
       }
