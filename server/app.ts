@@ -51,7 +51,23 @@ const requestId = (req: IncomingMessage) => {
   return typeof given === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : randomUUID();
 };
 
+/**
+ * The request target as a URL, or undefined when it is not one: Node's HTTP parser accepts targets such as
+ * "//[" that the URL parser then refuses, and that refusal must become a 400, not a crash.
+ */
+function parseTarget(target: string | undefined): URL | undefined {
+  try {
+    return new URL(target ?? '/', 'http://server.invalid');
+  } catch {
+    return undefined;
+  }
+}
+
+/** What the log and the metrics call a request whose target is not a URL. */
+const UNPARSABLE_PATH = '(unparsable target)';
+
 function routeName(path: string): RouteName {
+  if (path === UNPARSABLE_PATH) return 'other';
   if (path.toLowerCase().startsWith(PREDICTION_PREFIX)) return 'prediction';
   const names: Record<string, RouteName> = {
     '/api/health': 'health',
@@ -160,7 +176,8 @@ export function createApp(options: AppOptions): App {
     res.setHeader('X-Request-Id', id);
     // Gone when the client disconnects before the answer is complete, so upstream work stops too.
     const client = watchClient(res);
-    const url = new URL(req.url ?? '/', 'http://server.invalid');
+    const url = parseTarget(req.url);
+    const path = url?.pathname ?? UNPARSABLE_PATH;
     const context = {
       address,
       secure,
@@ -178,12 +195,14 @@ export function createApp(options: AppOptions): App {
             { 'Retry-After': '1' },
           ),
         )
-      : route(req, res, url, context);
+      : url
+        ? route(req, res, url, context)
+        : Promise.reject(new CvError(400, CvErrorCode.BadRequest, 'The request target is not a valid path.'));
     work
       .catch((error: unknown) => {
         if (client.gone) return;
         const known = error instanceof CvError;
-        if (!known) log.error({ reqId: id, path: url.pathname, err: error as Error }, 'request failed');
+        if (!known) log.error({ reqId: id, path, err: error as Error }, 'request failed');
         const cvError = known
           ? error
           : new CvError(
@@ -203,7 +222,7 @@ export function createApp(options: AppOptions): App {
       .finally(() => {
         inFlight--;
         const ms = Math.round((performance.now() - started) * 10) / 10;
-        const name = routeName(url.pathname);
+        const name = routeName(path);
         const status = client.gone ? 499 : res.statusCode;
         metrics.request(name, status, ms / 1000);
         if (name === 'prediction') metrics.upstream(context.trace.outcomes, context.trace.refused);
@@ -216,7 +235,7 @@ export function createApp(options: AppOptions): App {
           {
             reqId: id,
             method: req.method,
-            path: url.pathname,
+            path,
             status,
             ms,
             client: context.caller?.label ?? address,

@@ -2,6 +2,7 @@
 // the model, and the server keeps serving. Run against both upstreams: the local detector and a fake
 // Custom Vision on loopback.
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeCustomVision, type FakeCustomVision } from '../support/fake-custom-vision.ts';
@@ -83,6 +84,18 @@ function postChunked(
         i === 0 ? Buffer.concat([jpegStart, Buffer.alloc(chunkSize)]) : Buffer.alloc(chunkSize),
       ),
     ).pipe(req);
+  });
+}
+
+/** Sends raw bytes (for targets no HTTP client would send) and resolves with everything the server sent. */
+function rawRequest(host: string, port: number, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, host, () => socket.end(text));
+    let received = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (received += chunk));
+    socket.on('end', () => resolve(received));
+    socket.on('error', reject);
   });
 }
 
@@ -183,6 +196,16 @@ describe.each([
     expect(get.status).toBe(405);
     expect(get.headers.get('allow')).toBe('POST');
     expect(s.reached()).toBe(before);
+  });
+
+  it('answers 400 to request targets the HTTP parser takes but are not URLs, and stays up', async () => {
+    const { hostname, port } = new URL(s.server.url);
+    for (const target of ['//[', 'http://[', '//a:b@', 'http://x:99999/']) {
+      const head = await rawRequest(hostname, Number(port), `GET ${target} HTTP/1.1\r\nHost: x\r\n\r\n`);
+      expect(head, target).toMatch(/^HTTP\/1\.1 400 /);
+      expect(head, target).toContain('"code":"BadRequest"');
+    }
+    expect((await fetch(`${s.server.url}/api/health`)).status).toBe(200);
   });
 
   it('still serves a good request afterwards', async () => {
