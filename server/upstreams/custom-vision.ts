@@ -193,11 +193,18 @@ export class CustomVisionUpstream implements PredictionUpstream {
     }
   }
 
-  /** An upstream (or something posing as one) that echoes the key must not get it relayed to a client. */
+  /**
+   * An upstream (or something posing as one) that echoes the key must not get it relayed to a client: not
+   * in the body (redacted) and not in a relayed header (dropped).
+   */
   private withoutKey(answer: UpstreamAnswer): UpstreamAnswer {
-    if (!answer.body.includes(this.config.predictionKey)) return answer;
-    const body = answer.body.toString('utf8').split(this.config.predictionKey).join('[redacted]');
-    return { ...answer, body: Buffer.from(body) };
+    const key = this.config.predictionKey;
+    let { headers, body } = answer;
+    if (Object.values(headers).some((value) => value.includes(key))) {
+      headers = Object.fromEntries(Object.entries(headers).filter(([, value]) => !value.includes(key)));
+    }
+    if (body.includes(key)) body = Buffer.from(body.toString('utf8').split(key).join('[redacted]'));
+    return headers === answer.headers && body === answer.body ? answer : { ...answer, headers, body };
   }
 
   budget() {

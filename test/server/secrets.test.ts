@@ -76,12 +76,21 @@ describe('secrets', () => {
       },
     };
     statuses.push(await record(ROUTE, { method: 'POST', body: jpeg, headers: auth }));
+    // ...in the headers Sightline relays, too (a request id and a Retry-After that carry it).
+    fake.behaviour = {
+      answer: {
+        status: 429,
+        body: JSON.stringify({ code: 'TooManyRequests', message: 'slow down' }),
+        headers: { 'x-ms-request-id': `echo-${CANARY_KEY}`, 'Retry-After': `1 ${CANARY_KEY}` },
+      },
+    };
+    statuses.push(await record(ROUTE, { method: 'POST', body: jpeg, headers: auth }));
     fake.behaviour = { answer: { status: 500, body: `upstream failure for ${CANARY_KEY}` } };
     statuses.push(await record(ROUTE, { method: 'POST', body: jpeg, headers: auth }));
     fake.behaviour = { hang: true };
     statuses.push(await record(ROUTE, { method: 'POST', body: jpeg, headers: auth }));
     fake.behaviour = {};
-    expect(statuses).toEqual([200, 200, 200, 200, 200, 303, 200, 200, 200, 401, 400, 401, 500, 504]);
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 303, 200, 200, 200, 401, 400, 401, 429, 500, 504]);
     // The fake did get the key, so the canary is a real one.
     expect(fake.requests.some((r) => r.headers['prediction-key'] === CANARY_KEY)).toBe(true);
 
