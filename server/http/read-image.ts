@@ -32,6 +32,10 @@ function readMultipartImage(req: IncomingMessage, limit: number, idleMs: number)
     try {
       parser = busboy({
         headers: req.headers,
+        // A part without a filename comes as a field, decoded to a string: latin1 maps every byte to one
+        // character, so Buffer.from(value, 'latin1') below gets the image back byte for byte (utf8 would
+        // mangle it). No other field is read.
+        defCharset: 'latin1',
         limits: { files: 1, fileSize: limit, fields: 20, fieldSize: limit },
       });
     } catch (error) {

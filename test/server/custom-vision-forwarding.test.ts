@@ -118,6 +118,23 @@ describe('forwarding to Custom Vision (detect project)', () => {
     expect(upstream.body.equals(jpeg)).toBe(true);
   });
 
+  it('takes imageData sent as a plain (non-file) part byte for byte', async () => {
+    const boundary = 'sightline-boundary';
+    const body = Buffer.concat([
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="imageData"\r\nContent-Type: image/jpeg\r\n\r\n`,
+      ),
+      jpeg,
+      Buffer.from(`\r\n--${boundary}--\r\n`),
+    ]);
+    const res = await post(routeOf(DETECT), {
+      body,
+      headers: { 'Content-Type': `multipart/form-data; boundary=${boundary}` },
+    });
+    expect(res.status).toBe(200);
+    expect(fake.requests.at(-1)!.body.equals(jpeg)).toBe(true);
+  });
+
   it('reuses one upstream connection across requests (keep-alive)', async () => {
     const before = fake.connections.length;
     for (let i = 0; i < 5; i++) expect((await post(routeOf(DETECT))).status).toBe(200);
