@@ -5,6 +5,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 
 const TYPES: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',
@@ -94,7 +95,8 @@ export async function serveStatic(
     res.end();
     return;
   }
-  createReadStream(file)
-    .on('error', () => res.destroy())
-    .pipe(res);
+  // Resolves once the whole file is sent: until then the request counts as in flight, so a graceful
+  // shutdown waits for it (and its logged time is the download's). A read error or a client that leaves
+  // destroys both ends; the app answers nothing more once headers are out.
+  await pipeline(createReadStream(file), res);
 }

@@ -1,6 +1,6 @@
 // The built app is served safely: no traversal, no dotfiles, right types and caching.
 import { mkdtemp, mkdir, writeFile, rm } from 'node:fs/promises';
-import { request } from 'node:http';
+import { request, type IncomingMessage } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -32,6 +32,9 @@ function rawGet(
   });
 }
 
+/** Far more than the socket buffers hold, so a client that does not read keeps the download going. */
+const BIG_FILE_BYTES = 32 * 1024 * 1024;
+
 describe('static files', () => {
   let dir: string;
   let root: string;
@@ -46,6 +49,7 @@ describe('static files', () => {
     await writeFile(path.join(root, 'assets', 'app-1a2b3c.js'), 'console.log(1)');
     await writeFile(path.join(root, '.env'), 'SECRET=1');
     await writeFile(path.join(dir, 'outside.txt'), 'outside the web root');
+    await writeFile(path.join(root, 'assets', 'big-4d5e6f.bin'), Buffer.alloc(BIG_FILE_BYTES, 1));
     // The upstream does not matter here; a fake one starts faster than the model.
     fake = await startFakeCustomVision(PROJECT);
     server = await startTestServer(
@@ -96,6 +100,21 @@ describe('static files', () => {
     expect(res.status).toBe(404);
     expect(res.body).not.toContain('outside the web root');
     expect(res.body).not.toContain('SECRET');
+  });
+
+  it('counts a download as in flight until the whole file is sent (a shutdown waits for it)', async () => {
+    const { hostname, port } = new URL(server.url);
+    const res = await new Promise<IncomingMessage>((resolve, reject) => {
+      request({ hostname, port, path: '/assets/big-4d5e6f.bin' }, resolve).on('error', reject).end();
+    });
+    res.pause(); // the client reads nothing yet
+    expect(res.statusCode).toBe(200);
+    expect(server.app.inFlight()).toBe(1);
+    let received = 0;
+    res.on('data', (chunk: Buffer) => (received += chunk.length));
+    await new Promise((resolve) => res.on('end', resolve).resume());
+    expect(received).toBe(BIG_FILE_BYTES);
+    await expect.poll(() => server.app.inFlight()).toBe(0);
   });
 
   it('keeps resolved paths inside the root', () => {
