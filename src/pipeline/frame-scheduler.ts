@@ -47,8 +47,14 @@ export const DEFAULT_SCHEDULER_OPTIONS: SchedulerOptions = {
   rejectionsBeforeError: 3,
 };
 
-/** The most a late send is made up for, as a share of the interval between sends. */
+/** The most a late send is made up for, as a share of the interval between sends... */
 export const CATCH_UP_SHARE = 0.5;
+/**
+ * ...and in milliseconds, whatever the interval: the server waits up to 150 ms (ADMISSION_WAIT_MS in
+ * server/routes/prediction.ts) for a frame that comes early for its budget window and refuses it with 429
+ * after that. At a low budget half an interval is far more (260 ms at 1.94/s).
+ */
+export const CATCH_UP_MAX_MS = 100;
 
 export type SendResult<R> = { ok: true; value: R } | { ok: false; failure: PredictionFailure };
 
@@ -151,9 +157,10 @@ export class FrameScheduler<F, R> {
    * The earliest clock time the next frame may be sent: one interval after the last send's slot. A send a
    * little late (its frame took longer to encode, a timer fired late) keeps its slot, so the next one
    * comes a little sooner and the budget is used, not lost a few milliseconds at a time. Lateness beyond
-   * CATCH_UP_SHARE of an interval (a pause, a backoff, a camera that stalled) starts the grid afresh
-   * instead: making that up would be a burst. The server waits a moment (up to 150 ms) for a frame that
-   * is early for its budget window, so this small give does not draw its 429s.
+   * CATCH_UP_SHARE of an interval or CATCH_UP_MAX_MS (a pause, a backoff, a camera that stalled, an answer
+   * that came late) starts the grid afresh instead: making that up would be a burst. The server waits a
+   * moment (up to 150 ms) for a frame that is early for its budget window, so this small give does not
+   * draw its 429s.
    */
   nextSendAt(): number {
     return Math.max(this.lastSlot + this.interval(), this.blockedUntil);
@@ -249,7 +256,8 @@ export class FrameScheduler<F, R> {
     const sentAt = this.deps.clock.now();
     this.inFlight.set(seq, { controller, sentAt });
     const due = this.nextSendAt();
-    this.lastSlot = sentAt - due <= this.interval() * CATCH_UP_SHARE ? due : sentAt;
+    const catchUpMs = Math.min(this.interval() * CATCH_UP_SHARE, CATCH_UP_MAX_MS);
+    this.lastSlot = sentAt - due <= catchUpMs ? due : sentAt;
     this.deps.send(frame, controller.signal).then(
       (result) => {
         if (controller.signal.aborted) return; // paused or stopped meanwhile

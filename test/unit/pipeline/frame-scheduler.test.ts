@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { PredictionFailure } from '../../../src/api/prediction-client.ts';
 import {
+  CATCH_UP_MAX_MS,
   CATCH_UP_SHARE,
   FrameScheduler,
   LoopState,
@@ -171,6 +172,26 @@ describe('FrameScheduler', () => {
     expect(Math.min(...gaps)).toBeGreaterThanOrEqual(interval * (1 - CATCH_UP_SHARE) - 1);
     for (const start of times)
       expect(times.filter((t) => t >= start && t < start + 1000).length).toBeLessThanOrEqual(11);
+  });
+
+  it('makes up for lateness by at most CATCH_UP_MAX_MS at a low budget, inside what the server waits for', async () => {
+    // The free tier: 2/s, reported as 1.94/s. Answers that take longer than an interval make sends late;
+    // half an interval (260 ms) made up would bring the next one earlier than the server waits (150 ms).
+    const latencies = [80, 600, 980, 300, 450, 700];
+    let n = 0;
+    const h = harness({ budgetPerSecond: 1.94 });
+    h.setAnswer((frame) => {
+      h.setLatency(latencies[n++ % latencies.length]!);
+      return { ok: true, value: `r${frame.id}` };
+    });
+    h.scheduler.start();
+    await h.run(120_000);
+    const times = h.sent.map((s) => s.at);
+    const interval = 1000 / (1.94 * 0.99);
+    const gaps = times.slice(1).map((time, i) => time - times[i]!);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(interval - CATCH_UP_MAX_MS - 1);
+    // Not bought by sending less: with answers this slow, most of the budget is still used.
+    expect(times.length / 120).toBeGreaterThan(1.94 * 0.75);
   });
 
   it("follows the user's fps cap when it is lower than the budget", async () => {
