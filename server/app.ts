@@ -31,7 +31,6 @@ export interface AppOptions {
   readonly allowedOrigins: readonly string[];
   readonly trustProxy: number;
   readonly bodyIdleMs: number;
-  readonly perClientTps?: number;
 }
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -103,7 +102,6 @@ export function createApp(options: AppOptions): App {
     metrics,
     startedAt: performance.now(),
     draining: () => draining,
-    ...(options.perClientTps !== undefined ? { perClientTps: options.perClientTps } : {}),
   };
   const policy = { allowedOrigins: options.allowedOrigins, openLoopback: !access.enabled };
 

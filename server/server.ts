@@ -99,7 +99,6 @@ export async function startServer(
     allowedOrigins: config.security.allowedOrigins,
     trustProxy: config.security.trustProxy,
     bodyIdleMs: config.http.bodyIdleTimeoutMs,
-    ...(config.perClientTps !== undefined ? { perClientTps: config.perClientTps } : {}),
   });
 
   const options = serverOptions(config.http);

@@ -101,15 +101,24 @@ export class Budget {
    * little under the upstream's figure (whole counts, jitter margin), or this instance's share while Redis
    * is away. The local detector's measured capacity is reported as it is: its queue does the pacing.
    */
-  reported(): PredictionBudget & { upstreamPerSecond?: { nostore: number; store: number } } {
+  reported(): PredictionBudget & {
+    upstreamPerSecond?: { nostore: number; store: number };
+    /** PER_CLIENT_TPS as the window admits it (a whole count per window), when it is set. */
+    perClientPerSecond?: number;
+  } {
     const figures = this.options.figures();
-    if (this.options.burst !== undefined) return figures;
     const limits = this.limits(figures, this.shared && this.fallbackSince ? this.instances : 1);
+    const perClient =
+      limits.clientCap > 0
+        ? { perClientPerSecond: perSecond({ count: limits.clientCap, windowMs: limits.all.windowMs }) }
+        : {};
+    if (this.options.burst !== undefined) return { ...figures, ...perClient };
     return {
       nostorePerSecond: perSecond(limits.all),
       storePerSecond: perSecond(limits.store),
       basis: figures.basis,
       upstreamPerSecond: { nostore: figures.nostorePerSecond, store: figures.storePerSecond },
+      ...perClient,
     };
   }
 

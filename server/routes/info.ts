@@ -17,7 +17,6 @@ export interface InfoSources {
   readonly tokens: TokenStore;
   readonly metrics: Metrics;
   readonly startedAt: number;
-  readonly perClientTps?: number;
   /** True once shutdown has begun: not ready, so load balancers stop sending. */
   readonly draining: () => boolean;
 }
@@ -66,7 +65,7 @@ export function sendReady(res: ServerResponse, sources: InfoSources, authorised:
   sendJson(res, ready ? 200 : 503, authorised ? { ready, checks } : { ready });
 }
 
-export function sendConfig(res: ServerResponse, { upstream, budget, perClientTps }: InfoSources): void {
+export function sendConfig(res: ServerResponse, { upstream, budget }: InfoSources): void {
   const model = upstream.model;
   sendJson(res, 200, {
     models: [
@@ -88,12 +87,9 @@ export function sendConfig(res: ServerResponse, { upstream, budget, perClientTps
       },
     ],
     limits: { maxImageBytes: MAX_IMAGE_BYTES },
-    // Clients pace themselves by this; each also gets at most a fair share of it (and perClientPerSecond).
-    budget: {
-      ...budget.reported(),
-      ...(perClientTps !== undefined ? { perClientPerSecond: perClientTps } : {}),
-      sharing: budget.state().mode,
-    },
+    // Clients pace themselves by this, and by perClientPerSecond when PER_CLIENT_TPS sets one; each also
+    // gets at most a fair share of the budget while others use it.
+    budget: { ...budget.reported(), sharing: budget.state().mode },
   });
 }
 

@@ -155,12 +155,19 @@ function parseBudget(raw: unknown): PredictionBudget {
   const rate = (value: unknown) =>
     typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : undefined;
   const nostore = rate(raw['nostorePerSecond']);
-  const store = rate(raw['storePerSecond']);
-  if (nostore === undefined) return DEFAULT_BUDGET;
+  const store = rate(raw['storePerSecond']) ?? nostore;
+  if (nostore === undefined || store === undefined) return DEFAULT_BUDGET;
+  const basis = typeof raw['basis'] === 'string' ? raw['basis'] : 'server';
+  // A per-client cap (PER_CLIENT_TPS) under the budget is this client's pace: paced to the whole budget it
+  // would be refused with 429 over and over.
+  const perClient = rate(raw['perClientPerSecond']);
+  if (perClient === undefined || perClient >= nostore) {
+    return { nostorePerSecond: nostore, storePerSecond: store, basis };
+  }
   return {
-    nostorePerSecond: nostore,
-    storePerSecond: store ?? nostore,
-    basis: typeof raw['basis'] === 'string' ? raw['basis'] : 'server',
+    nostorePerSecond: perClient,
+    storePerSecond: Math.min(store, perClient),
+    basis: `${basis}; at most ${perClient}/s per client`,
   };
 }
 

@@ -2,7 +2,9 @@
 // an optional per-client cap; over budget, a 429 in Custom Vision's shape with Retry-After, before
 // anything is sent upstream; the budget reported in /api/config.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Budget } from '../../server/limits/budget.ts';
 import { MemoryWindowStore } from '../../server/limits/memory-store.ts';
+import { createLogger } from '../../server/observability/logger.ts';
 import { perSecond, windowFor, type AdmissionLimits } from '../../server/limits/windows.ts';
 import { ADMISSION_WAIT_MS } from '../../server/routes/prediction.ts';
 import { startFakeCustomVision, type FakeCustomVision } from '../support/fake-custom-vision.ts';
@@ -98,6 +100,22 @@ describe('the sliding window', () => {
     for (let i = 0; i < 4; i++) results.push((await admitSent(store, 'a', true, limits(4, 2))).ok);
     expect(results).toEqual([true, true, false, false]);
     expect((await admitSent(store, 'a', false, limits(4, 2))).ok).toBe(true);
+  });
+});
+
+describe('the budget reported to clients', () => {
+  const budget = (perClientTps?: number) =>
+    new Budget({
+      figures: () => ({ nostorePerSecond: 10, storePerSecond: 10, basis: 'test' }),
+      ...(perClientTps !== undefined ? { perClientTps } : {}),
+      scope: 'test',
+      log: createLogger('silent', () => undefined),
+    });
+
+  it('reports PER_CLIENT_TPS as the rate its window admits, for clients to pace to', () => {
+    // 2.5/s is admitted as 2 per 1.03 s: a client pacing to 2.5 would be refused again and again.
+    expect(budget(2.5).reported()).toMatchObject({ nostorePerSecond: 9.7, perClientPerSecond: 1.94 });
+    expect(budget().reported()).not.toHaveProperty('perClientPerSecond');
   });
 });
 

@@ -62,6 +62,16 @@ describe('parseConfig', () => {
       storePerSecond: 8,
       basis: 'server',
     });
+    // A per-client cap under the budget is this client's pace (store or not).
+    expect(
+      parseConfig({
+        models: [],
+        budget: { nostorePerSecond: 19.41, storePerSecond: 9.7, basis: 'S0', perClientPerSecond: 1.94 },
+      }).budget,
+    ).toEqual({ nostorePerSecond: 1.94, storePerSecond: 1.94, basis: 'S0; at most 1.94/s per client' });
+    expect(
+      parseConfig({ models: [], budget: { nostorePerSecond: 5, perClientPerSecond: 9 } }).budget,
+    ).toEqual({ nostorePerSecond: 5, storePerSecond: 5, basis: 'server' });
     for (const bad of [undefined, 'fast', { nostorePerSecond: -1 }, { nostorePerSecond: Number.NaN }]) {
       expect(parseConfig({ models: [], budget: bad }).budget).toEqual(DEFAULT_BUDGET);
     }
