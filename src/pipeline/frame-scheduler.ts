@@ -125,7 +125,8 @@ export class FrameScheduler<F, R> {
 
   start(): void {
     if (this.state !== LoopState.Idle && this.state !== LoopState.Paused) return;
-    this.setState(LoopState.Running);
+    const stillLimited = this.blockedUntil > this.deps.clock.now();
+    this.setState(stillLimited ? LoopState.RateLimited : LoopState.Running, true);
     this.pump();
   }
 
@@ -229,8 +230,12 @@ export class FrameScheduler<F, R> {
     this.inFlight.clear();
     if (this.pending) this.deps.discard?.(this.pending.frame);
     this.pending = undefined;
-    this.blockedUntil = 0;
-    this.message = undefined;
+    // The server's Retry-After outlives a pause: hiding the page for a moment must not send again at once.
+    // Any other wait (a backoff after errors) starts afresh on resume.
+    if (this.state !== LoopState.RateLimited) {
+      this.blockedUntil = 0;
+      this.message = undefined;
+    }
   }
 
   /** Sends the waiting frame if a slot and the rate allow; otherwise wakes up when they will. */

@@ -229,6 +229,28 @@ describe('FrameScheduler', () => {
     ]);
   });
 
+  it('keeps a Retry-After wait through a pause and resume', async () => {
+    const h = harness({ budgetPerSecond: 10, latencyMs: 50 });
+    h.setAnswer((frame) =>
+      frame.id === 3
+        ? failure({ kind: 'rate-limited', retryAfterMs: 2_000, message: 'Rate-limited' })
+        : { ok: true, value: `r${frame.id}` },
+    );
+    h.scheduler.start();
+    await h.run(400);
+    const limitedAt = h.sent.find((s) => s.frame.id === 3)!.at + 50;
+    h.scheduler.pause(); // the page hidden for a moment...
+    await h.clock.advance(100);
+    h.scheduler.start(); // ...and shown again
+    expect(h.scheduler.status()).toMatchObject({ state: LoopState.RateLimited, resumeAt: limitedAt + 2_000 });
+    const before = h.sent.length;
+    await h.run(limitedAt + 1_900 - h.clock.now());
+    expect(h.sent.length).toBe(before);
+    await h.run(400);
+    expect(h.sent.length).toBeGreaterThan(before);
+    expect(h.scheduler.status().state).toBe(LoopState.Running);
+  });
+
   it('backs off exponentially with jitter when no Retry-After is given, up to a ceiling', async () => {
     const h = harness({ budgetPerSecond: 10, latencyMs: 10, backoffInitialMs: 1_000, backoffMaxMs: 4_000 });
     h.setAnswer(() => failure({ kind: 'rate-limited', message: 'Rate-limited' }));
