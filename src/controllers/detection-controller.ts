@@ -114,6 +114,7 @@ export class DetectionController implements ReactiveController {
         fpsCap: settings.fpsCap,
       },
     };
+    this.recorder.setOptions({ intervalMs: settings.historyIntervalMs });
     this.tracker.setOptions({
       enabled: settings.smoothing,
       holdMs: this.holdMs(settings.holdMs),
