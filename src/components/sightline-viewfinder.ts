@@ -97,6 +97,8 @@ export class SightlineViewfinder extends LitElement {
     const source = { width: this.videoElement?.videoWidth ?? 0, height: this.videoElement?.videoHeight ?? 0 };
     const context = this.canvas?.getContext('2d');
     if (!context || view.width === 0 || source.width === 0) {
+      // No picture to draw on (the camera is down): boxes left from before would sit over nothing.
+      context?.clearRect(0, 0, this.canvas.width, this.canvas.height);
       this.lastDrawn = [];
       return this.lastDrawn;
     }
