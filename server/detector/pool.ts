@@ -37,6 +37,10 @@ interface Slot {
   ready: boolean;
 }
 
+/** A replacement worker that fails to load is tried again after this, doubling up to the ceiling. */
+const RESPAWN_FIRST_MS = 5_000;
+const RESPAWN_MAX_MS = 5 * 60_000;
+
 const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url);
 
 /**
@@ -75,6 +79,8 @@ export class DetectorPool {
   private lastFailure: string | undefined;
   /** How long a worker's warm-up run took: the first estimate of a job's time, before real ones come. */
   private warmupMs: number | undefined;
+  private respawnDelayMs = RESPAWN_FIRST_MS;
+  private respawnTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: DetectorPoolOptions) {}
 
@@ -122,12 +128,38 @@ export class DetectorPool {
     slot.job?.reject(
       new DetectorFailedError(`The detector worker stopped (exit code ${code}) while running this request.`),
     );
+    if (this.slots.length === 0) this.failQueued();
     if (this.closed || !slot.ready) return;
-    // Replace a worker that died after loading; one that never loaded would only fail again.
+    // Replace a worker that died after loading (one that never loaded is retried by replace()).
     this.restarts++;
-    this.spawn().catch((error: Error) => {
-      this.lastFailure = error.message;
-    });
+    this.replace();
+  }
+
+  /** Starts a replacement worker; if it cannot load, tries again later, less and less often. */
+  private replace(): void {
+    this.spawn().then(
+      () => (this.respawnDelayMs = RESPAWN_FIRST_MS),
+      (error: Error) => {
+        this.lastFailure = error.message;
+        if (this.closed) return;
+        this.respawnTimer = setTimeout(() => this.replace(), this.respawnDelayMs).unref();
+        this.respawnDelayMs = Math.min(RESPAWN_MAX_MS, this.respawnDelayMs * 2);
+      },
+    );
+  }
+
+  /** With no worker left, nothing waiting would ever run: it fails now, saying why. */
+  private failQueued(): void {
+    for (const job of this.queue.splice(0)) {
+      job.signal.removeEventListener('abort', job.onAbort);
+      job.reject(this.noWorkerError());
+    }
+  }
+
+  private noWorkerError(): DetectorFailedError {
+    return new DetectorFailedError(
+      `No detector worker is running${this.lastFailure ? ` (last failure: ${this.lastFailure})` : ''}; a new one is being started.`,
+    );
   }
 
   private finish(slot: Slot, message: Extract<WorkerMessage, { type: 'result' | 'error' }>): void {
@@ -165,6 +197,7 @@ export class DetectorPool {
   detect(bytes: Uint8Array, signal: AbortSignal): Promise<DetectResult> {
     if (this.closed) return Promise.reject(new DetectorFailedError('The detector is shutting down.'));
     signal.throwIfAborted();
+    if (this.slots.length === 0) return Promise.reject(this.noWorkerError());
     const idle = this.slots.some((slot) => slot.ready && !slot.job);
     if (!idle && this.queue.length >= this.options.queueLimit) {
       return Promise.reject(new QueueFullError(this.retryAfterSeconds()));
@@ -220,6 +253,7 @@ export class DetectorPool {
 
   async close(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.respawnTimer);
     for (const job of this.queue.splice(0))
       job.reject(new DetectorFailedError('The detector is shutting down.'));
     await Promise.all(this.slots.map((slot) => slot.worker.terminate()));

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { LocalDetectorConfig } from '../env.ts';
 import { CvError, CvErrorCode } from '../http/cv-error.ts';
 import { COCO_LABELS } from '../detector/coco-labels.ts';
-import { DetectorPool, ImageUnreadableError, QueueFullError } from '../detector/pool.ts';
+import { DetectorFailedError, DetectorPool, ImageUnreadableError, QueueFullError } from '../detector/pool.ts';
 import type { DetectResult } from '../detector/protocol.ts';
 import { stableUuid } from '../detector/stable-uuid.ts';
 import type {
@@ -81,6 +81,13 @@ export class LocalUpstream implements PredictionUpstream {
         CvErrorCode.BadRequestNotSupported,
         'The local detector takes image bytes only.',
       );
+    if (this.startError) {
+      throw new CvError(
+        503,
+        CvErrorCode.ErrorPredictionServiceUnavailable,
+        `The local detector failed to start (${this.startError.message}); see the server's log.`,
+      );
+    }
     if (!this.started) {
       throw new CvError(
         503,
@@ -107,6 +114,11 @@ export class LocalUpstream implements PredictionUpstream {
             'Retry-After': String(error.retryAfterSeconds),
           },
         );
+      }
+      if (error instanceof DetectorFailedError) {
+        throw new CvError(503, CvErrorCode.ErrorPredictionServiceUnavailable, error.message, {
+          'Retry-After': '5',
+        });
       }
       if (error instanceof ImageUnreadableError) {
         throw new CvError(
