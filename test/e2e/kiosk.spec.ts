@@ -41,6 +41,31 @@ test('hides every control, keeps the screen awake, and restarts the camera when 
   }
 });
 
+test('replaces the frame worker when it stops answering, and detection carries on', async () => {
+  let session: CameraBrowser | undefined;
+  try {
+    session = await launchWithCamera(FIXTURES.coffee.file);
+    const page = await openLive(session.browser, `${E2E_ORIGIN}/?kiosk=1`);
+    await waitForLabel(page, 'cup');
+    let predictions = 0;
+    page.on('request', (request) => {
+      if (request.url().includes('/customvision/')) predictions++;
+    });
+
+    // The worker goes away mid-run (a crash, say): a call to it would never be answered.
+    const worker = page.workers().find((candidate) => candidate.url().includes('frame.worker'));
+    expect(worker, 'the frame worker').toBeDefined();
+    await worker!.evaluate(() => (globalThis as unknown as { close(): void }).close());
+    const before = predictions;
+
+    // Within the worker deadline (10 s) a fresh worker takes over, with no reload and no click.
+    await expect.poll(() => predictions, { timeout: 30_000 }).toBeGreaterThan(before + 3);
+    await waitForLabel(page, 'cup');
+  } finally {
+    await session?.browser.close();
+  }
+});
+
 test('waits while the server is down and resumes when it is back, with no click', async () => {
   let server: SpawnedServer | undefined;
   let session: CameraBrowser | undefined;
