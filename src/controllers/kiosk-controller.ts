@@ -18,6 +18,8 @@ export interface KioskHooks {
 }
 
 const WATCHDOG_MS = 5_000;
+/** A result this long after a stuck loop was restarted shows it recovered (the restart itself resets the clock). */
+const RESULT_SINCE_RESTART_MS = 1_000;
 const CAMERA_RETRY_MS = 30_000;
 
 export class KioskController implements ReactiveController {
@@ -33,6 +35,9 @@ export class KioskController implements ReactiveController {
   private reloadTimer: ReturnType<typeof setTimeout> | undefined;
   private cursorTimer: ReturnType<typeof setTimeout> | undefined;
   private lastCameraRetry = 0;
+  /** Stuck-loop restarts with no result since the first of them. */
+  private stuckInARow = 0;
+  private lastStuckRestartAt = Number.NEGATIVE_INFINITY;
   private active = false;
 
   constructor(
@@ -69,12 +74,21 @@ export class KioskController implements ReactiveController {
     document.documentElement.style.cursor = '';
   }
 
-  /** Runs every few seconds: a running loop without a result for too long is restarted. */
+  /**
+   * Runs every few seconds: a running loop without a result for too long is restarted; if it is still
+   * stuck the next time, the camera is restarted too (a camera can freeze, sending no frames, without its
+   * track ever ending, and only a fresh stream mends that).
+   */
   check(now = performance.now()): void {
     const { stuckAfterMs } = this.hooks.options();
     if (this.hooks.loopRunning() && now - this.hooks.lastResultAt() > stuckAfterMs) {
       this.restarts++;
+      if (this.stuckInARow > 0) this.hooks.restartCamera();
       this.hooks.restartLoop();
+      this.stuckInARow++;
+      this.lastStuckRestartAt = now;
+    } else if (this.hooks.lastResultAt() > this.lastStuckRestartAt + RESULT_SINCE_RESTART_MS) {
+      this.stuckInARow = 0;
     }
     // A camera error the live view would leave for a person to fix: try again now and then.
     if (this.hooks.cameraGaveUp() && now - this.lastCameraRetry > CAMERA_RETRY_MS) {

@@ -72,6 +72,29 @@ describe('KioskController.check', () => {
     expect(controller.restarts).toBe(1);
   });
 
+  it('restarts the camera too when the restarted loop is still stuck (a frozen camera)', () => {
+    let lastResult = 0;
+    const { controller, calls } = setup({
+      lastResultAt: () => lastResult,
+      restartLoop: () => {
+        calls.loop++;
+        lastResult = now; // as the detection controller does: the restart resets the clock
+      },
+    });
+    let now = 61_000;
+    controller.check(now);
+    expect(calls).toEqual({ loop: 1, camera: 0 });
+    now = 122_000;
+    controller.check(now); // still nothing since: the camera is restarted with the loop
+    expect(calls).toEqual({ loop: 2, camera: 1 });
+    lastResult = 130_000; // results again
+    now = 135_000;
+    controller.check(now);
+    now = 191_000;
+    controller.check(now); // stuck again, but after a recovery: the loop alone first
+    expect(calls).toEqual({ loop: 3, camera: 1 });
+  });
+
   it('leaves a loop alone while it waits on purpose (rate-limited, offline)', () => {
     const { controller, calls } = setup({ loopRunning: () => false });
     controller.check(10 * 60_000);
