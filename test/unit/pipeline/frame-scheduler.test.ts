@@ -202,7 +202,8 @@ describe('FrameScheduler', () => {
     expect(h.sent.length).toBeLessThanOrEqual(21);
   });
 
-  it('honours Retry-After on 429, says when it resumes, and recovers', async () => {
+  /** A loop at 10/s whose third frame is answered 429 with Retry-After: 2 s; returns when that came. */
+  async function rateLimitedOnce() {
     const h = harness({ budgetPerSecond: 10, latencyMs: 50 });
     h.setAnswer((frame) =>
       frame.id === 3
@@ -211,7 +212,11 @@ describe('FrameScheduler', () => {
     );
     h.scheduler.start();
     await h.run(400);
-    const limitedAt = h.sent.find((s) => s.frame.id === 3)!.at + 50;
+    return { h, limitedAt: h.sent.find((s) => s.frame.id === 3)!.at + 50 };
+  }
+
+  it('honours Retry-After on 429, says when it resumes, and recovers', async () => {
+    const { h, limitedAt } = await rateLimitedOnce();
     const status = h.scheduler.status();
     expect(status.state).toBe(LoopState.RateLimited);
     expect(status.resumeAt).toBe(limitedAt + 2_000);
@@ -230,15 +235,7 @@ describe('FrameScheduler', () => {
   });
 
   it('keeps a Retry-After wait through a pause and resume', async () => {
-    const h = harness({ budgetPerSecond: 10, latencyMs: 50 });
-    h.setAnswer((frame) =>
-      frame.id === 3
-        ? failure({ kind: 'rate-limited', retryAfterMs: 2_000, message: 'Rate-limited' })
-        : { ok: true, value: `r${frame.id}` },
-    );
-    h.scheduler.start();
-    await h.run(400);
-    const limitedAt = h.sent.find((s) => s.frame.id === 3)!.at + 50;
+    const { h, limitedAt } = await rateLimitedOnce();
     h.scheduler.pause(); // the page hidden for a moment...
     await h.clock.advance(100);
     h.scheduler.start(); // ...and shown again
