@@ -59,16 +59,18 @@ export class SightlineHistory extends LitElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
-    // Watching and the storage figures wait for the first screen, which should not share the disk.
-    void this.refresh().then(() => this.isConnected && this.startWatching());
-  }
-
-  private startWatching(): void {
-    if (this.stopWatching) return;
+    const firstRead = this.refresh();
+    // Changes are listened for from the start (a snapshot saved just as the history opens must show); the
+    // poll of the counts and the storage figures wait for the first screen, which should not share the disk.
     this.stopWatching = watchHistory({
       stats: async () => (await historyStore()).stats(),
       onChange: () => void this.refresh(),
+      pollAfter: firstRead,
     });
+    void firstRead.then(() => this.isConnected && this.askForPersistence());
+  }
+
+  private askForPersistence(): void {
     requestPersistence().then(
       (persisted) => (this.storage = { ...this.storage, persisted }),
       () => (this.storage = { ...this.storage, persisted: false }),

@@ -19,6 +19,12 @@ export interface WatchOptions {
   readonly intervalMs?: number;
   /** Polling pauses while this says false (default: the document is visible). */
   readonly isVisible?: () => boolean;
+  /**
+   * Polling (whose first answer is the baseline) starts once this settles: the view's first read, which
+   * should not share the disk. Messages are listened to from the start, so a record written meanwhile is
+   * not taken into the baseline unseen.
+   */
+  readonly pollAfter?: Promise<unknown>;
 }
 
 export const DEFAULT_WATCH_INTERVAL_MS = 3_000;
@@ -64,8 +70,14 @@ export function watchHistory(options: WatchOptions): () => void {
       polling = false;
     }
   };
-  void poll();
-  const timer = intervalMs > 0 ? setInterval(() => void poll(), intervalMs) : undefined;
+  let timer: ReturnType<typeof setInterval> | undefined;
+  void (options.pollAfter ?? Promise.resolve())
+    .catch(() => undefined)
+    .then(() => {
+      if (stopped) return;
+      void poll();
+      if (intervalMs > 0) timer = setInterval(() => void poll(), intervalMs);
+    });
 
   return () => {
     stopped = true;

@@ -28,6 +28,21 @@ describe('watchHistory', () => {
     writer.close();
   });
 
+  it('listens from the start but polls only after the first read, so a record written meanwhile shows', async () => {
+    const onChange = vi.fn();
+    const stats = vi.fn(() => Promise.resolve({ count: 1, bytes: 100 }));
+    let firstReadDone: () => void = () => undefined;
+    const firstRead = new Promise<void>((resolve) => (firstReadDone = resolve));
+    stops.push(watchHistory({ stats, onChange, intervalMs: 1_000, pollAfter: firstRead }));
+    // A snapshot written while the view reads its first screen: its message is heard...
+    announce({ type: 'added', id: 1 });
+    await until(() => onChange.mock.calls.length === 1);
+    // ...and the counts (whose first reading is the baseline) are not read until that screen is shown.
+    expect(stats).not.toHaveBeenCalled();
+    firstReadDone();
+    await until(() => stats.mock.calls.length === 1);
+  });
+
   it('polls the counts and reports when they change, but not the first reading', async () => {
     vi.useFakeTimers();
     let stats = { count: 3, bytes: 300 };
