@@ -62,6 +62,7 @@ export class DetectionController implements ReactiveController {
   private resultIntervalMs = 0;
   private lastListed: string | undefined;
   private readonly recorder = new HistoryRecorder();
+  private readonly snapshotsInProgress = new Set<Promise<void>>();
   private writer: HistoryWriter | undefined;
   /** The newest result's shown predictions, for a snapshot. */
   private latest: { predictions: LoopResult['prediction']['predictions']; latencyMs: number } | undefined;
@@ -87,10 +88,17 @@ export class DetectionController implements ReactiveController {
   hostDisconnected(): void {
     this.loop?.stop();
     this.loop = undefined;
-    this.worker?.dispose();
+    // Snapshots being taken and records being written need the worker (their pictures): it goes once
+    // they are done, so a snapshot taken just before leaving the live view is not lost.
+    const { worker, writer } = this;
     this.worker = undefined;
-    this.writer?.close();
     this.writer = undefined;
+    void Promise.allSettled(this.snapshotsInProgress)
+      .then(() => writer?.idle())
+      .then(() => {
+        worker?.dispose();
+        writer?.close();
+      });
     clearInterval(this.ticker);
     if (this.drawHandle !== undefined) cancelAnimationFrame(this.drawHandle);
     this.drawHandle = undefined;
@@ -207,7 +215,7 @@ export class DetectionController implements ReactiveController {
         : this.visibleList().map((item) => item.tagName);
     const reason = this.recorder.decide(shownTags, Date.now());
     if (!reason) return;
-    this.writer.enqueue({
+    void this.writer.enqueue({
       reason,
       time: Date.now() - (performance.now() - frame.capturedAt),
       model: this.recordedModel(),
@@ -223,16 +231,25 @@ export class DetectionController implements ReactiveController {
   }
 
   /**
-   * Saves what is in view now to the history with a larger picture. Resolves once the picture is taken
-   * (the write itself follows in the background); rejects when there is no camera picture to take.
+   * Saves what is in view now to the history with a larger picture. Resolves once it is written; rejects
+   * when there is no camera picture to take, or when the write failed (the history note says why).
    */
-  async snapshot(): Promise<void> {
+  snapshot(): Promise<void> {
+    const taking = this.takeSnapshot();
+    this.snapshotsInProgress.add(taking);
+    void taking.catch(() => undefined).finally(() => this.snapshotsInProgress.delete(taking));
+    return taking;
+  }
+
+  private async takeSnapshot(): Promise<void> {
+    // The worker and writer of now: leaving the live view meanwhile keeps them until this is done.
+    const { worker, writer } = this;
     const video = this.options.viewfinder()?.video;
-    if (!this.worker || !this.writer || !video || video.videoWidth === 0)
+    if (!worker || !writer || !video || video.videoWidth === 0)
       throw new Error('There is no camera picture to save yet.');
     const capturedAt = performance.now();
     const frame = typeof VideoFrame === 'function' ? new VideoFrame(video) : await createImageBitmap(video);
-    const encoded = await this.worker.encode(frame, {
+    const encoded = await worker.encode(frame, {
       maxLongSide: SNAPSHOT_LONG_SIDE,
       quality: SNAPSHOT_QUALITY,
     });
@@ -242,7 +259,7 @@ export class DetectionController implements ReactiveController {
       height: encoded.size.height,
       type: 'image/jpeg',
     };
-    this.writer.enqueue({
+    const written = await writer.enqueue({
       reason: 'snapshot',
       time: Date.now() - (performance.now() - capturedAt),
       model: this.recordedModel(),
@@ -251,6 +268,7 @@ export class DetectionController implements ReactiveController {
       frameJpeg: encoded.bytes,
       full,
     });
+    if (!written) throw new Error('it could not be written to the history.');
   }
 
   private recordShown(): void {

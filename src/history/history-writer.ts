@@ -34,8 +34,14 @@ const THUMBNAIL_QUALITY = 0.75;
 const MAX_WAITING = 3;
 const CHANNEL = 'sightline-history';
 
+interface Queued {
+  readonly job: HistoryJob;
+  /** Told whether the record was written (false: skipped or failed, and the owner told why). */
+  readonly settle: (written: boolean) => void;
+}
+
 export class HistoryWriter {
-  private readonly waiting: HistoryJob[] = [];
+  private readonly waiting: Queued[] = [];
   private busy = false;
   private idleWaiters: (() => void)[] = [];
   private readonly channel =
@@ -43,18 +49,24 @@ export class HistoryWriter {
 
   constructor(private readonly deps: HistoryWriterDeps) {}
 
-  /** Queues a record; returns at once. */
-  enqueue(job: HistoryJob): void {
+  /**
+   * Queues a record and returns at once; the promise (which never rejects) says later whether it was
+   * written, for a caller that wants to tell the user (a snapshot).
+   */
+  enqueue(job: HistoryJob): Promise<boolean> {
     if (this.waiting.length >= MAX_WAITING) {
-      const routine = this.waiting.findIndex((waiting) => waiting.reason !== 'snapshot');
+      const routine = this.waiting.findIndex((waiting) => waiting.job.reason !== 'snapshot');
       const [skipped] = this.waiting.splice(routine >= 0 ? routine : 0, 1);
-      if (skipped)
+      if (skipped) {
         this.deps.onProblem(
-          `History is falling behind: skipped the ${skipped.reason === 'snapshot' ? 'snapshot' : 'record'} from ${new Date(skipped.time).toLocaleTimeString()}.`,
+          `History is falling behind: skipped the ${skipped.job.reason === 'snapshot' ? 'snapshot' : 'record'} from ${new Date(skipped.job.time).toLocaleTimeString()}.`,
         );
+        skipped.settle(false);
+      }
     }
-    this.waiting.push(job);
+    const written = new Promise<boolean>((settle) => this.waiting.push({ job, settle }));
     void this.drain();
+    return written;
   }
 
   /** Resolves when every queued record has been written (or has failed). */
@@ -71,14 +83,15 @@ export class HistoryWriter {
     if (this.busy) return;
     this.busy = true;
     try {
-      for (let job = this.waiting.shift(); job; job = this.waiting.shift()) await this.write(job);
+      for (let next = this.waiting.shift(); next; next = this.waiting.shift())
+        next.settle(await this.write(next.job));
     } finally {
       this.busy = false;
       for (const resolve of this.idleWaiters.splice(0)) resolve();
     }
   }
 
-  private async write(job: HistoryJob): Promise<void> {
+  private async write(job: HistoryJob): Promise<boolean> {
     try {
       const thumb = await this.deps.thumbnail(job.frameJpeg, THUMBNAIL_LONG_SIDE, THUMBNAIL_QUALITY);
       const store = await this.deps.store();
@@ -103,10 +116,12 @@ export class HistoryWriter {
       }
       this.channel?.postMessage({ type: 'added', id: outcome.id });
       this.deps.onWritten?.(outcome, job);
+      return true;
     } catch (error) {
       this.deps.onProblem(
         `Could not save to history: ${error instanceof Error ? error.message : String(error)}`,
       );
+      return false;
     }
   }
 }

@@ -91,3 +91,28 @@ test('says so, with a way forward, when camera permission is refused', async () 
     await session.browser.close();
   }
 });
+
+test('a snapshot taken just before switching to the history is saved, and shows there', async () => {
+  let session: CameraBrowser | undefined;
+  try {
+    session = await launchWithCamera(FIXTURES.coffee.file);
+    // No automatic records: the snapshot is the only one.
+    const page = await openLive(session.browser, `${E2E_ORIGIN}/?history=0`);
+    await waitForLabel(page, FIXTURES.coffee.label);
+    await expect(page.getByTestId('snapshot')).toBeEnabled();
+    // In the same task as the click, while its picture is still being made, the live view (and with it
+    // the frame worker) goes away.
+    await page.locator('sightline-live').evaluate((element) => {
+      const live = element as unknown as {
+        shadowRoot: { querySelector(selector: string): { click(): void } | null };
+      };
+      live.shadowRoot.querySelector('[data-testid="snapshot"]')!.click();
+      (globalThis as unknown as { location: { hash: string } }).location.hash = '#history';
+    });
+    const rows = page.getByTestId('history-row');
+    await expect(rows).toHaveCount(1, { timeout: 20_000 });
+    await expect(rows).toContainText('Snapshot');
+  } finally {
+    await session?.browser.close();
+  }
+});

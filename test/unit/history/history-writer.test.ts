@@ -46,8 +46,8 @@ describe('HistoryWriter', () => {
       thumbnail: (jpeg) => Promise.resolve({ bytes: jpeg.slice(0, 300), size: { width: 320, height: 180 } }),
       onProblem: (m) => problems.push(m),
     });
-    writer.enqueue(job('tags-changed', 1));
-    writer.enqueue(job('interval', 2));
+    void writer.enqueue(job('tags-changed', 1));
+    void writer.enqueue(job('interval', 2));
     await writer.idle();
     expect((await store.stats()).count).toBe(2);
     const [newest] = await store.keys();
@@ -69,17 +69,21 @@ describe('HistoryWriter', () => {
       thumbnail: gated.thumbnail,
       onProblem: (m) => problems.push(m),
     });
-    writer.enqueue(job('tags-changed', 1)); // starts at once, held at the thumbnail
-    writer.enqueue(job('snapshot', 2));
-    writer.enqueue(job('interval', 3));
-    writer.enqueue(job('interval', 4));
-    writer.enqueue(job('snapshot', 5)); // the queue is full: the oldest routine record (3) goes
+    const written = [
+      writer.enqueue(job('tags-changed', 1)), // starts at once, held at the thumbnail
+      writer.enqueue(job('snapshot', 2)),
+      writer.enqueue(job('interval', 3)),
+      writer.enqueue(job('interval', 4)),
+      writer.enqueue(job('snapshot', 5)), // the queue is full: the oldest routine record (3) goes
+    ];
+    expect(await written[2]).toBe(false); // told at once
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(/falling behind: skipped the record/);
     gated.open();
     await writer.idle();
     const times = (await store.getMany(await store.keys())).map((r) => r!.time);
     expect(times).toEqual([5, 4, 2, 1]);
+    expect(await Promise.all(written)).toEqual([true, true, false, true, true]);
     writer.close();
     store.close();
   });
@@ -93,12 +97,10 @@ describe('HistoryWriter', () => {
       thumbnail: (jpeg) => Promise.resolve({ bytes: jpeg.slice(0, 10), size: { width: 1, height: 1 } }),
       onProblem: (m) => problems.push(m),
     });
-    writer.enqueue(job('tags-changed', 1));
-    await writer.idle();
+    expect(await writer.enqueue(job('tags-changed', 1))).toBe(false);
     expect(problems).toEqual(['Could not save to history: storage unavailable']);
     fail = false;
-    writer.enqueue(job('tags-changed', 2));
-    await writer.idle();
+    expect(await writer.enqueue(job('tags-changed', 2))).toBe(true);
     expect((await store.stats()).count).toBe(1);
     writer.close();
     store.close();
