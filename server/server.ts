@@ -12,6 +12,7 @@ import { createApp, type App } from './app.ts';
 import { ConfigError, type ServerConfig } from './env.ts';
 import { serverOptions } from './http/server-limits.ts';
 import { Budget } from './limits/budget.ts';
+import { PENDING_MS } from './limits/windows.ts';
 import { connectRedis } from './limits/redis.ts';
 import type { Logger } from './observability/logger.ts';
 import { registerSecrets } from './observability/secrets.ts';
@@ -21,6 +22,9 @@ import { TokenStore } from './security/token-store.ts';
 import { CustomVisionUpstream } from './upstreams/custom-vision.ts';
 import { LocalUpstream } from './upstreams/local.ts';
 import type { PredictionUpstream } from './upstreams/upstream.ts';
+
+/** Beyond the deadline, for the call's own bookkeeping after it: never an undercount. */
+const PENDING_SLACK_MS = 1_000;
 
 export interface RunningServer {
   readonly server: http.Server;
@@ -87,6 +91,10 @@ export async function startServer(
     ...(redis && config.customVision ? { redis } : {}),
     ...(config.local ? { burst: config.local.workers + config.local.queueLimit } : {}),
     scope: config.customVision ? new URL(config.customVision.endpoint).host : 'local',
+    // A call may wait for a connection up to its deadline: it must count as pending at least that long.
+    ...(config.customVision
+      ? { pendingMs: Math.max(PENDING_MS, config.customVision.timeoutMs + PENDING_SLACK_MS) }
+      : {}),
     log,
   });
   const app = createApp({

@@ -34,6 +34,8 @@ export interface BudgetOptions {
   readonly redis?: Redis;
   /** What the shared budget belongs to (the Custom Vision endpoint's host). */
   readonly scope: string;
+  /** How long an admitted call may wait to go out and still count (default PENDING_MS). */
+  readonly pendingMs?: number;
   readonly log: Logger;
 }
 
@@ -163,6 +165,7 @@ export class Budget {
         figures.marginMs,
       ),
       clientCap: cap === undefined ? 0 : Math.max(1, Math.floor(cap)),
+      ...(this.options.pendingMs !== undefined ? { pendingMs: this.options.pendingMs } : {}),
     };
   }
 

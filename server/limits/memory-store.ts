@@ -44,8 +44,9 @@ export class MemoryWindowStore implements WindowStore {
     }
     const ticket = String(this.sequence++);
     this.log(client).set(ticket, now); // fairness counts from admission
-    this.log('all').set(ticket, now + PENDING_MS);
-    if (store) this.log('store').set(ticket, now + PENDING_MS);
+    const pendingUntil = now + (limits.pendingMs ?? PENDING_MS);
+    this.log('all').set(ticket, pendingUntil);
+    if (store) this.log('store').set(ticket, pendingUntil);
     return Promise.resolve({ ok: true, share, active, ticket });
   }
 

@@ -36,10 +36,12 @@ if storeCount > 0 then
   w = wait(KEYS[2], storeCount, tonumber(ARGV[5]))
   if w > 0 then return {0, w, 'budget', share, active} end
   redis.call('ZADD', KEYS[2], pending, ARGV[8])
-  redis.call('PEXPIRE', KEYS[2], ARGV[9])
+  redis.call('PEXPIRE', KEYS[2], math.max(tonumber(ARGV[9]), tonumber(ARGV[5])))
 end
 redis.call('ZADD', KEYS[1], pending, ARGV[8])
-redis.call('PEXPIRE', KEYS[1], ARGV[9])
+-- Kept for the longer of a pending call's life and the window: a window over 10 s (a rate under 0.1/s)
+-- must not lose its entries early.
+redis.call('PEXPIRE', KEYS[1], math.max(tonumber(ARGV[9]), window))
 redis.call('ZADD', KEYS[3], now, ARGV[8])
 redis.call('PEXPIRE', KEYS[3], window)
 return {1, 0, '', share, active, now}
@@ -105,7 +107,7 @@ export class RedisWindowStore implements WindowStore {
       limits.clientCap,
       ACTIVE_MS,
       member,
-      PENDING_MS,
+      limits.pendingMs ?? PENDING_MS,
     );
     return ok === 1
       ? { ok: true, share, active, ticket: member, ...(at !== undefined ? { at } : {}) }

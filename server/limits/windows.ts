@@ -22,6 +22,11 @@ export interface AdmissionLimits {
   readonly store: WindowLimit;
   /** A fixed per-client cap (PER_CLIENT_TPS), as a count per `all.windowMs`; 0 for none. */
   readonly clientCap: number;
+  /**
+   * How long an admitted call counts as pending before it is sent (default PENDING_MS): at least as long
+   * as a call may wait for a connection, or it would stop counting before it goes out.
+   */
+  readonly pendingMs?: number;
 }
 
 export type Admission =
@@ -48,7 +53,10 @@ export interface WindowStore {
   sent(ticket: string, store: boolean, limits: AdmissionLimits): Promise<void>;
 }
 
-/** A pending entry that is never stamped (its process died) stops counting after this long. */
+/**
+ * A pending entry that is never stamped (its process died) stops counting after this long, unless the
+ * limits say longer (a Custom Vision timeout above it: see AdmissionLimits.pendingMs).
+ */
 export const PENDING_MS = 10_000;
 
 /**

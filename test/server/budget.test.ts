@@ -94,6 +94,20 @@ describe('the sliding window', () => {
     expect((await store.admit('b', false, limits(1))).ok).toBe(true);
   });
 
+  it('counts an admitted call that waits long to go out for as long as the limits say', async () => {
+    let now = 0;
+    const store = new MemoryWindowStore(() => now);
+    const waiting = await store.admit('a', false, { ...limits(1), pendingMs: 31_000 });
+    expect(waiting.ok).toBe(true); // admitted, then waits for a connection (not sent yet)
+    now = 20_000;
+    expect((await store.admit('b', false, { ...limits(1), pendingMs: 31_000 })).ok).toBe(false);
+    const other = new MemoryWindowStore(() => now); // the default: 10 s
+    now = 0;
+    await other.admit('a', false, limits(1));
+    now = 20_000;
+    expect((await other.admit('b', false, limits(1))).ok).toBe(true);
+  });
+
   it('counts stored predictions against both limits', async () => {
     const store = new MemoryWindowStore(() => 0);
     const results = [];

@@ -75,6 +75,19 @@ describe('the Redis window store', () => {
     expect(admitted.length).toBeGreaterThanOrEqual(BUDGET * 2);
     expect(maxPerSecond(admitted)).toBeLessThanOrEqual(BUDGET);
   });
+
+  it("keeps a slow rate's window (over 10 s) and a long pending call for as long as they count", async () => {
+    const client = new Redis(redis.url);
+    const store = new RedisWindowStore(client, 'expiry-test');
+    // 0.05/s: one per 20.03 s; a call may wait up to 31 s for a connection (a 30 s Custom Vision timeout).
+    const limits = { all: windowFor(0.05), store: windowFor(0.05), clientCap: 0, pendingMs: 31_000 };
+    const admission = await store.admit('slow-client', true, limits);
+    expect(admission.ok).toBe(true);
+    for (const name of ['all', 'store']) {
+      expect(await client.pttl(`sightline:{expiry-test}:${name}`), name).toBeGreaterThan(30_000);
+    }
+    client.disconnect();
+  });
 });
 
 describe('two instances sharing one Redis', () => {
