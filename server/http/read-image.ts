@@ -26,6 +26,25 @@ const tooLarge = (limit: number) =>
 /** A body that stalls for longer than this is refused (408); see BODY_IDLE_TIMEOUT_MS. */
 export const DEFAULT_BODY_IDLE_MS = 5_000;
 
+/**
+ * Multipart framing and the small fields beside the image (boundaries, part headers, an `application`
+ * field) may add this much to the image's own limit; a multipart body larger than both together is
+ * refused as it streams in, whatever it holds, so a chunked body cannot be read whole before the refusal.
+ */
+const MULTIPART_OVERHEAD_BYTES = 64 * 1024;
+/** Parts read from one body: the image and a few fields, in any order. */
+const MAX_PARTS = 16;
+
+const malformed = (detail: string) =>
+  new CvError(400, CvErrorCode.BadRequestImageStream, `Malformed multipart/form-data: ${detail}`);
+
+const noImageData = () =>
+  new CvError(
+    400,
+    CvErrorCode.BadRequestImageStream,
+    'The multipart/form-data body has no "imageData" field. Send the image as the imageData file field, or as the raw body with Content-Type: application/octet-stream.',
+  );
+
 function readMultipartImage(req: IncomingMessage, limit: number, idleMs: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     let parser: busboy.Busboy;
@@ -36,72 +55,63 @@ function readMultipartImage(req: IncomingMessage, limit: number, idleMs: number)
         // character, so Buffer.from(value, 'latin1') below gets the image back byte for byte (utf8 would
         // mangle it). No other field is read.
         defCharset: 'latin1',
-        limits: { files: 1, fileSize: limit, fields: 20, fieldSize: limit },
+        limits: { files: MAX_PARTS, fields: MAX_PARTS, parts: MAX_PARTS, fileSize: limit, fieldSize: limit },
       });
     } catch (error) {
-      reject(
-        new CvError(
-          400,
-          CvErrorCode.BadRequestImageStream,
-          `Malformed multipart/form-data: ${(error as Error).message}`,
-        ),
-      );
+      reject(malformed((error as Error).message));
       return;
     }
     let image: Buffer | undefined;
-    let failure: CvError | undefined;
-    // Stop reading at the first failure: the route answers at once and closes the connection.
-    const fail = (error: CvError) => {
-      failure ??= error;
+    let settled = false;
+    let received = 0;
+    // Settles once: the first failure answers, and reading stops there (the route closes the connection).
+    // Every stream busboy hands out keeps an error listener for good: an 'error' event with no listener
+    // (a body that ends inside a file part does that) would otherwise take the whole process down.
+    const settle = (failure?: CvError) => {
+      if (settled) return;
+      settled = true;
       stopWatching();
-      req.unpipe(parser);
-      reject(failure);
+      req.off('data', countBytes).off('aborted', onAborted).off('error', onRequestError);
+      if (failure) {
+        req.unpipe(parser);
+        reject(failure);
+      } else if (image) resolve(image);
+      else reject(noImageData());
     };
-    const stopWatching = watchForStall(req, idleMs, () => fail(stalled(idleMs)));
+    const countBytes = (chunk: Buffer) => {
+      received += chunk.length;
+      if (received > limit + MULTIPART_OVERHEAD_BYTES) settle(tooLarge(limit));
+    };
+    const onAborted = () =>
+      settle(new CvError(400, CvErrorCode.BadRequestImageStream, 'The client closed the connection.'));
+    const onRequestError = (error: Error) => settle(malformed(error.message));
+    const stopWatching = watchForStall(req, idleMs, () => settle(stalled(idleMs)));
 
     parser.on('file', (name, stream) => {
-      if (name !== 'imageData') {
+      stream.on('error', (error: Error) => settle(malformed(error.message)));
+      // Only the first imageData part is the image; any other file part is read past, wherever it comes.
+      if (name !== 'imageData' || image) {
         stream.resume();
         return;
       }
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('limit', () => fail(tooLarge(limit)));
-      stream.on('close', () => {
-        if (!failure) image = Buffer.concat(chunks);
+      stream.on('limit', () => settle(tooLarge(limit)));
+      // 'end' comes only for a part that arrived whole; a part cut short ends in 'error' instead.
+      stream.on('end', () => {
+        if (!stream.truncated) image ??= Buffer.concat(chunks);
       });
     });
     parser.on('field', (name, value, info) => {
       // Some clients send the image as a plain form value rather than a file part.
-      if (name !== 'imageData') return;
-      if (info.valueTruncated) fail(tooLarge(limit));
+      if (name !== 'imageData' || image) return;
+      if (info.valueTruncated) settle(tooLarge(limit));
       else image = Buffer.from(value, 'latin1');
     });
-    parser.on('error', (error: Error) => {
-      fail(
-        new CvError(
-          400,
-          CvErrorCode.BadRequestImageStream,
-          `Malformed multipart/form-data: ${error.message}`,
-        ),
-      );
-    });
-    parser.on('close', () => {
-      stopWatching();
-      if (failure) reject(failure);
-      else if (!image) {
-        reject(
-          new CvError(
-            400,
-            CvErrorCode.BadRequestImageStream,
-            'The multipart/form-data body has no "imageData" field. Send the image as the imageData file field, or as the raw body with Content-Type: application/octet-stream.',
-          ),
-        );
-      } else resolve(image);
-    });
-    req.on('aborted', () =>
-      reject(new CvError(400, CvErrorCode.BadRequestImageStream, 'The client closed the connection.')),
-    );
+    parser.on('partsLimit', () => settle(malformed(`more than ${MAX_PARTS} parts.`)));
+    parser.on('error', (error: Error) => settle(malformed(error.message)));
+    parser.on('close', () => settle());
+    req.on('data', countBytes).on('aborted', onAborted).on('error', onRequestError);
     req.pipe(parser);
   });
 }

@@ -87,6 +87,58 @@ function postChunked(
   });
 }
 
+/** A multipart/form-data body with boundary X from raw parts (name, headers beyond the disposition, bytes). */
+const BOUNDARY = 'X';
+const multipartPart = (disposition: string, bytes: Uint8Array | string, extraHeaders = '') =>
+  Buffer.concat([
+    Buffer.from(`--${BOUNDARY}\r\nContent-Disposition: form-data; ${disposition}\r\n${extraHeaders}\r\n`),
+    Buffer.from(bytes),
+    Buffer.from('\r\n'),
+  ]);
+const multipartEnd = Buffer.from(`--${BOUNDARY}--\r\n`);
+const MULTIPART = { 'Content-Type': `multipart/form-data; boundary=${BOUNDARY}` };
+
+/**
+ * Streams a multipart body without Content-Length: a `filler`-byte file part named "other" of `fillerBytes`,
+ * then an imageData part. Resolves with the answer and how many bytes the server had pulled by then.
+ */
+function postChunkedMultipart(
+  url: string,
+  fillerBytes: number,
+  image: Uint8Array,
+): Promise<{ status: number; body: string; sentWhenAnswered: number }> {
+  return new Promise((resolve, reject) => {
+    let sent = 0;
+    const chunk = Buffer.alloc(64 * 1024, 0x61);
+    function* body() {
+      const head = Buffer.from(
+        `--${BOUNDARY}\r\nContent-Disposition: form-data; name="other"; filename="big.bin"\r\n\r\n`,
+      );
+      sent += head.length;
+      yield head;
+      for (let i = 0; i < fillerBytes / chunk.length; i++) {
+        sent += chunk.length;
+        yield chunk;
+      }
+      yield Buffer.from('\r\n');
+      yield multipartPart('name="imageData"; filename="a.jpg"', image);
+      yield multipartEnd;
+    }
+    const req = request(url, { method: 'POST', headers: MULTIPART }, (res) => {
+      const sentWhenAnswered = sent;
+      let text = '';
+      res
+        .setEncoding('utf8')
+        .on('data', (piece: string) => (text += piece))
+        .on('end', () => resolve({ status: res.statusCode!, body: text, sentWhenAnswered }));
+    });
+    req.on('error', (error: NodeJS.ErrnoException) =>
+      error.code === 'EPIPE' || error.code === 'ECONNRESET' ? undefined : reject(error),
+    );
+    Readable.from(body()).pipe(req);
+  });
+}
+
 /** Sends raw bytes (for targets no HTTP client would send) and resolves with everything the server sent. */
 function rawRequest(host: string, port: number, text: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -168,6 +220,43 @@ describe.each([
     const res = await postChunked(`${s.server.url}${s.path}`, 80, 64 * 1024);
     expect(res.status).toBe(413);
     expect(JSON.parse(res.body)).toMatchObject({ code: 'BadRequestImageSizeBytes' });
+    expect(s.reached()).toBe(before);
+  });
+
+  it.each([
+    ['a file part', 'name="imageData"; filename="a.jpg"', ''],
+    ['an application/octet-stream part', 'name="imageData"', 'Content-Type: application/octet-stream\r\n'],
+  ])('refuses a multipart body that ends inside %s, and stays up', async (_, disposition, headers) => {
+    const before = s.reached();
+    const cut = Buffer.from(
+      `--${BOUNDARY}\r\nContent-Disposition: form-data; ${disposition}\r\n${headers}\r\nabc`,
+    );
+    const res = await send({ body: cut, headers: MULTIPART });
+    expect([res.status, res.body.code]).toEqual([400, 'BadRequestImageStream']);
+    expect(res.body.message).toMatch(/Unexpected end of form/);
+    expect((await fetch(`${s.server.url}/api/health`)).status).toBe(200);
+    expect(s.reached()).toBe(before);
+  });
+
+  it('reads imageData after other file parts', async () => {
+    const before = s.reached();
+    const body = Buffer.concat([
+      multipartPart('name="note"; filename="note.txt"', 'a file before the image'),
+      multipartPart('name="imageData"; filename="coffee.jpg"', jpeg),
+      multipartEnd,
+    ]);
+    const res = await fetch(`${s.server.url}${s.path}`, { method: 'POST', body, headers: MULTIPART });
+    expect(res.status).toBe(200);
+    expect(s.reached()).toBe(before + 1);
+  });
+
+  it('refuses a chunked multipart body over the limit as it streams in, not once it is read whole', async () => {
+    const before = s.reached();
+    const res = await postChunkedMultipart(`${s.server.url}${s.path}`, 32 * MIB, jpeg);
+    expect(res.status).toBe(413);
+    expect(JSON.parse(res.body)).toMatchObject({ code: 'BadRequestImageSizeBytes' });
+    // Socket buffers on both sides hold a few MiB; a body read whole before the refusal would be 32.
+    expect(res.sentWhenAnswered).toBeLessThan(16 * MIB);
     expect(s.reached()).toBe(before);
   });
 
