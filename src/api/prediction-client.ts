@@ -4,6 +4,8 @@
 // from a proxy in between, and Custom Vision marks every response field readOnly, i.e. optional on the
 // wire. The parse functions are pure and exported so they can be tested without a server.
 // This module imports nothing from Lit: it is a service, not a component.
+import { readCustomVisionError, type CustomVisionError } from '../shared/custom-vision-error.ts';
+import { isObject, type JsonObject } from '../shared/json.ts';
 import type { BoundingBox, Prediction } from './prediction-types.ts';
 
 export interface ImagePrediction {
@@ -17,12 +19,6 @@ export interface ImagePrediction {
 
 /** The tag name given to a prediction that arrived without one (`tagName` is nullable in the spec). */
 export const UNTAGGED = '(untagged)';
-
-type JsonObject = Readonly<Record<string, unknown>>;
-
-function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 const stringOr = (value: unknown, fallback: string) => (typeof value === 'string' ? value : fallback);
 const isFiniteNumber = (value: unknown): value is number =>
@@ -138,17 +134,8 @@ function shorten(text: string): string {
   return line.length <= MAX_MESSAGE_CHARS ? line : `${line.slice(0, MAX_MESSAGE_CHARS - 1).trimEnd()}…`;
 }
 
-function codeOf(value: unknown): string | undefined {
-  if (typeof value === 'string' && value.trim() !== '') return value.trim();
-  return isFiniteNumber(value) ? String(value) : undefined;
-}
-
-function messageOf(value: unknown): string | undefined {
-  return typeof value === 'string' && value.trim() !== '' ? value : undefined;
-}
-
-/** Finds code and message in Custom Vision's flat `{code, message}` or the gateway's `{error: {...}}`. */
-function parseErrorBody(text: string): { code?: string; message?: string } {
+/** Finds code and message in an error body: Custom Vision's JSON in any of its wrappings, or plain text. */
+function parseErrorBody(text: string): Partial<CustomVisionError> {
   const trimmed = text.trim();
   if (trimmed === '') return {};
   let json: unknown;
@@ -158,15 +145,7 @@ function parseErrorBody(text: string): { code?: string; message?: string } {
     // Plain text from a proxy ("Bad Gateway") still says something; an HTML error page does not.
     return trimmed.startsWith('<') ? {} : { message: trimmed };
   }
-  if (typeof json === 'string') return { message: messageOf(json) };
-  if (!isObject(json)) return {};
-  const error = json['error'];
-  const inner: JsonObject = isObject(error) ? error : {};
-  return {
-    code: codeOf(inner['code']) ?? codeOf(json['code']),
-    // `error` as a bare string, and APIM's `{statusCode, message}`, are seen in front of Azure services.
-    message: messageOf(inner['message']) ?? messageOf(json['message']) ?? messageOf(error),
-  };
+  return readCustomVisionError(json);
 }
 
 /**
@@ -377,18 +356,5 @@ export async function predictImage(
   }
 }
 
-/**
- * The route to POST to. /api/config gives each model a `predictionPath` ending in `/image/nostore`; with
- * `store` (the user opted in to keeping frames for active learning) it becomes Custom Vision's storing
- * route, `/image`. Either form is accepted, case-insensitively (as the server matches), and a query string
- * is kept. A path that ends in neither form is returned unchanged.
- */
-export function predictionPathFor(basePath: string, store: boolean): string {
-  const queryAt = basePath.indexOf('?');
-  const path = queryAt === -1 ? basePath : basePath.slice(0, queryAt);
-  const query = queryAt === -1 ? '' : basePath.slice(queryAt);
-  const noStore = /\/nostore\/?$/i;
-  if (store) return noStore.test(path) ? path.replace(noStore, '') + query : basePath;
-  if (noStore.test(path)) return basePath;
-  return /\/(?:image|url)\/?$/i.test(path) ? `${path.replace(/\/$/, '')}/nostore${query}` : basePath;
-}
+// Tests in test/server still import it from here; the grammar itself lives in src/shared.
+export { predictionPathFor } from '../shared/custom-vision-path.ts';

@@ -2,25 +2,45 @@
 // The parse functions are pure and exported on their own so they can be unit-tested without a server:
 // the JSON comes from another process (possibly an older or newer build), so nothing in it is trusted.
 // This module imports nothing from Lit: it is a service, not a component.
+import {
+  DEFAULT_PREDICTION_VERSION,
+  predictionPath as buildPredictionPath,
+} from '../shared/custom-vision-path.ts';
+import { isObject } from '../shared/json.ts';
 
 export const ModelType = { detect: 'detect', classify: 'classify' } as const;
 export type ModelType = (typeof ModelType)[keyof typeof ModelType];
 
+/**
+ * Where a model's predictions come from. A source this build does not know is a parse error, never a
+ * guess: each source behaves differently (only Custom Vision can store frames), so a newer server's kind
+ * must not be run as if it were an old one.
+ */
 export const ModelSource = { local: 'local', customVision: 'custom-vision' } as const;
 export type ModelSource = (typeof ModelSource)[keyof typeof ModelSource];
+const KNOWN_SOURCES: readonly string[] = Object.values(ModelSource);
 
-export interface ModelInfo {
+/** The server's offline detector, answering on Custom Vision's routes. */
+export interface LocalModel {
+  readonly source: typeof ModelSource.local;
+}
+
+/** A Custom Vision project in the cloud, reached through the server (which holds the key). */
+export interface CustomVisionModel {
+  readonly source: typeof ModelSource.customVision;
+}
+
+export type ModelInfo = (LocalModel | CustomVisionModel) & {
   readonly projectId: string;
   readonly publishedName: string;
   readonly type: ModelType;
-  readonly source: ModelSource;
   /** Human-readable name; never empty (falls back to the published name). */
   readonly name: string;
   /** Path (on the Sightline server) to POST images to. */
   readonly predictionPath: string;
   /** Labels the model can return, when the server knows them. */
   readonly tags: readonly string[] | undefined;
-}
+};
 
 /** Predictions per second the server's upstream allows, so the camera loop paces itself. */
 export interface PredictionBudget {
@@ -78,12 +98,6 @@ export class ServerInfoError extends Error {
   }
 }
 
-type JsonObject = Readonly<Record<string, unknown>>;
-
-function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function nonEmptyString(value: unknown): string | undefined {
   return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
 }
@@ -93,7 +107,17 @@ function isModelType(value: unknown): value is ModelType {
 }
 
 function isModelSource(value: unknown): value is ModelSource {
-  return value === ModelSource.local || value === ModelSource.customVision;
+  return typeof value === 'string' && KNOWN_SOURCES.includes(value);
+}
+
+/** The source as sent, or a {@link ServerInfoError} saying what was sent instead. */
+function parseSource(value: unknown, where: string): ModelSource {
+  if (isModelSource(value)) return value;
+  const got = value === undefined ? 'none' : JSON.stringify(value);
+  throw new ServerInfoError(
+    'invalid',
+    `${where} has a model source this app does not know: ${got} (it knows ${KNOWN_SOURCES.join(', ')})`,
+  );
 }
 
 function parseModel(raw: unknown, index: number): ModelInfo {
@@ -112,11 +136,17 @@ function parseModel(raw: unknown, index: number): ModelInfo {
     : path?.includes('/classify/')
       ? ModelType.classify
       : ModelType.detect;
-  const source: ModelSource = isModelSource(raw['source']) ? raw['source'] : ModelSource.customVision;
+  const source = parseSource(raw['source'], where);
   const predictionPath =
     path ??
-    `/customvision/v3.1/prediction/${encodeURIComponent(projectId)}/${type}/iterations/` +
-      `${encodeURIComponent(publishedName)}/image/nostore`;
+    buildPredictionPath({
+      version: DEFAULT_PREDICTION_VERSION,
+      projectId,
+      projectType: type,
+      publishedName,
+      input: 'image',
+      store: false,
+    });
   const rawTags = raw['tags'];
   const tags = Array.isArray(rawTags)
     ? rawTags.filter((tag): tag is string => typeof tag === 'string' && tag !== '')
@@ -171,7 +201,10 @@ function parseBudget(raw: unknown): PredictionBudget {
   };
 }
 
-/** Validates the body of `GET /api/health`. Only `status` is required; everything else has a default. */
+/**
+ * Validates the body of `GET /api/health`. Only `status` is required; everything else has a default,
+ * except that a `source` given must be one this build knows.
+ */
 export function parseHealth(json: unknown): ServerHealth {
   if (!isObject(json)) throw new ServerInfoError('invalid', '/api/health did not return a JSON object');
   const status = nonEmptyString(json['status']);
@@ -182,7 +215,8 @@ export function parseHealth(json: unknown): ServerHealth {
     status,
     // A server that does not report readiness at all is taken at its word: "ok" means usable.
     ready: typeof rawReady === 'boolean' ? rawReady : status === 'ok',
-    source: isModelSource(json['source']) ? json['source'] : undefined,
+    // A server that does not say is not wrong; one that names a source this build does not know is.
+    source: json['source'] === undefined ? undefined : parseSource(json['source'], '/api/health'),
     detail: typeof json['detail'] === 'string' ? json['detail'].trim() : '',
     uptimeSeconds: typeof uptime === 'number' && Number.isFinite(uptime) && uptime >= 0 ? uptime : undefined,
   };

@@ -10,7 +10,7 @@ import {
 import { PollController } from '../controllers/poll-controller.ts';
 import '../components/sightline-live.ts';
 import '../components/sightline-pwa-status.ts';
-import { rememberConfig, rememberedConfig } from '../api/config-cache.ts';
+import { mayUseRememberedConfig, rememberConfig, rememberedConfig } from '../api/config-cache.ts';
 import { resolveKioskMode } from '../kiosk/kiosk-mode.ts';
 import { appStyles } from './sightline-app.styles.ts';
 import { describeHealth, describeModel, formatUptime } from './status-text.ts';
@@ -107,7 +107,7 @@ export class SightlineApp extends LitElement {
       (error: unknown) => {
         if (controller.signal.aborted) return;
         // Unreachable server: start with the model it last served (the preview runs; predictions wait).
-        const remembered = rememberedConfig();
+        const remembered = mayUseRememberedConfig(error) ? rememberedConfig() : undefined;
         this.config = remembered
           ? { kind: 'loaded', config: remembered, stale: true }
           : {

@@ -1,7 +1,8 @@
 // The live loop: grab a frame from the <video> only when the scheduler will want one, have the worker
 // downscale and encode it, send it, and hand newer results to the view. The main thread does nothing per
 // frame beyond grabbing it (field note 6).
-import { predictImage, predictionPathFor, type ImagePrediction } from '../api/prediction-client.ts';
+import { predictImage, type ImagePrediction } from '../api/prediction-client.ts';
+import { predictionPathFor } from '../shared/custom-vision-path.ts';
 import type { EncodeOptions, EncodedFrame } from '../worker/frame-worker-api.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { FrameScheduler, type SchedulerOptions, type SchedulerStatus } from './frame-scheduler.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { rememberConfig, rememberedConfig } from '../../src/api/config-cache.ts';
-import { parseConfig } from '../../src/api/server-info.ts';
+import { mayUseRememberedConfig, rememberConfig, rememberedConfig } from '../../src/api/config-cache.ts';
+import { parseConfig, ServerInfoError } from '../../src/api/server-info.ts';
 
 function memoryStorage() {
   const items = new Map<string, string>();
@@ -33,5 +33,23 @@ describe('the remembered config', () => {
     const storage = memoryStorage();
     storage.setItem('sightline.config.v1', '{"models": 3}');
     expect(rememberedConfig(storage)).toBeUndefined();
+  });
+});
+
+describe('mayUseRememberedConfig', () => {
+  it('stands in for a server that cannot be reached or is failing', () => {
+    expect(mayUseRememberedConfig(new ServerInfoError('unreachable', 'no answer'))).toBe(true);
+    expect(mayUseRememberedConfig(new ServerInfoError('http', 'HTTP 500', { status: 500 }))).toBe(true);
+    expect(mayUseRememberedConfig(new TypeError('Failed to fetch'))).toBe(true);
+  });
+
+  it('does not hide a config this build cannot read, such as an unknown model source', () => {
+    let error: unknown;
+    try {
+      parseConfig({ models: [{ projectId: 'p', publishedName: 'm', source: 'export' }] });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(mayUseRememberedConfig(error)).toBe(false);
   });
 });

@@ -78,7 +78,9 @@ describe('parseConfig', () => {
   });
 
   it('fills in missing optional fields', () => {
-    const config = parseConfig({ models: [{ projectId: PROJECT_ID, publishedName: 'Iteration3' }] });
+    const config = parseConfig({
+      models: [{ projectId: PROJECT_ID, publishedName: 'Iteration3', source: 'custom-vision' }],
+    });
     expect(config.limits.maxImageBytes).toBe(DEFAULT_MAX_IMAGE_BYTES);
     expect(config.models[0]).toEqual({
       projectId: PROJECT_ID,
@@ -94,10 +96,25 @@ describe('parseConfig', () => {
   it('infers a classifier from its prediction path when the type is missing', () => {
     const path = `/customvision/v3.1/prediction/${PROJECT_ID}/classify/iterations/flowers/image/nostore`;
     const [model] = parseConfig({
-      models: [{ projectId: PROJECT_ID, publishedName: 'flowers', predictionPath: path }],
+      models: [
+        { projectId: PROJECT_ID, publishedName: 'flowers', source: 'custom-vision', predictionPath: path },
+      ],
     }).models;
     expect(model?.type).toBe('classify');
     expect(model?.predictionPath).toBe(path);
+  });
+
+  it('refuses a model source it does not know, saying what it got', () => {
+    for (const [source, got] of [
+      ['export', '"export"'],
+      [42, '42'],
+      [undefined, 'none'],
+    ] as const) {
+      const error = invalid(() => parseConfig({ models: [localModel, { ...localModel, source }] }));
+      expect(error.message).toContain('models[1]');
+      expect(error.message).toContain(`source this app does not know: ${got}`);
+      expect(error.message).toContain('local, custom-vision');
+    }
   });
 
   it('accepts an empty model list', () => {
@@ -110,7 +127,6 @@ describe('parseConfig', () => {
         {
           ...localModel,
           type: 'segment',
-          source: 42,
           name: '',
           predictionPath: null,
           tags: ['person', 7, '', null, 'dog'],
@@ -120,7 +136,7 @@ describe('parseConfig', () => {
     });
     const model = config.models[0];
     expect(model?.type).toBe('detect');
-    expect(model?.source).toBe('custom-vision');
+    expect(model?.source).toBe('local');
     expect(model?.name).toBe('coco-centernet');
     expect(model?.predictionPath).toBe(
       `/customvision/v3.1/prediction/${PROJECT_ID}/detect/iterations/coco-centernet/image/nostore`,
@@ -136,6 +152,11 @@ describe('parseConfig', () => {
       );
     }
     expect(parseConfig({ models: [], limits: [] }).limits.maxImageBytes).toBe(DEFAULT_MAX_IMAGE_BYTES);
+  });
+
+  it('refuses a source it does not know', () => {
+    expect(invalid(() => parseHealth({ status: 'ok', source: 'cloud' })).message).toContain('"cloud"');
+    expect(parseHealth({ status: 'ok', source: 'custom-vision' }).source).toBe('custom-vision');
   });
 
   it('ignores extra fields', () => {
@@ -196,9 +217,13 @@ describe('parseHealth', () => {
   });
 
   it('replaces wrongly typed fields with defaults', () => {
-    expect(
-      parseHealth({ status: 'ok', ready: 'yes', source: 'cloud', detail: 5, uptimeSeconds: '12' }),
-    ).toEqual({ status: 'ok', ready: true, source: undefined, detail: '', uptimeSeconds: undefined });
+    expect(parseHealth({ status: 'ok', ready: 'yes', detail: 5, uptimeSeconds: '12' })).toEqual({
+      status: 'ok',
+      ready: true,
+      source: undefined,
+      detail: '',
+      uptimeSeconds: undefined,
+    });
     expect(parseHealth({ status: 'ok', uptimeSeconds: -3 }).uptimeSeconds).toBeUndefined();
   });
 

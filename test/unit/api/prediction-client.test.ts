@@ -5,7 +5,6 @@ import {
   parseImagePrediction,
   parseRetryAfter,
   predictImage,
-  predictionPathFor,
   tagIdentity,
   type PredictOutcome,
 } from '../../../src/api/prediction-client.ts';
@@ -439,33 +438,6 @@ describe('parseFailure', () => {
       status: 302,
       message: 'The Sightline server gave an unexpected answer (HTTP 302)',
     });
-  });
-});
-
-describe('predictionPathFor', () => {
-  const nostore = '/customvision/v3.1/prediction/abc/detect/iterations/coco-centernet/image/nostore';
-  const store = '/customvision/v3.1/prediction/abc/detect/iterations/coco-centernet/image';
-
-  it('keeps the nostore route unless frames are to be stored', () => {
-    expect(predictionPathFor(nostore, false)).toBe(nostore);
-    expect(predictionPathFor(nostore, true)).toBe(store);
-  });
-
-  it('accepts the stored route as input too', () => {
-    expect(predictionPathFor(store, true)).toBe(store);
-    expect(predictionPathFor(store, false)).toBe(nostore);
-  });
-
-  it('keeps a query string and matches case-insensitively, as the server does', () => {
-    expect(predictionPathFor(`${nostore}?application=kiosk`, true)).toBe(`${store}?application=kiosk`);
-    expect(predictionPathFor(`${store}?application=kiosk`, false)).toBe(`${nostore}?application=kiosk`);
-    expect(predictionPathFor('/x/Image/NoStore', true)).toBe('/x/Image');
-    expect(predictionPathFor('/x/image/nostore/', true)).toBe('/x/image');
-  });
-
-  it('leaves a path of another shape alone', () => {
-    expect(predictionPathFor('/predict', true)).toBe('/predict');
-    expect(predictionPathFor('/predict', false)).toBe('/predict');
   });
 });
 
