@@ -17,7 +17,7 @@ const ENTRIES = {
   store: 'src/history/history-store.ts',
   db: 'src/history/history-db.ts',
   export: 'src/history/history-export.ts',
-  view: 'src/components/sightline-history.ts',
+  view: 'src/components/history/sightline-history.ts',
 } as const;
 
 export interface HistoryBundle {

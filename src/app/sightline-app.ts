@@ -73,14 +73,14 @@ export class SightlineApp extends LitElement {
 
   readonly #onHashChange = (): void => {
     this.view = viewFromHash();
-    if (this.view === 'history') void import('../components/sightline-history.ts');
+    if (this.view === 'history') void import('../components/history/sightline-history.ts');
   };
 
   override connectedCallback(): void {
     super.connectedCallback();
     window.addEventListener('hashchange', this.#onHashChange);
     // The history view is loaded only when first asked for, keeping the live view's start-up small.
-    if (this.view === 'history') void import('../components/sightline-history.ts');
+    if (this.view === 'history') void import('../components/history/sightline-history.ts');
     if (this.config.kind !== 'loaded') this.#loadConfig();
   }
 

@@ -1,12 +1,8 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
+import type { ListedDetection } from '../controllers/detection-controller.ts';
 import { formatPercent } from '../overlay/draw.ts';
 import { tagColor } from '../overlay/tag-colors.ts';
-
-export interface ListedDetection {
-  readonly tagName: string;
-  readonly probability: number;
-}
 
 /**
  * What is in view, as text. For object detection, a screen-reader status ("person 87%, cup 45%") that the

@@ -1,10 +1,10 @@
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import type { ModelInfo, PredictionBudget } from '../api/server-info.ts';
-import { loadSettings, saveSettings, settingsFromUrl, type Settings } from '../app/settings.ts';
+import { loadSettings, saveSettings, settingsFromUrl, type Settings } from '../settings/settings.ts';
 import { isProbablyPhone } from '../camera/camera.ts';
 import { CameraController } from '../controllers/camera-controller.ts';
-import { DetectionController } from '../controllers/detection-controller.ts';
+import { DetectionController, type ListedDetection } from '../controllers/detection-controller.ts';
 import { KioskController } from '../controllers/kiosk-controller.ts';
 import { kioskOptionsFromUrl } from '../kiosk/kiosk-mode.ts';
 import { LoopState } from '../pipeline/frame-scheduler.ts';
@@ -13,7 +13,6 @@ import './sightline-detection-list.ts';
 import './sightline-hud.ts';
 import './sightline-settings.ts';
 import './sightline-viewfinder.ts';
-import type { ListedDetection } from './sightline-detection-list.ts';
 import type { SightlineViewfinder } from './sightline-viewfinder.ts';
 
 /**

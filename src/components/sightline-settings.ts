@@ -1,6 +1,6 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
-import type { Settings } from '../app/settings.ts';
+import type { Settings } from '../settings/settings.ts';
 import type { CameraInfo } from '../camera/camera.ts';
 
 const RESOLUTIONS = [

@@ -3,21 +3,32 @@
 // turns results into steady boxes on the overlay, and hands the view its (throttled) text and figures.
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { ModelInfo, PredictionBudget } from '../api/server-info.ts';
-import type { Settings } from '../app/settings.ts';
-import type { ListedDetection } from '../components/sightline-detection-list.ts';
-import type { SightlineViewfinder } from '../components/sightline-viewfinder.ts';
+import type { Settings } from '../settings/settings.ts';
 import { historyStore } from '../history/history-database.ts';
 import { HistoryRecorder } from '../history/history-recorder.ts';
 import { HistoryWriter } from '../history/history-writer.ts';
 import type { RecordedModel } from '../history/history-types.ts';
+import type { DrawItem } from '../overlay/draw.ts';
 import { DetectionTracker } from '../overlay/tracker.ts';
 import { DetectionLoop, type LoopResult } from '../pipeline/detection-loop.ts';
 import { LoopState, type SchedulerStatus } from '../pipeline/frame-scheduler.ts';
 import type { LoopFigures, LoopSamples } from '../pipeline/loop-stats.ts';
 import { FrameWorkerClient } from '../worker/frame-worker-client.ts';
 
+/** A tag in view and how sure the model is, for the text list of what is seen. */
+export interface ListedDetection {
+  readonly tagName: string;
+  readonly probability: number;
+}
+
+/** What the controller needs of the camera preview: the video to grab frames from, and boxes drawn over it. */
+export interface DetectionSurface {
+  readonly video: HTMLVideoElement | undefined;
+  draw(items: readonly DrawItem[]): unknown;
+}
+
 export interface DetectionControllerOptions {
-  viewfinder(): SightlineViewfinder | undefined;
+  viewfinder(): DetectionSurface | undefined;
   options(): Settings;
   model(): ModelInfo;
   budget(): PredictionBudget;

@@ -1,8 +1,8 @@
 import { LitElement, css, html, nothing } from 'lit';
-import { focusRing } from './history-styles.ts';
+import { focusRing } from './history.styles.ts';
 import { customElement, property } from 'lit/decorators.js';
-import { isFiltered, NO_FILTER, type FilterValue } from './history-filter.ts';
-import { formatBytes, formatCount } from './history-format.ts';
+import { isFiltered, NO_FILTER, type FilterValue } from '../../history/history-filter.ts';
+import { formatBytes, formatCount } from '../../history/history-format.ts';
 
 /** Where the history stands on this device. */
 export interface StorageInfo {

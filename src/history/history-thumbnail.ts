@@ -3,8 +3,8 @@
 // Pictures are decoded off the main thread by createImageBitmap, at the size they are shown; decoded
 // thumbnails live in a bounded cache that closes each bitmap it drops.
 import type { Prediction } from '../api/prediction-types.ts';
-import type { StoredImage } from '../history/history-types.ts';
-import { LruCache } from '../history/lru-cache.ts';
+import type { StoredImage } from './history-types.ts';
+import { LruCache } from './lru-cache.ts';
 import { canvasSizeFor, drawDetections, type DrawItem, type DrawnBox } from '../overlay/draw.ts';
 import { contentRect, type Size } from '../overlay/geometry.ts';
 

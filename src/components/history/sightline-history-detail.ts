@@ -1,10 +1,10 @@
 import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
-import type { HistoryRecord, StoredImage } from '../history/history-types.ts';
-import { formatPercent, type DrawnBox } from '../overlay/draw.ts';
-import { formatBytes, formatTime, REASON_TEXT } from './history-format.ts';
-import { focusRing, historyDetailStyles } from './history-styles.ts';
-import { decodePicture, drawPicture } from './history-thumbnail.ts';
+import type { HistoryRecord, StoredImage } from '../../history/history-types.ts';
+import { formatPercent, type DrawnBox } from '../../overlay/draw.ts';
+import { formatBytes, formatTime, REASON_TEXT } from '../../history/history-format.ts';
+import { focusRing, historyDetailStyles } from './history.styles.ts';
+import { decodePicture, drawPicture } from '../../history/history-thumbnail.ts';
 import './sightline-confirm-button.ts';
 
 /** What the detail view reads: the larger picture (falling back to the thumbnail). */

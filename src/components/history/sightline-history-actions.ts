@@ -1,7 +1,7 @@
 import { LitElement, css, html, nothing } from 'lit';
-import { focusRing } from './history-styles.ts';
+import { focusRing } from './history.styles.ts';
 import { customElement, property } from 'lit/decorators.js';
-import { formatCount } from './history-format.ts';
+import { formatCount } from '../../history/history-format.ts';
 import './sightline-confirm-button.ts';
 
 export type ExportKind = 'zip' | 'csv';

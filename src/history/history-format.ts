@@ -1,6 +1,6 @@
 // Text for the history view: times, byte counts, and a record's tags in one line.
 import type { Prediction } from '../api/prediction-types.ts';
-import type { RecordReason } from '../history/history-types.ts';
+import type { RecordReason } from './history-types.ts';
 import { formatPercent } from '../overlay/draw.ts';
 
 // One formatter each, made once: the list formats a time per visible row on every scroll.

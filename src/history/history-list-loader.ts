@@ -1,8 +1,8 @@
 // The data behind the virtualised history list, kept apart from rendering: records fetched by id a page
 // at a time and kept in a bounded cache, and thumbnails decoded a few at a time, in the order the rows
 // asked, skipping rows scrolled past before their turn. Nothing here grows with the history's size.
-import type { HistoryRecord, StoredImage } from '../history/history-types.ts';
-import { LruCache } from '../history/lru-cache.ts';
+import type { HistoryRecord, StoredImage } from './history-types.ts';
+import { LruCache } from './lru-cache.ts';
 import type { Size } from '../overlay/geometry.ts';
 import { decodePicture, ThumbnailCache } from './history-thumbnail.ts';
 

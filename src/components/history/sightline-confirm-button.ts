@@ -1,5 +1,5 @@
 import { LitElement, css, html, type PropertyValues } from 'lit';
-import { focusRing } from './history-styles.ts';
+import { focusRing } from './history.styles.ts';
 import { customElement, property, state } from 'lit/decorators.js';
 
 /** How long the confirmation stays offered before the button goes back to its first state. */

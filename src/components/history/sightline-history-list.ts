@@ -1,11 +1,17 @@
 import { LitElement, html, type PropertyValues } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
-import { formatTime, REASON_TEXT, tagSummary } from './history-format.ts';
-import { HistoryListLoader, type HistoryListSource } from './history-list-loader.ts';
-import { historyListStyles, ROW_HEIGHT, THUMB } from './history-styles.ts';
-import { drawPicture } from './history-thumbnail.ts';
-import { anchorIndex, keyTarget, scrollToReveal, visibleWindow, type ListWindow } from './list-window.ts';
+import { formatTime, REASON_TEXT, tagSummary } from '../../history/history-format.ts';
+import { HistoryListLoader, type HistoryListSource } from '../../history/history-list-loader.ts';
+import { historyListStyles, ROW_HEIGHT, THUMB } from './history.styles.ts';
+import { drawPicture } from '../../history/history-thumbnail.ts';
+import {
+  anchorIndex,
+  keyTarget,
+  scrollToReveal,
+  visibleWindow,
+  type ListWindow,
+} from '../../history/list-window.ts';
 
 const OVERSCAN = 4;
 /**

@@ -5,7 +5,7 @@ import {
   sanitizeSettings,
   saveSettings,
   settingsFromUrl,
-} from '../../../src/app/settings.ts';
+} from '../../../src/settings/settings.ts';
 
 function memoryStorage() {
   const items = new Map<string, string>();

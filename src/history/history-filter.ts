@@ -1,6 +1,6 @@
 // The history view's filter: what the form holds (a tag and datetime-local values) and the store's
 // filter made from it.
-import type { HistoryFilter } from '../history/history-types.ts';
+import type { HistoryFilter } from './history-types.ts';
 import { parseLocalDateTime } from './history-format.ts';
 
 /** The filter as the form holds it: a tag ('' for all) and datetime-local values ('' for open-ended). */

@@ -1,10 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  anchorIndex,
-  keyTarget,
-  scrollToReveal,
-  visibleWindow,
-} from '../../../src/components/list-window.ts';
+import { anchorIndex, keyTarget, scrollToReveal, visibleWindow } from '../../../src/history/list-window.ts';
 
 describe('visibleWindow', () => {
   it('renders the rows in view plus the overscan, within the list', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isFiltered, NO_FILTER, toHistoryFilter } from '../../../src/components/history-filter.ts';
-import { formatBytes, parseLocalDateTime, tagSummary } from '../../../src/components/history-format.ts';
+import { isFiltered, NO_FILTER, toHistoryFilter } from '../../../src/history/history-filter.ts';
+import { formatBytes, parseLocalDateTime, tagSummary } from '../../../src/history/history-format.ts';
 
 describe('toHistoryFilter', () => {
   it('turns the form into the store filter: a tag, and a local-time range whose end minute is included', () => {
