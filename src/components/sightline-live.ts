@@ -1,4 +1,5 @@
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
+import type { SightlineEvent } from './events.ts';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import type { ModelInfo, PredictionBudget } from '../api/server-info.ts';
 import { loadSettings, saveSettings, settingsFromUrl, type Settings } from '../settings/settings.ts';
@@ -166,7 +167,7 @@ export class SightlineLive extends LitElement {
     this.detection.sync(this.camera.state.kind === 'live');
   }
 
-  private readonly onSettingsChange = (event: CustomEvent<Partial<Settings>>): void => {
+  private readonly onSettingsChange = (event: SightlineEvent<'sl-settings-change'>): void => {
     const before = this.settings;
     this.settings = { ...before, ...event.detail };
     const reopen = ['deviceId', 'width', 'height'].some((key) => key in event.detail);
@@ -251,9 +252,9 @@ export class SightlineLive extends LitElement {
           ?torchSupported=${this.camera.torchSupported}
           ?torchOn=${this.camera.torchOn}
           ?canStore=${this.model.source === 'custom-vision'}
-          @settings-change=${this.onSettingsChange}
-          @camera-flip=${this.onFlip}
-          @torch-toggle=${() => void this.camera.toggleTorch()}
+          @sl-settings-change=${this.onSettingsChange}
+          @sl-camera-flip=${this.onFlip}
+          @sl-torch-toggle=${() => void this.camera.toggleTorch()}
         ></sightline-settings>
       </details>
     `;

@@ -1,4 +1,5 @@
 import { LitElement, css, html, nothing } from 'lit';
+import { emit } from './events.ts';
 import { customElement, property } from 'lit/decorators.js';
 import type { Settings } from '../settings/settings.ts';
 import type { CameraInfo } from '../camera/camera.ts';
@@ -13,9 +14,9 @@ const RESOLUTIONS = [
  * The live view's controls: camera, resolution, torch, threshold, tag filter and display options. Every
  * control is a native, labelled form control, so it works from the keyboard with a visible focus.
  *
- * @fires settings-change - the user changed a setting (detail: Partial<Settings>)
- * @fires camera-flip - switch between the front and back camera
- * @fires torch-toggle - turn the torch on or off
+ * @fires sl-settings-change - the user changed a setting (detail: Partial<Settings>)
+ * @fires sl-camera-flip - switch between the front and back camera
+ * @fires sl-torch-toggle - turn the torch on or off
  */
 @customElement('sightline-settings')
 export class SightlineSettings extends LitElement {
@@ -66,13 +67,7 @@ export class SightlineSettings extends LitElement {
   @property({ attribute: false }) currentDeviceId: string | undefined;
 
   private change(partial: Partial<Settings>): void {
-    this.dispatchEvent(
-      new CustomEvent('settings-change', { detail: partial, bubbles: true, composed: true }),
-    );
-  }
-
-  private emit(name: 'camera-flip' | 'torch-toggle'): void {
-    this.dispatchEvent(new CustomEvent(name, { bubbles: true, composed: true }));
+    emit(this, 'sl-settings-change', partial);
   }
 
   protected override render() {
@@ -99,13 +94,13 @@ export class SightlineSettings extends LitElement {
         </select>
       </label>
       <div class="row">
-        <button type="button" @click=${() => this.emit('camera-flip')}>Switch front/back</button>
+        <button type="button" @click=${() => emit(this, 'sl-camera-flip')}>Switch front/back</button>
         ${
           this.torchSupported
             ? html`<button
                 type="button"
                 aria-pressed=${this.torchOn}
-                @click=${() => this.emit('torch-toggle')}
+                @click=${() => emit(this, 'sl-torch-toggle')}
               >
                 Torch ${this.torchOn ? 'off' : 'on'}
               </button>`

@@ -1,4 +1,5 @@
 import { LitElement, css, html, type PropertyValues } from 'lit';
+import { emit } from './events.ts';
 import { customElement, property, query } from 'lit/decorators.js';
 import { canvasSizeFor, drawDetections, type DrawItem, type DrawnBox } from '../overlay/draw.ts';
 import type { FitMode } from '../overlay/geometry.ts';
@@ -8,7 +9,7 @@ import type { FitMode } from '../overlay/geometry.ts';
  * mirroring) and the boxes' placement come from the same geometry, so they line up for cover and contain,
  * mirrored or not, and after a resize or rotation (field notes 3 and 4).
  *
- * @fires video-size - the video's intrinsic size became known or changed (detail: {width, height})
+ * @fires sl-video-size - the video's intrinsic size became known or changed (detail: {width, height})
  * @csspart video - the <video> element
  */
 @customElement('sightline-viewfinder')
@@ -123,9 +124,7 @@ export class SightlineViewfinder extends LitElement {
   private readonly onVideoResize = (): void => {
     const { videoWidth: width, videoHeight: height } = this.videoElement;
     this.redraw();
-    this.dispatchEvent(
-      new CustomEvent('video-size', { detail: { width, height }, bubbles: true, composed: true }),
-    );
+    emit(this, 'sl-video-size', { width, height });
   };
 }
 

@@ -129,7 +129,10 @@ export function csvLines(record: HistoryRecord): string {
 }
 
 /** `sightline-history-2026-11-27T10-00.zip`: local time to the minute, safe on every file system. */
-export function exportFileName(extension: 'zip' | 'csv', date = new Date()): string {
+/** The formats the history can be exported in. */
+export type ExportKind = 'zip' | 'csv';
+
+export function exportFileName(extension: ExportKind, date = new Date()): string {
   const pad = (n: number) => String(n).padStart(2, '0');
   const stamp = `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}-${pad(date.getMinutes())}`;
   return `sightline-history-${stamp}.${extension}`;

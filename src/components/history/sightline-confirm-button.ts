@@ -1,5 +1,6 @@
 import { LitElement, css, html, type PropertyValues } from 'lit';
 import { focusRing } from './history.styles.ts';
+import { emit } from '../events.ts';
 import { customElement, property, state } from 'lit/decorators.js';
 
 /** How long the confirmation stays offered before the button goes back to its first state. */
@@ -98,7 +99,7 @@ export class SightlineConfirmButton extends LitElement {
 
   private readonly confirm = (): void => {
     this.disarm();
-    this.dispatchEvent(new CustomEvent('confirm', { bubbles: true, composed: true }));
+    emit(this, 'sl-confirm');
   };
 
   private disarm(): void {

@@ -1,10 +1,10 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { focusRing } from './history.styles.ts';
 import { customElement, property } from 'lit/decorators.js';
+import type { ExportKind } from '../../history/export-format.ts';
 import { formatCount } from '../../history/history-format.ts';
+import { emit } from '../events.ts';
 import './sightline-confirm-button.ts';
-
-export type ExportKind = 'zip' | 'csv';
 
 /** An export in progress: records done of total. */
 export interface ExportState {
@@ -17,10 +17,10 @@ export interface ExportState {
  * What can be done with the records shown: export them (ZIP or CSV, with a progress bar), delete them,
  * or clear the whole history. Deletions ask for confirmation in the page.
  *
- * @fires export-request - export the records shown (detail: {kind: 'zip' | 'csv'})
- * @fires export-cancel - stop the export in progress
- * @fires delete-filtered - the user confirmed deleting the records matching the filter
- * @fires clear-all - the user confirmed deleting every record
+ * @fires sl-export-request - export the records shown (detail: {kind: 'zip' | 'csv'})
+ * @fires sl-export-cancel - stop the export in progress
+ * @fires sl-delete-filtered - the user confirmed deleting the records matching the filter
+ * @fires sl-clear-all - the user confirmed deleting every record
  */
 @customElement('sightline-history-actions')
 export class SightlineHistoryActions extends LitElement {
@@ -55,10 +55,6 @@ export class SightlineHistoryActions extends LitElement {
   /** A deletion is running: nothing else may start meanwhile. */
   @property({ type: Boolean }) busy = false;
 
-  private emit(name: string, detail?: unknown): void {
-    this.dispatchEvent(new CustomEvent(name, { detail, bubbles: true, composed: true }));
-  }
-
   protected override render() {
     const idle = !this.exporting && !this.busy;
     const shown = formatCount(this.matching, 'record', 'records');
@@ -67,7 +63,7 @@ export class SightlineHistoryActions extends LitElement {
         type="button"
         data-testid="export-zip"
         ?disabled=${!idle || this.matching === 0}
-        @click=${() => this.emit('export-request', { kind: 'zip' })}
+        @click=${() => emit(this, 'sl-export-request', { kind: 'zip' })}
       >
         Export ZIP
       </button>
@@ -75,7 +71,7 @@ export class SightlineHistoryActions extends LitElement {
         type="button"
         data-testid="export-csv"
         ?disabled=${!idle || this.matching === 0}
-        @click=${() => this.emit('export-request', { kind: 'csv' })}
+        @click=${() => emit(this, 'sl-export-request', { kind: 'csv' })}
       >
         Export CSV
       </button>
@@ -86,7 +82,7 @@ export class SightlineHistoryActions extends LitElement {
               confirmLabel="Confirm: delete ${shown}"
               testid="delete-filtered"
               ?disabled=${!idle || this.matching === 0}
-              @confirm=${() => this.emit('delete-filtered')}
+              @sl-confirm=${() => emit(this, 'sl-delete-filtered')}
             ></sightline-confirm-button>`
           : nothing
       }
@@ -95,7 +91,7 @@ export class SightlineHistoryActions extends LitElement {
         confirmLabel="Confirm: delete all ${formatCount(this.total, 'record', 'records')}"
         testid="clear-all"
         ?disabled=${!idle || this.total === 0}
-        @confirm=${() => this.emit('clear-all')}
+        @sl-confirm=${() => emit(this, 'sl-clear-all')}
       ></sightline-confirm-button>
       ${this.exporting ? this.renderProgress(this.exporting) : nothing}
     `;
@@ -113,7 +109,7 @@ export class SightlineHistoryActions extends LitElement {
         max=${Math.max(1, state.total)}
         .value=${state.done}
       ></progress>
-      <button type="button" @click=${() => this.emit('export-cancel')}>Cancel export</button>
+      <button type="button" @click=${() => emit(this, 'sl-export-cancel')}>Cancel export</button>
     </div>`;
   }
 }

@@ -1,4 +1,5 @@
 import { LitElement, html, nothing, type PropertyValues } from 'lit';
+import { emit } from '../events.ts';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import type { HistoryRecord, StoredImage } from '../../history/history-types.ts';
 import { formatPercent, type DrawnBox } from '../../overlay/draw.ts';
@@ -18,8 +19,8 @@ const fixed = (n: number) => n.toFixed(3);
  * One history record in full: the picture with its boxes, when, which model, how long the answer took, and
  * every prediction. Escape or Back closes it.
  *
- * @fires close-detail - the user is done with this record
- * @fires delete-record - the user confirmed deleting it (detail: {id: number})
+ * @fires sl-close-detail - the user is done with this record
+ * @fires sl-delete-record - the user confirmed deleting it (detail: {id: number})
  * @csspart picture - the canvas with the picture and boxes
  */
 @customElement('sightline-history-detail')
@@ -126,7 +127,7 @@ export class SightlineHistoryDetail extends LitElement {
           label="Delete this record"
           confirmLabel="Confirm: delete this record"
           testid="delete-record"
-          @confirm=${this.onDelete}
+          @sl-confirm=${this.onDelete}
         ></sightline-confirm-button>
       </div>
       <div class="picture">
@@ -184,14 +185,12 @@ export class SightlineHistoryDetail extends LitElement {
   }
 
   private readonly close = (): void => {
-    this.dispatchEvent(new CustomEvent('close-detail', { bubbles: true, composed: true }));
+    emit(this, 'sl-close-detail');
   };
 
   private readonly onDelete = (): void => {
     if (!this.record) return;
-    this.dispatchEvent(
-      new CustomEvent('delete-record', { detail: { id: this.record.id }, bubbles: true, composed: true }),
-    );
+    emit(this, 'sl-delete-record', { id: this.record.id });
   };
 
   private readonly onKeyDown = (event: KeyboardEvent): void => {

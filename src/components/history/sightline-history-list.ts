@@ -1,4 +1,5 @@
 import { LitElement, html, type PropertyValues } from 'lit';
+import { emit } from '../events.ts';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
 import { formatTime, REASON_TEXT, tagSummary } from '../../history/history-format.ts';
@@ -27,7 +28,7 @@ const thumbRatio = () => (window.devicePixelRatio || 1) / THUMB_SCALE;
  * in the DOM, records fetched by id a page at a time, thumbnails decoded lazily with their boxes drawn.
  * Rows are buttons in a roving tab order: arrow keys, Page Up/Down, Home and End move; Enter opens.
  *
- * @fires open-record - a row was chosen (detail: {id: number})
+ * @fires sl-open-record - a row was chosen (detail: {id: number})
  * @csspart row - each row's button
  */
 @customElement('sightline-history-list')
@@ -212,7 +213,7 @@ export class SightlineHistoryList extends LitElement {
 
   private open(id: number, index: number): void {
     this.active = index;
-    this.dispatchEvent(new CustomEvent('open-record', { detail: { id }, bubbles: true, composed: true }));
+    emit(this, 'sl-open-record', { id });
   }
 
   private readonly onScroll = (): void => this.updateWindow();

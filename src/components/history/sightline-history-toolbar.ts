@@ -1,5 +1,6 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { focusRing } from './history.styles.ts';
+import { emit } from '../events.ts';
 import { customElement, property } from 'lit/decorators.js';
 import { isFiltered, NO_FILTER, type FilterValue } from '../../history/history-filter.ts';
 import { formatBytes, formatCount } from '../../history/history-format.ts';
@@ -17,7 +18,7 @@ export interface StorageInfo {
 /**
  * The history's filter (tag, time range) with the counts and the storage figures.
  *
- * @fires filter-change - the user changed the filter (detail: FilterValue)
+ * @fires sl-filter-change - the user changed the filter (detail: FilterValue)
  */
 @customElement('sightline-history-toolbar')
 export class SightlineHistoryToolbar extends LitElement {
@@ -58,7 +59,7 @@ export class SightlineHistoryToolbar extends LitElement {
 
   private change(partial: Partial<FilterValue>): void {
     const detail: FilterValue = { ...this.filter, ...partial };
-    this.dispatchEvent(new CustomEvent('filter-change', { detail, bubbles: true, composed: true }));
+    emit(this, 'sl-filter-change', detail);
   }
 
   protected override render() {

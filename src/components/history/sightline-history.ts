@@ -1,7 +1,7 @@
 import { LitElement, html, nothing } from 'lit';
 import { customElement, query, state } from 'lit/decorators.js';
 import { downloadBlob } from '../../history/download.ts';
-import { exportFileName } from '../../history/export-format.ts';
+import { exportFileName, type ExportKind } from '../../history/export-format.ts';
 import { historyStore, requestPersistence, storageEstimate } from '../../history/history-database.ts';
 import { exportCsv, exportZip } from '../../history/history-export.ts';
 import type { HistoryRecord, StoredImage } from '../../history/history-types.ts';
@@ -9,7 +9,8 @@ import { announce, watchHistory } from '../../history/history-watch.ts';
 import { isFiltered, NO_FILTER, toHistoryFilter, type FilterValue } from '../../history/history-filter.ts';
 import { formatBytes, formatCount } from '../../history/history-format.ts';
 import { historyStyles } from './history.styles.ts';
-import type { ExportKind, ExportState } from './sightline-history-actions.ts';
+import type { ExportState } from './sightline-history-actions.ts';
+import type { SightlineEvent } from '../events.ts';
 import type { SightlineHistoryList } from './sightline-history-list.ts';
 import type { StorageInfo } from './sightline-history-toolbar.ts';
 import './sightline-history-actions.ts';
@@ -131,7 +132,7 @@ export class SightlineHistory extends LitElement {
         .matching=${this.total === undefined ? undefined : this.ids.length}
         .total=${this.total}
         .storage=${this.storage}
-        @filter-change=${this.onFilterChange}
+        @sl-filter-change=${this.onFilterChange}
       ></sightline-history-toolbar>
       <sightline-history-actions
         .matching=${this.ids.length}
@@ -139,10 +140,10 @@ export class SightlineHistory extends LitElement {
         ?filtered=${filtered}
         ?busy=${this.busy}
         .exporting=${this.exporting}
-        @export-request=${(event: CustomEvent<{ kind: ExportKind }>) => void this.export(event.detail.kind)}
-        @export-cancel=${() => this.exportAbort?.abort()}
-        @delete-filtered=${() => void this.deleteRecords(this.ids, 'shown')}
-        @clear-all=${() => void this.deleteRecords('all', 'all')}
+        @sl-export-request=${(event: SightlineEvent<'sl-export-request'>) => void this.export(event.detail.kind)}
+        @sl-export-cancel=${() => this.exportAbort?.abort()}
+        @sl-delete-filtered=${() => void this.deleteRecords(this.ids, 'shown')}
+        @sl-clear-all=${() => void this.deleteRecords('all', 'all')}
       ></sightline-history-actions>
       ${this.problem ? html`<p class="problem" role="alert">${this.problem}</p>` : nothing}
       <p role="status" aria-live="polite" data-testid="history-message">${this.message}</p>
@@ -151,7 +152,7 @@ export class SightlineHistory extends LitElement {
           .ids=${this.ids}
           .source=${source}
           ?inert=${this.selected !== undefined}
-          @open-record=${(event: CustomEvent<{ id: number }>) => void this.openRecord(event.detail.id)}
+          @sl-open-record=${(event: SightlineEvent<'sl-open-record'>) => void this.openRecord(event.detail.id)}
         ></sightline-history-list>
         ${this.renderEmpty(filtered)}
         ${
@@ -159,8 +160,8 @@ export class SightlineHistory extends LitElement {
             ? html`<sightline-history-detail
                 .record=${this.selected}
                 .source=${source}
-                @close-detail=${this.closeDetail}
-                @delete-record=${(event: CustomEvent<{ id: number }>) => void this.deleteRecords([event.detail.id], 'one')}
+                @sl-close-detail=${this.closeDetail}
+                @sl-delete-record=${(event: SightlineEvent<'sl-delete-record'>) => void this.deleteRecords([event.detail.id], 'one')}
               ></sightline-history-detail>`
             : nothing
         }
@@ -181,7 +182,7 @@ export class SightlineHistory extends LitElement {
     </p>`;
   }
 
-  private readonly onFilterChange = (event: CustomEvent<FilterValue>): void => {
+  private readonly onFilterChange = (event: SightlineEvent<'sl-filter-change'>): void => {
     this.filter = event.detail;
     this.list?.scrollToStart();
     void this.refresh();
