@@ -10,6 +10,7 @@ import { CvError, CvErrorCode } from '../http/cv-error.ts';
 import { CircuitBreaker } from '../resilience/circuit-breaker.ts';
 import { backoffMs, retryAfterMs, sleep } from '../resilience/retry.ts';
 import { predictionPath } from '../routes/prediction-route.ts';
+import { KeyLeakDetector } from '../security/key-leaks.ts';
 import { judgeAnswer } from './cv-answer.ts';
 import { describeNetworkError, postOnce } from './http-post.ts';
 import type {
@@ -43,6 +44,7 @@ export class CustomVisionUpstream implements PredictionUpstream {
   private readonly host: string;
   private last: { at: string; outcome: string } | undefined;
   private readonly breaker: CircuitBreaker;
+  private readonly keyLeaks: KeyLeakDetector;
 
   constructor(private readonly config: CustomVisionConfig) {
     const url = new URL(config.endpoint);
@@ -57,6 +59,7 @@ export class CustomVisionUpstream implements PredictionUpstream {
       bodyTimeout: config.timeoutMs + 5_000,
     });
     this.breaker = new CircuitBreaker(config.breaker.threshold, config.breaker.cooldownMs);
+    this.keyLeaks = new KeyLeakDetector(config.predictionKey);
     this.model = {
       source: 'custom-vision',
       projectId: config.projectId,
@@ -194,16 +197,18 @@ export class CustomVisionUpstream implements PredictionUpstream {
   }
 
   /**
-   * An upstream (or something posing as one) that echoes the key must not get it relayed to a client: not
-   * in the body (redacted) and not in a relayed header (dropped).
+   * An upstream (or something posing as one) that echoes the key must not get it relayed to a client, in
+   * any form a client could turn back into the key (see key-leaks.ts): not in the body (redacted) and not
+   * in a relayed header (dropped).
    */
   private withoutKey(answer: UpstreamAnswer): UpstreamAnswer {
-    const key = this.config.predictionKey;
-    let { headers, body } = answer;
-    if (Object.values(headers).some((value) => value.includes(key))) {
-      headers = Object.fromEntries(Object.entries(headers).filter(([, value]) => !value.includes(key)));
+    let { headers } = answer;
+    if (Object.values(headers).some((value) => this.keyLeaks.leaks(value))) {
+      headers = Object.fromEntries(
+        Object.entries(headers).filter(([, value]) => !this.keyLeaks.leaks(value)),
+      );
     }
-    if (body.includes(key)) body = Buffer.from(body.toString('utf8').split(key).join('[redacted]'));
+    const body = this.keyLeaks.scrubBody(answer.body);
     return headers === answer.headers && body === answer.body ? answer : { ...answer, headers, body };
   }
 
