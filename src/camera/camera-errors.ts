@@ -1,4 +1,5 @@
-// Turns getUserMedia's failures into messages that say what happened and what to do (field note 1, 11).
+// Turns getUserMedia's failures into messages that say what happened and what to do: the browser's own
+// error names (NotAllowedError, NotReadableError…) mean nothing to the person holding the device.
 
 export const CameraProblem = {
   PermissionDenied: 'permission-denied',

@@ -17,7 +17,10 @@ export interface CameraInfo {
   readonly label: string;
 }
 
-/** Phones and tablets: a coarse pointer and touch. They get the back camera first (field note 2). */
+/**
+ * Phones and tablets: a coarse pointer and touch. They get the back camera first: the one that points at
+ * what the user is looking at.
+ */
 export function isProbablyPhone(): boolean {
   return matchMedia('(pointer: coarse)').matches && navigator.maxTouchPoints > 0;
 }

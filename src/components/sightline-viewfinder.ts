@@ -7,7 +7,7 @@ import type { FitMode } from '../overlay/geometry.ts';
 /**
  * The camera preview with the detection overlay drawn over it. The video's placement (object-fit,
  * mirroring) and the boxes' placement come from the same geometry, so they line up for cover and contain,
- * mirrored or not, and after a resize or rotation (field notes 3 and 4).
+ * mirrored or not, and after a resize or rotation (which changes the video's size, not only the element's).
  *
  * @fires sl-video-size - the video's intrinsic size became known or changed (detail: {width, height})
  * @csspart video - the <video> element
@@ -65,7 +65,8 @@ export class SightlineViewfinder extends LitElement {
   }
 
   protected override render() {
-    // playsinline, muted and autoplay must be in the markup before play() for iOS Safari (field note 1).
+    // iOS Safari plays inline, and without a user gesture, only a video that has playsinline, muted and
+    // autoplay in its markup before play() is called; otherwise it goes full screen or refuses to start.
     return html`
       <video
         part="video"

@@ -108,7 +108,6 @@ export class DetectionController implements ReactiveController {
       .then(() => writer?.idle())
       .then(() => {
         worker?.dispose();
-        writer?.close();
       });
     clearInterval(this.ticker);
     if (this.drawHandle !== undefined) cancelAnimationFrame(this.drawHandle);

@@ -2,14 +2,13 @@
 // When another tab upgrades the schema this connection steps aside (see HistoryStore.open) and the next
 // call opens a fresh one, so two open tabs neither hang nor corrupt anything.
 import { HistoryStore } from './history-store.ts';
-import { DEFAULT_RETENTION, type RetentionLimits } from './history-types.ts';
+import { DEFAULT_RETENTION } from './history-types.ts';
 
 let storePromise: Promise<HistoryStore> | undefined;
-let limits: RetentionLimits = DEFAULT_RETENTION;
 
 export function historyStore(): Promise<HistoryStore> {
   storePromise ??= HistoryStore.open({
-    limits,
+    limits: DEFAULT_RETENTION,
     onBlocking: () => (storePromise = undefined),
     onTerminated: () => (storePromise = undefined),
   }).catch((error: unknown) => {
@@ -17,11 +16,6 @@ export function historyStore(): Promise<HistoryStore> {
     throw error;
   });
   return storePromise;
-}
-
-export async function setRetention(next: RetentionLimits): Promise<void> {
-  limits = next;
-  (await historyStore()).setLimits(next);
 }
 
 /** Asks the browser to keep the history when storage runs low; returns whether it agreed. */

@@ -39,7 +39,7 @@ function imageInfo(image: StoredImage) {
 export class HistoryStore {
   private constructor(
     private readonly db: IDBPDatabase<HistorySchema>,
-    private limits: RetentionLimits,
+    private readonly limits: RetentionLimits,
   ) {}
 
   static async open(options: OpenOptions & { limits?: RetentionLimits } = {}): Promise<HistoryStore> {
@@ -55,10 +55,6 @@ export class HistoryStore {
     });
     opened.store = new HistoryStore(db, options.limits ?? DEFAULT_RETENTION);
     return opened.store;
-  }
-
-  setLimits(limits: RetentionLimits): void {
-    this.limits = limits;
   }
 
   close(): void {

@@ -1,4 +1,4 @@
-// Draws a saved frame with its boxes (field note 12) onto a canvas, with the same drawing code and
+// Draws a saved frame with its boxes onto a canvas, with the same drawing code and
 // geometry as the live overlay, so a box sits on its object in the history exactly as it did live.
 // Pictures are decoded off the main thread by createImageBitmap, at the size they are shown; decoded
 // thumbnails live in a bounded cache that closes each bitmap it drops.

@@ -4,6 +4,7 @@
 import type { Prediction } from '../api/prediction-types.ts';
 import type { AddOutcome, HistoryStore } from './history-store.ts';
 import type { RecordReason, RecordedModel, StoredImage } from './history-types.ts';
+import { announce } from './history-watch.ts';
 
 export interface HistoryJob {
   readonly reason: RecordReason;
@@ -32,7 +33,6 @@ export interface HistoryWriterDeps {
 export const THUMBNAIL_LONG_SIDE = 320;
 const THUMBNAIL_QUALITY = 0.75;
 const MAX_WAITING = 3;
-const CHANNEL = 'sightline-history';
 
 interface Queued {
   readonly job: HistoryJob;
@@ -44,8 +44,6 @@ export class HistoryWriter {
   private readonly waiting: Queued[] = [];
   private busy = false;
   private idleWaiters: (() => void)[] = [];
-  private readonly channel =
-    typeof BroadcastChannel === 'function' ? new BroadcastChannel(CHANNEL) : undefined;
 
   constructor(private readonly deps: HistoryWriterDeps) {}
 
@@ -73,10 +71,6 @@ export class HistoryWriter {
   idle(): Promise<void> {
     if (!this.busy && this.waiting.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
-  }
-
-  close(): void {
-    this.channel?.close();
   }
 
   private async drain(): Promise<void> {
@@ -114,7 +108,7 @@ export class HistoryWriter {
           `Storage was full: removed ${outcome.evicted} of the oldest history records to make room.`,
         );
       }
-      this.channel?.postMessage({ type: 'added', id: outcome.id });
+      announce({ type: 'added', id: outcome.id });
       this.deps.onWritten?.(outcome, job);
       return true;
     } catch (error) {

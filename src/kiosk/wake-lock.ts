@@ -1,5 +1,5 @@
 // Keeps the screen awake while the page is shown. The browser drops a wake lock whenever the page is
-// hidden, so it is asked for again each time the page becomes visible (field note 11). It can also drop
+// hidden, so it is asked for again each time the page becomes visible. It can also drop
 // or refuse one while the page stays visible (battery saver): then it is asked for again after a while,
 // less and less often, for as long as the kiosk runs.
 

@@ -1,8 +1,8 @@
 // Draws detection boxes and their labels onto the overlay canvas. The canvas is never CSS-flipped: a
 // mirrored preview is handled purely in coordinates (boxToScreen), so label text always reads left to right
-// (field note 3). Everything is drawn in device pixels from CSS-pixel geometry, so lines and text stay sharp
+// (a CSS flip would mirror the text too). Everything is drawn in device pixels from CSS-pixel geometry, so lines and text stay sharp
 // on high-DPI screens. Takes a minimal context interface, so tests can pass a recording fake and the same
-// code can draw on an OffscreenCanvas or onto a saved history frame (field note 12).
+// code can draw on an OffscreenCanvas or onto a saved history frame (which must look as it did live).
 import type { BoundingBox } from '../api/prediction-types.ts';
 import { boxToScreen, type FitMode, type Rect, type Size } from './geometry.ts';
 import { tagColor, textColorFor } from './tag-colors.ts';

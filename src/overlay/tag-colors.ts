@@ -1,5 +1,5 @@
 // One stable colour per tag: the same tag name gets the same colour in every run, session and saved
-// history frame (field note 12), because the colour is a pure function of the name, never of the order in
+// history frame (so a tag looks the same in the history as it did live), because the colour is a pure function of the name, never of the order in
 // which tags first appeared. Colours come from a fixed palette chosen to stay apart for the common forms of
 // colour blindness and to stand out on camera video; black and text colours are picked for contrast.
 

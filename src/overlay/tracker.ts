@@ -1,4 +1,4 @@
-// Anti-flicker for live boxes (field note 10). Raw results flicker: a box is there in one response, gone
+// Anti-flicker for live boxes. Raw results flicker: a box is there in one response, gone
 // in the next, back in the third, and one-off false positives flash up. Following Frigate, an object is
 // judged by the median of its recent scores, must be seen in a few consecutive results before it is shown,
 // and once shown is held briefly through missed results and then faded out rather than cut.

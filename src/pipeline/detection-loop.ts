@@ -1,6 +1,6 @@
 // The live loop: grab a frame from the <video> only when the scheduler will want one, have the worker
 // downscale and encode it, send it, and hand newer results to the view. The main thread does nothing per
-// frame beyond grabbing it (field note 6).
+// frame beyond grabbing it, so encoding never costs the preview or the overlay a frame.
 import { predictImage, type ImagePrediction } from '../api/prediction-client.ts';
 import { predictionPathFor } from '../shared/custom-vision-path.ts';
 import type { EncodeOptions, EncodedFrame } from '../worker/frame-worker-api.ts';
@@ -74,10 +74,6 @@ export class DetectionLoop {
   setOptions(options: Partial<DetectionLoopOptions>): void {
     this.options = { ...this.options, ...options };
     if (options.scheduler) this.scheduler.setOptions(options.scheduler);
-  }
-
-  status(): SchedulerStatus {
-    return this.scheduler.status();
   }
 
   start(): void {

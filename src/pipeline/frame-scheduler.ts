@@ -1,4 +1,4 @@
-// Decides when a camera frame goes to the server (field note 7): latest frame wins, one request in
+// Decides when a camera frame goes to the server: latest frame wins, one request in
 // flight unless the budget allows more than one round trip (budget x latency > 1), a rate that stays
 // under the upstream's budget and the user's fps cap, Retry-After and exponential backoff with jitter,
 // and results older than the one already shown are dropped. DOM-free and clock-injected.

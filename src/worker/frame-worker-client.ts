@@ -30,8 +30,6 @@ function disconnect({ worker, remote }: Connection): void {
 export class FrameWorkerClient {
   private connection = connect();
   private disposed = false;
-  /** Workers replaced because they stopped answering (for the status readout and tests). */
-  restarts = 0;
 
   /** Sends the frame to the worker by transfer (the caller must not use or close it afterwards). */
   encode(frame: ImageBitmap | VideoFrame, options: EncodeOptions): Promise<EncodedFrame> {
@@ -71,6 +69,5 @@ export class FrameWorkerClient {
     if (this.disposed || this.connection !== stale) return;
     disconnect(stale);
     this.connection = connect();
-    this.restarts++;
   }
 }

@@ -1,5 +1,5 @@
 // The frame worker: downscales camera frames in an OffscreenCanvas and encodes them as JPEG, off the main
-// thread (field note 6). Exposed through Comlink; the main thread only grabs frames and transfers them.
+// thread, where it would cost the preview and the overlay frames. Exposed through Comlink; the main thread only grabs frames and transfers them.
 import { expose, transfer } from 'comlink';
 import { downscaleSize } from './downscale.ts';
 import type { EncodeOptions, EncodedFrame, FrameWorkerApi, Thumbnail } from './frame-worker-api.ts';

@@ -1,6 +1,7 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import { HistoryStore } from '../../../src/history/history-store.ts';
+import { HISTORY_CHANNEL } from '../../../src/history/history-watch.ts';
 import { HistoryWriter, type HistoryJob } from '../../../src/history/history-writer.ts';
 
 let n = 0;
@@ -56,7 +57,24 @@ describe('HistoryWriter', () => {
       thumbnail: { width: 320, bytes: 300 },
     });
     expect(problems).toEqual([]);
-    writer.close();
+    store.close();
+  });
+
+  it("announces each record written on the history's channel, for the views that watch it", async () => {
+    const store = await HistoryStore.open({ name: `writer-${++n}` });
+    const listener = new BroadcastChannel(HISTORY_CHANNEL);
+    const heard = new Promise<unknown>((resolve) =>
+      listener.addEventListener('message', (event) => resolve(event.data), { once: true }),
+    );
+    const writer = new HistoryWriter({
+      store: () => Promise.resolve(store),
+      thumbnail: (jpeg) => Promise.resolve({ bytes: jpeg.slice(0, 300), size: { width: 320, height: 180 } }),
+      onProblem: () => undefined,
+    });
+    void writer.enqueue(job('snapshot', 1));
+    const [id] = await Promise.all([heard.then((data) => (data as { id?: number }).id), writer.idle()]);
+    expect(id).toBe((await store.keys())[0]);
+    listener.close();
     store.close();
   });
 
@@ -84,7 +102,6 @@ describe('HistoryWriter', () => {
     const times = (await store.getMany(await store.keys())).map((r) => r!.time);
     expect(times).toEqual([5, 4, 2, 1]);
     expect(await Promise.all(written)).toEqual([true, true, false, true, true]);
-    writer.close();
     store.close();
   });
 
@@ -102,7 +119,6 @@ describe('HistoryWriter', () => {
     fail = false;
     expect(await writer.enqueue(job('tags-changed', 2))).toBe(true);
     expect((await store.stats()).count).toBe(1);
-    writer.close();
     store.close();
   });
 });
