@@ -53,11 +53,15 @@ export class AccessControl {
     return token && { id: token.id, label: token.label, via: 'cookie' };
   }
 
-  /** The caller, or a CvError: 401 without a valid credential, 429 after too many wrong tokens. */
+  /**
+   * The caller, or a CvError: 401 without a valid credential, 429 after too many wrong tokens. A valid
+   * credential always gets through, even from an address that is refused for wrong ones: the refusal is
+   * for guesses, and one bad device or attacker behind a shared address (a school's NAT) must not lock
+   * out every good device behind it. Tokens are long and random, so what the refusal buys is an end to a
+   * flood of guesses, not their secrecy; a guess is not even compared while its address is refused.
+   */
   async require(req: IncomingMessage, address: string): Promise<Caller> {
     if (!this.enabled) return this.identify(req, address)!;
-    const blockedMs = await this.failures.blockedMs(address);
-    if (blockedMs > 0) throw tooManyFailures(blockedMs);
     const caller = this.identify(req, address);
     if (caller) return caller;
     const presented = presentedToken(req);
@@ -69,8 +73,7 @@ export class AccessControl {
         UNAUTHORIZED_HEADERS,
       );
     }
-    const nowBlockedMs = await this.failures.recordFailure(address);
-    if (nowBlockedMs > 0) throw tooManyFailures(nowBlockedMs);
+    await this.refuseWrongToken(presented.token, address);
     throw new CvError(
       401,
       CvErrorCode.Unauthorized,
@@ -81,17 +84,34 @@ export class AccessControl {
 
   /** Checks a token typed or linked for pairing, counting a wrong one like any other failed attempt. */
   async pair(token: string, address: string) {
-    const blockedMs = await this.failures.blockedMs(address);
-    if (blockedMs > 0) throw tooManyFailures(blockedMs);
     const match = this.tokens.match(token.trim());
     if (match) return match;
-    const nowBlockedMs = await this.failures.recordFailure(address);
-    if (nowBlockedMs > 0) throw tooManyFailures(nowBlockedMs);
+    await this.refuseWrongToken(token.trim(), address);
     throw new CvError(
       401,
       CvErrorCode.Unauthorized,
       'That pairing code is not a valid device token (mistyped, or revoked).',
     );
+  }
+
+  /**
+   * For a token that is not valid: a 401 that says so for a token known to be revoked (a kiosk still
+   * holding one is no guesser, so it is not counted), else the failure counted and a 429 once the address
+   * has failed too often. Returns when the caller should get the ordinary 401.
+   */
+  private async refuseWrongToken(token: string, address: string): Promise<void> {
+    if (this.tokens.isRevoked(token)) {
+      throw new CvError(
+        401,
+        CvErrorCode.Unauthorized,
+        'Access denied: that device token was revoked by the operator. Ask the operator for a current one.',
+        UNAUTHORIZED_HEADERS,
+      );
+    }
+    const blockedMs = await this.failures.blockedMs(address);
+    if (blockedMs > 0) throw tooManyFailures(blockedMs);
+    const nowBlockedMs = await this.failures.recordFailure(address);
+    if (nowBlockedMs > 0) throw tooManyFailures(nowBlockedMs);
   }
 }
 

@@ -7,6 +7,8 @@ import { parseTokenList, TOKEN_ADVICE, type DeviceToken } from './tokens.ts';
 export interface SecurityConfig {
   /** Tokens from ACCESS_TOKENS (fixed until restart). */
   readonly tokens: readonly DeviceToken[];
+  /** "!token" entries of ACCESS_TOKENS: revoked, so a device presenting one is not taken for a guesser. */
+  readonly revokedTokens: readonly DeviceToken[];
   /** ACCESS_TOKENS_FILE: re-read when it changes or on SIGHUP, so a token can be revoked live. */
   readonly tokensFile?: string;
   /** Origins besides the server's own that browsers may call it from (CORS). */
@@ -54,7 +56,9 @@ function parseOrigins(raw: string | undefined): string[] {
 export function parseSecurity(env: Env, host: string): SecurityConfig {
   const inline = text(env, 'ACCESS_TOKENS');
   const parsed =
-    inline === undefined ? { tokens: [], problems: [] } : parseTokenList(inline, 'ACCESS_TOKENS');
+    inline === undefined
+      ? { tokens: [], revoked: [], problems: [] }
+      : parseTokenList(inline, 'ACCESS_TOKENS');
   if (parsed.problems.length) throw new ConfigError(parsed.problems[0]);
   const tokensFile = text(env, 'ACCESS_TOKENS_FILE');
 
@@ -66,6 +70,7 @@ export function parseSecurity(env: Env, host: string): SecurityConfig {
 
   const security: SecurityConfig = {
     tokens: parsed.tokens,
+    revokedTokens: parsed.revoked,
     ...(tokensFile !== undefined ? { tokensFile } : {}),
     allowedOrigins: parseOrigins(text(env, 'ALLOWED_ORIGINS')),
     trustProxy: integer(env, 'TRUST_PROXY', 0, 0, 10),

@@ -10,19 +10,28 @@ import type { SecurityConfig } from './config.ts';
 import { matchToken, parseTokenList, type DeviceToken } from './tokens.ts';
 
 const POLL_MS = 1_000;
+/** Tokens removed from the file are remembered as revoked (not as guesses) up to this many, until restart. */
+const MAX_REMEMBERED_REVOKED = 1_000;
 
 export class TokenStore {
   private fileTokens: readonly DeviceToken[] = [];
   private all: readonly DeviceToken[];
+  /** Revoked on purpose ("!token" entries) or dropped from the file while running. */
+  private revoked: readonly DeviceToken[] = [];
+  /** Tokens dropped from the file while running, newest last, at most MAX_REMEMBERED_REVOKED. */
+  private dropped: DeviceToken[] = [];
+  private listedRevoked: readonly DeviceToken[] = [];
   private fileProblem: string | undefined;
   private watching = false;
 
   constructor(
-    private readonly config: Pick<SecurityConfig, 'tokens' | 'tokensFile'>,
+    private readonly config: Pick<SecurityConfig, 'tokens' | 'revokedTokens' | 'tokensFile'>,
     private readonly log: Logger,
   ) {
     this.all = config.tokens;
-    registerSecrets(...config.tokens.map((token) => token.secret));
+    this.listedRevoked = config.revokedTokens;
+    this.revoked = config.revokedTokens;
+    registerSecrets(...[...config.tokens, ...config.revokedTokens].map((token) => token.secret));
   }
 
   /** Whether any token source is configured: if not, the server runs open (loopback only). */
@@ -60,6 +69,11 @@ export class TokenStore {
     return matchToken(this.all, presented);
   }
 
+  /** Whether `presented` is a token the operator revoked (listed as "!token", or removed from the file). */
+  isRevoked(presented: string): boolean {
+    return matchToken(this.revoked, presented) !== undefined;
+  }
+
   byId(id: string): DeviceToken | undefined {
     return this.all.find((token) => token.id === id);
   }
@@ -88,7 +102,13 @@ export class TokenStore {
     }
     const parsed = parseTokenList(text, `ACCESS_TOKENS_FILE (${file})`, 'line');
     for (const problem of parsed.problems) this.log.warn(problem);
-    registerSecrets(...parsed.tokens.map((token) => token.secret));
+    registerSecrets(...[...parsed.tokens, ...parsed.revoked].map((token) => token.secret));
+    const kept = new Set(parsed.tokens.map((token) => token.id));
+    const nowDropped = this.fileTokens.filter((token) => !kept.has(token.id));
+    this.dropped = [...this.dropped.filter((token) => !kept.has(token.id)), ...nowDropped].slice(
+      -MAX_REMEMBERED_REVOKED,
+    );
+    this.revoked = [...this.listedRevoked, ...parsed.revoked, ...this.dropped];
     this.fileTokens = parsed.tokens;
     this.all = [...this.config.tokens, ...parsed.tokens];
     this.fileProblem = undefined;

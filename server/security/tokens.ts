@@ -16,6 +16,11 @@ export interface DeviceToken {
 
 export interface ParsedTokens {
   readonly tokens: readonly DeviceToken[];
+  /**
+   * Entries written "!token" or "!label:token": revoked on purpose. A device still presenting one is
+   * told so and is not counted as guessing (see access.ts).
+   */
+  readonly revoked: readonly DeviceToken[];
   /** One sentence per line that was skipped, naming the line, never quoting it (it may be a token). */
   readonly problems: readonly string[];
 }
@@ -38,15 +43,19 @@ export function deviceToken(secret: string, label?: string): DeviceToken {
 
 /**
  * Reads "token" or "label:token" entries, one a line (ACCESS_TOKENS may also separate them with commas),
- * skipping blank lines and lines starting with #. A malformed line is skipped and reported; the rest of the list still counts.
+ * skipping blank lines and lines starting with #; an entry starting with "!" is a revoked token. A
+ * malformed line is skipped and reported; the rest of the list still counts.
  */
 export function parseTokenList(text: string, source: string, unit: 'line' | 'entry' = 'entry'): ParsedTokens {
   const tokens: DeviceToken[] = [];
+  const revoked: DeviceToken[] = [];
   const problems: string[] = [];
   const seen = new Set<string>();
   text.split(unit === 'line' ? /\r?\n/ : /\r?\n|,/).forEach((raw, index) => {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#')) return;
+    const entry = raw.trim();
+    if (entry === '' || entry.startsWith('#')) return;
+    const isRevoked = entry.startsWith('!');
+    const line = isRevoked ? entry.slice(1).trim() : entry;
     const colon = line.indexOf(':');
     const label = colon >= 0 ? line.slice(0, colon).trim() : undefined;
     const secret = colon >= 0 ? line.slice(colon + 1).trim() : line;
@@ -55,12 +64,14 @@ export function parseTokenList(text: string, source: string, unit: 'line' | 'ent
       problems.push(`${where}: a label is 1 to 64 letters, digits or ._- characters; skipped.`);
     } else if (!TOKEN.test(secret)) {
       problems.push(`${where}: not a usable token (${secret.length} characters). ${TOKEN_ADVICE}; skipped.`);
-    } else if (!seen.has(secret)) {
-      seen.add(secret);
-      tokens.push(deviceToken(secret, label));
+    } else if (!seen.has(`${isRevoked}:${secret}`)) {
+      seen.add(`${isRevoked}:${secret}`);
+      (isRevoked ? revoked : tokens).push(deviceToken(secret, label));
     }
   });
-  return { tokens, problems };
+  // A token both listed and revoked is revoked: the "!" line is the operator's later thought.
+  const revokedIds = new Set(revoked.map((token) => token.id));
+  return { tokens: tokens.filter((token) => !revokedIds.has(token.id)), revoked, problems };
 }
 
 /**

@@ -25,6 +25,12 @@ describe('token lists', () => {
     expect(parseTokenList(`${A},${B}`, 'ACCESS_TOKENS').tokens).toHaveLength(2);
   });
 
+  it('reads "!" entries as revoked, and a token both listed and revoked as revoked', () => {
+    const { tokens, revoked } = parseTokenList(`lobby:${A}\n!old:${B}\n! ${A}\n`, 'tokens', 'line');
+    expect(tokens).toEqual([]);
+    expect(revoked.map((t) => t.label)).toEqual(['old', `token-${deviceToken(A).id}`]);
+  });
+
   it('matches a presented token against every entry', () => {
     const tokens = parseTokenList(`x:${A}\ny:${B}`, 't').tokens;
     expect(matchToken(tokens, B)?.label).toBe('y');
