@@ -1,11 +1,8 @@
 import { LitElement, html, nothing } from 'lit';
 import { customElement, query, state } from 'lit/decorators.js';
-import { downloadBlob } from '../../history/download.ts';
-import { exportFileName, type ExportKind } from '../../history/export-format.ts';
-import { historyStore, requestPersistence, storageEstimate } from '../../history/history-database.ts';
-import { exportCsv, exportZip } from '../../history/history-export.ts';
-import type { HistoryRecord, StoredImage } from '../../history/history-types.ts';
-import { announce, watchHistory } from '../../history/history-watch.ts';
+import { HistoryController } from '../../controllers/history-controller.ts';
+import type { ExportKind } from '../../history/export-format.ts';
+import type { HistoryRecord } from '../../history/history-types.ts';
 import { isFiltered, NO_FILTER, toHistoryFilter, type FilterValue } from '../../history/history-filter.ts';
 import { formatBytes, formatCount } from '../../history/history-format.ts';
 import { historyStyles } from './history.styles.ts';
@@ -18,23 +15,13 @@ import './sightline-history-detail.ts';
 import './sightline-history-list.ts';
 import './sightline-history-toolbar.ts';
 
-/**
- * Reads through historyStore() on every call rather than holding one connection: when another tab
- * upgrades the database this page's connection closes, and the next call opens a fresh one.
- */
-const source = {
-  getMany: async (ids: readonly number[]) => (await historyStore()).getMany(ids),
-  image: async (id: number, which: 'thumbnail' | 'full'): Promise<StoredImage | undefined> =>
-    (await historyStore()).image(id, which),
-};
-
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /**
  * The history: what the camera saw, when, and where in the frame. A filter (tag, time range), the counts
  * and storage figures, export and delete actions, a virtualised list with thumbnails, and a detail view.
- * Reads the store itself (historyStore()); needs no properties. Refreshes when the writer announces a
- * record on the 'sightline-history' BroadcastChannel, and by polling the store's counts while visible.
+ * Reads the store through a HistoryController; needs no properties. Refreshes whenever the controller says
+ * the history changed.
  */
 @customElement('sightline-history')
 export class SightlineHistory extends LitElement {
@@ -55,33 +42,15 @@ export class SightlineHistory extends LitElement {
 
   private refreshing = false;
   private refreshAgain = false;
-  private stopWatching: (() => void) | undefined;
   private exportAbort: AbortController | undefined;
 
-  override connectedCallback(): void {
-    super.connectedCallback();
-    const firstRead = this.refresh();
-    // Changes are listened for from the start (a snapshot saved just as the history opens must show); the
-    // poll of the counts and the storage figures wait for the first screen, which should not share the disk.
-    this.stopWatching = watchHistory({
-      stats: async () => (await historyStore()).stats(),
-      onChange: () => void this.refresh(),
-      pollAfter: firstRead,
-    });
-    void firstRead.then(() => this.isConnected && this.askForPersistence());
-  }
-
-  private askForPersistence(): void {
-    requestPersistence().then(
-      (persisted) => (this.storage = { ...this.storage, persisted }),
-      () => (this.storage = { ...this.storage, persisted: false }),
-    );
-  }
+  private readonly history = new HistoryController(this, {
+    refresh: () => this.refresh(),
+    onPersisted: (persisted) => (this.storage = { ...this.storage, persisted }),
+  });
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
-    this.stopWatching?.();
-    this.stopWatching = undefined;
     this.exportAbort?.abort();
   }
 
@@ -97,8 +66,7 @@ export class SightlineHistory extends LitElement {
         this.refreshAgain = false;
         const filter = this.filter;
         const range = toHistoryFilter(filter);
-        const store = await historyStore();
-        const ids = range ? await store.keys(range) : [];
+        const ids = range ? await this.history.keys(range) : [];
         if (filter !== this.filter) {
           this.refreshAgain = true; // changed meanwhile: read again
           continue;
@@ -108,7 +76,7 @@ export class SightlineHistory extends LitElement {
         // (read alongside the ids, they made the first screen at 10,000 records half again as slow).
         await this.updateComplete;
         await this.list?.updateComplete;
-        const [tags, stats] = await Promise.all([store.tags(), store.stats()]);
+        const [tags, stats] = await Promise.all([this.history.tags(), this.history.stats()]);
         this.tags = tags;
         this.total = stats.count;
         this.storage = { ...this.storage, historyBytes: stats.bytes };
@@ -119,7 +87,7 @@ export class SightlineHistory extends LitElement {
     } finally {
       this.refreshing = false;
     }
-    const estimate = await storageEstimate().catch(() => undefined);
+    const estimate = await this.history.storageEstimate().catch(() => undefined);
     if (estimate) this.storage = { ...this.storage, estimate };
   }
 
@@ -150,7 +118,7 @@ export class SightlineHistory extends LitElement {
       <div class="body">
         <sightline-history-list
           .ids=${this.ids}
-          .source=${source}
+          .source=${this.history.source}
           ?inert=${this.selected !== undefined}
           @sl-open-record=${(event: SightlineEvent<'sl-open-record'>) => void this.openRecord(event.detail.id)}
         ></sightline-history-list>
@@ -159,7 +127,7 @@ export class SightlineHistory extends LitElement {
           this.selected
             ? html`<sightline-history-detail
                 .record=${this.selected}
-                .source=${source}
+                .source=${this.history.source}
                 @sl-close-detail=${this.closeDetail}
                 @sl-delete-record=${(event: SightlineEvent<'sl-delete-record'>) => void this.deleteRecords([event.detail.id], 'one')}
               ></sightline-history-detail>`
@@ -190,7 +158,7 @@ export class SightlineHistory extends LitElement {
 
   private async openRecord(id: number): Promise<void> {
     try {
-      this.selected = (await (await historyStore()).get(id)) ?? undefined;
+      this.selected = await this.history.record(id);
       if (!this.selected) this.message = 'That record was deleted meanwhile.';
     } catch (error) {
       this.problem = `Could not read the record: ${messageOf(error)}`;
@@ -209,15 +177,7 @@ export class SightlineHistory extends LitElement {
     // Deleting from the detail view: focus goes to the row that takes the deleted one's place.
     const index = what === 'one' && ids !== 'all' ? this.ids.indexOf(ids[0]!) : -1;
     try {
-      const store = await historyStore();
-      let count: number;
-      if (ids === 'all') {
-        count = this.total ?? 0;
-        await store.clear();
-      } else {
-        count = await store.delete(ids);
-      }
-      announce({ type: ids === 'all' ? 'cleared' : 'deleted' });
+      const count = await this.history.delete(ids);
       this.selected = undefined;
       this.message =
         what === 'all' ? 'The history is empty.' : `Deleted ${formatCount(count, 'record', 'records')}.`;
@@ -239,14 +199,11 @@ export class SightlineHistory extends LitElement {
     this.exporting = { kind, done: 0, total: this.ids.length };
     this.message = '';
     try {
-      const store = await historyStore();
-      const run = kind === 'zip' ? exportZip : exportCsv;
       const onProgress = ({ done, total }: { done: number; total: number }) =>
         (this.exporting = { kind, done, total });
-      const blob = await run(store, range, onProgress, { signal: abort.signal });
-      downloadBlob(blob, exportFileName(kind));
+      const bytes = await this.history.export(kind, range, onProgress, abort.signal);
       const total = this.exporting?.total ?? 0;
-      this.message = `Exported ${formatCount(total, 'record', 'records')} as ${kind.toUpperCase()} (${formatBytes(blob.size)}).`;
+      this.message = `Exported ${formatCount(total, 'record', 'records')} as ${kind.toUpperCase()} (${formatBytes(bytes)}).`;
     } catch (error) {
       if (abort.signal.aborted) this.message = 'Export cancelled.';
       else this.problem = `Export failed: ${messageOf(error)}`;
