@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import type { Redis } from 'ioredis';
 import { createApp, type App } from './app.ts';
 import { ConfigError, type ServerConfig } from './env.ts';
+import { guardConnections } from './http/connection-guard.ts';
 import { serverOptions } from './http/server-limits.ts';
 import { Budget } from './limits/budget.ts';
 import { PENDING_MS } from './limits/windows.ts';
@@ -111,9 +112,18 @@ export async function startServer(
 
   const options = serverOptions(config.http);
   const server: http.Server = tls
-    ? https.createServer({ ...options, ...tls }, app.handle)
+    ? https.createServer(
+        { ...options, ...tls, handshakeTimeout: config.http.firstRequestTimeoutMs },
+        app.handle,
+      )
     : http.createServer(options, app.handle);
   server.maxConnections = config.http.maxConnections;
+  guardConnections(server, tls !== undefined, {
+    perClient: config.http.maxConnectionsPerClient,
+    firstRequestMs: config.http.firstRequestTimeoutMs,
+    behindProxy: config.security.trustProxy > 0,
+    onDrop: (reason) => app.metrics.rejected(reason),
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => {

@@ -17,6 +17,10 @@ export interface HttpLimits {
   readonly maxHeaderBytes: number;
   /** Connections beyond this are dropped as they arrive. */
   readonly maxConnections: number;
+  /** Open connections one client address may hold (0: no cap); not applied behind a trusted proxy. */
+  readonly maxConnectionsPerClient: number;
+  /** A connection that has sent no whole request for this long after it opened is dropped. */
+  readonly firstRequestTimeoutMs: number;
   /** On SIGTERM, requests in flight get this long to finish before their connections are cut. */
   readonly shutdownTimeoutMs: number;
 }
@@ -30,6 +34,9 @@ export function parseHttpLimits(env: Env): HttpLimits {
     keepAliveTimeoutMs: 65_000,
     maxHeaderBytes: integer(env, 'MAX_HEADER_BYTES', 16 * 1024, 1024, 1024 * 1024),
     maxConnections: integer(env, 'MAX_CONNECTIONS', 512, 1, 100_000),
+    // A browser opens at most six connections to a host; 64 leaves room for several behind one address.
+    maxConnectionsPerClient: integer(env, 'MAX_CONNECTIONS_PER_CLIENT', 64, 0, 100_000),
+    firstRequestTimeoutMs: integer(env, 'FIRST_REQUEST_TIMEOUT_MS', 3_000, 100, 120_000),
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
   };
 }

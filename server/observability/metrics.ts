@@ -83,7 +83,7 @@ export class Metrics {
     else if (refused) this.rejections.inc({ reason: refused });
   }
 
-  rejected(reason: 'auth-failures'): void {
+  rejected(reason: 'auth-failures' | 'connections-per-client' | 'no-request'): void {
     this.rejections.inc({ reason });
   }
 

@@ -25,13 +25,17 @@ function env(fake: FakeCustomVision, extra: Record<string, string> = {}) {
   };
 }
 
-/** A raw connection that collects everything the server sends until it closes. */
-function open(url: string): Promise<{ socket: Socket; received: () => string; closed: Promise<string> }> {
+/** A raw connection (from `localAddress`, another loopback address if given) that collects what the server sends until it closes. */
+function open(
+  url: string,
+  localAddress?: string,
+): Promise<{ socket: Socket; received: () => string; closed: Promise<string> }> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
     let text = '';
-    const socket = connect({ host: hostname, port: Number(port) }, () =>
-      resolve({ socket, received: () => text, closed }),
+    const socket = connect(
+      { host: hostname, port: Number(port), ...(localAddress ? { localAddress } : {}) },
+      () => resolve({ socket, received: () => text, closed }),
     );
     const closed = new Promise<string>((done) => socket.on('close', () => done(text)));
     socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
@@ -117,6 +121,76 @@ describe('slow and greedy clients', () => {
         () => 0,
       );
     expect(status).toBe(200);
+  });
+});
+
+describe('one client holding connections', () => {
+  let fake: FakeCustomVision;
+  let server: TestServer;
+  beforeAll(async () => {
+    fake = await startFakeCustomVision(PROJECT);
+    server = await startTestServer(
+      env(fake, {
+        MAX_CONNECTIONS: '60',
+        MAX_CONNECTIONS_PER_CLIENT: '20',
+        FIRST_REQUEST_TIMEOUT_MS: '1000',
+      }),
+    );
+  });
+  afterAll(async () => {
+    await server?.close();
+    await fake?.close();
+  });
+
+  it('cannot take the slots other clients need: its connections beyond its cap are dropped', async () => {
+    // 100 silent connections from one address (127.0.0.2), more than MAX_CONNECTIONS in all.
+    const greedy = await Promise.all(Array.from({ length: 100 }, () => open(server.url, '127.0.0.2')));
+    try {
+      // Probes one after another, as a load balancer's would come (a burst of 50 from one address would
+      // meet the same per-client cap).
+      const probes: number[] = [];
+      for (let i = 0; i < 50; i++) {
+        probes.push(
+          await fetch(`${server.url}/api/health`).then(
+            (res) => res.status,
+            () => 0,
+          ),
+        );
+      }
+      expect(probes.filter((status) => status === 200)).toHaveLength(50);
+      // The server dropped the connections beyond the cap as they came.
+      const dropped = await Promise.all(
+        greedy.map((conn) =>
+          Promise.race([conn.closed.then(() => 1), new Promise((r) => setImmediate(r, 0))]),
+        ),
+      );
+      expect(dropped.filter(Boolean).length).toBeGreaterThanOrEqual(80);
+    } finally {
+      for (const conn of greedy) conn.socket.destroy();
+    }
+  });
+
+  it('drops a connection that sends nothing, well before the headers timeout', async () => {
+    const silent = await open(server.url, '127.0.0.3');
+    const started = performance.now();
+    expect(await silent.closed).toBe('');
+    // FIRST_REQUEST_TIMEOUT_MS is 1 s here; the headers timeout is the default 10 s.
+    expect(performance.now() - started).toBeLessThan(9_000);
+    // A connection that does send a request is not cut by that timer while it idles between requests.
+    const busy = await open(server.url, '127.0.0.3');
+    busy.socket.write('GET /api/health HTTP/1.1\r\nHost: x\r\n\r\n');
+    const deadline = Date.now() + 5_000;
+    while (!busy.received().includes('\r\n\r\n')) {
+      if (Date.now() > deadline) throw new Error('no answer to the health probe');
+      await new Promise((resolve) => setTimeout(resolve, 20)); // polling interval
+    }
+    // Still open after twice the first-request timeout (only the keep-alive timeout, 65 s, ends it).
+    const alive = await Promise.race([
+      busy.closed.then(() => false),
+      new Promise<boolean>((resolve) => setTimeout(resolve, 2_000, true)),
+    ]);
+    expect(alive).toBe(true);
+    busy.socket.destroy();
   });
 });
 
