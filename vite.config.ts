@@ -42,7 +42,9 @@ export default defineConfig({
   build: {
     outDir: 'dist',
     target: 'es2022',
-    sourcemap: true,
+    // Written for the operator (dist/assets/*.map, to decode a stack trace from a report) but neither
+    // referenced by the bundles nor served (server/routes/static.ts), so the sources stay private.
+    sourcemap: 'hidden',
   },
   plugins: [
     VitePWA({

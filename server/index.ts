@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, parseConfig } from './env.ts';
+import { ListenError } from './http/listen-errors.ts';
 import { createLogger, parseLogLevel } from './observability/logger.ts';
 import { startServer } from './server.ts';
 
@@ -42,7 +43,11 @@ try {
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
 } catch (error) {
-  if (error instanceof ConfigError || (error as Error).message.startsWith('LOG_LEVEL')) {
+  if (
+    error instanceof ConfigError ||
+    error instanceof ListenError ||
+    (error as Error).message.startsWith('LOG_LEVEL')
+  ) {
     process.stderr.write(`Sightline cannot start: ${(error as Error).message}\n`);
     process.exit(2);
   }

@@ -11,6 +11,7 @@ import type { Redis } from 'ioredis';
 import { createApp, type App } from './app.ts';
 import { ConfigError, type ServerConfig } from './env.ts';
 import { guardConnections } from './http/connection-guard.ts';
+import { explainListenError } from './http/listen-errors.ts';
 import { serverOptions } from './http/server-limits.ts';
 import { Budget } from './limits/budget.ts';
 import { PENDING_MS } from './limits/windows.ts';
@@ -125,7 +126,7 @@ export async function startServer(
     onDrop: (reason) => app.metrics.rejected(reason),
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (error: Error) => reject(explainListenError(error, config.host, config.port)));
     server.listen(config.port, config.host, () => {
       server.off('error', reject);
       resolve();

@@ -14,7 +14,6 @@ const TYPES: Readonly<Record<string, string>> = {
   '.css': 'text/css; charset=utf-8',
   '.json': 'application/json; charset=utf-8',
   '.webmanifest': 'application/manifest+json; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
   '.svg': 'image/svg+xml',
   '.png': 'image/png',
   '.jpg': 'image/jpeg',
@@ -46,6 +45,9 @@ export function resolveStaticPath(root: string, pathname: string): string | unde
   const segments = decoded.split('/').filter(Boolean);
   // No "..", no dotfiles or dot-folders (.env, .git): only what the build put there on purpose.
   if (segments.some((segment) => segment.startsWith('.'))) return undefined;
+  // Source maps stay on the server for the operator (decoding a stack trace from a report); the build
+  // does not point to them and they are not served: they would hand anyone the app's sources.
+  if (segments.at(-1)?.endsWith('.map')) return undefined;
   const file = path.resolve(root, ...segments);
   if (file !== root && !file.startsWith(root + path.sep)) return undefined;
   return file;

@@ -1,6 +1,7 @@
 // The real entry point, as `npm start` runs it: a bad configuration stops it with a message that names the
 // variable, and never the key.
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { blankServerSettings } from '../support/spawn-server.ts';
 
@@ -60,5 +61,30 @@ describe('server start-up', () => {
     const { code, output } = await boot({ ACCESS_TOKENS_FILE: '/nonexistent/sightline-tokens' });
     expect(code).toBe(2);
     expect(output).toMatch(/ACCESS_TOKENS_FILE \(\/nonexistent\/sightline-tokens\) cannot be read: ENOENT/);
+  });
+
+  it('says which port is taken and how to choose another, with no stack trace', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const { port } = taken.address() as { port: number };
+    try {
+      const { code, output } = await boot({
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        CUSTOM_VISION_PREDICTION_ENDPOINT: 'https://demo.cognitiveservices.azure.com',
+        CUSTOM_VISION_PREDICTION_KEY: KEY,
+        CUSTOM_VISION_PROJECT_ID: '0f0f0f0f-1111-4222-8333-444455556666',
+        CUSTOM_VISION_PUBLISHED_NAME: 'x',
+      });
+      expect(code).toBe(2);
+      expect(output).toContain(
+        `Sightline cannot start: Port ${port} on 127.0.0.1 is already in use (another Sightline, or another program).`,
+      );
+      expect(output).toMatch(new RegExp(`PORT=${port + 1} npm start`));
+      expect(output).not.toMatch(/\n\s+at /);
+      expect(output).not.toContain(KEY);
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
   });
 });

@@ -139,6 +139,14 @@ describe('the service worker', () => {
     expect(urls.filter((url) => url === 'sw.js' || url.endsWith('.map'))).toEqual([]);
   });
 
+  it('writes source maps for the operator but points no bundle at them', () => {
+    const assets = allFiles(path.join(outDir, 'assets'));
+    expect(assets.some((file) => file.endsWith('.js.map'))).toBe(true);
+    for (const file of assets.filter((name) => name.endsWith('.js'))) {
+      expect(read(`assets/${file}`), file).not.toMatch(/sourceMappingURL/);
+    }
+  });
+
   it('is what the app registers, and has Workbox bundled in rather than fetched', () => {
     const sw = read('sw.js');
     expect(sw).not.toMatch(/importScripts\s*\(/);

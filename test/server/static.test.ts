@@ -47,6 +47,7 @@ describe('static files', () => {
     await mkdir(path.join(root, 'assets'), { recursive: true });
     await writeFile(path.join(root, 'index.html'), '<!doctype html><title>Sightline</title>');
     await writeFile(path.join(root, 'assets', 'app-1a2b3c.js'), 'console.log(1)');
+    await writeFile(path.join(root, 'assets', 'app-1a2b3c.js.map'), '{"sources":["src/secret.ts"]}');
     await writeFile(path.join(root, '.env'), 'SECRET=1');
     await writeFile(path.join(dir, 'outside.txt'), 'outside the web root');
     await writeFile(path.join(root, 'assets', 'big-4d5e6f.bin'), Buffer.alloc(BIG_FILE_BYTES, 1));
@@ -115,6 +116,14 @@ describe('static files', () => {
     await new Promise((resolve) => res.on('end', resolve).resume());
     expect(received).toBe(BIG_FILE_BYTES);
     await expect.poll(() => server.app.inFlight()).toBe(0);
+  });
+
+  it('does not serve source maps, though they are on disk', async () => {
+    expect((await rawGet(server.url, '/assets/app-1a2b3c.js')).status).toBe(200);
+    const map = await rawGet(server.url, '/assets/app-1a2b3c.js.map');
+    expect(map.status).toBe(404);
+    expect(map.body).not.toContain('sources');
+    expect((await rawGet(server.url, '/assets/app-1a2b3c.js%2emap')).status).toBe(404);
   });
 
   it('keeps resolved paths inside the root', () => {
