@@ -10,7 +10,9 @@ import { HistoryWriter } from '../history/history-writer.ts';
 import type { RecordedModel } from '../history/history-types.ts';
 import type { DrawItem } from '../overlay/draw.ts';
 import { DetectionTracker } from '../overlay/tracker.ts';
+import { predictImage } from '../api/prediction-client.ts';
 import { DetectionLoop, type LoopResult } from '../pipeline/detection-loop.ts';
+import { captureFrame } from '../pipeline/video-capture.ts';
 import { LoopState, type SchedulerStatus } from '../pipeline/frame-scheduler.ts';
 import type { LoopFigures, LoopSamples } from '../pipeline/loop-stats.ts';
 import { FrameWorkerClient } from '../worker/frame-worker-client.ts';
@@ -139,9 +141,9 @@ export class DetectionController implements ReactiveController {
       fadeMs: settings.fadeMs,
     });
     if (!this.loop) {
+      const video = viewfinder.video;
       this.loop = new DetectionLoop(
-        viewfinder.video,
-        this.worker,
+        { video, capture: () => captureFrame(video), encoder: this.worker, send: predictImage },
         {
           onResult: (result) => this.onResult(result),
           onStatus: (status) => {
@@ -258,7 +260,7 @@ export class DetectionController implements ReactiveController {
     if (!worker || !writer || !video || video.videoWidth === 0)
       throw new Error('There is no camera picture to save yet.');
     const capturedAt = performance.now();
-    const frame = typeof VideoFrame === 'function' ? new VideoFrame(video) : await createImageBitmap(video);
+    const frame = await captureFrame(video);
     const encoded = await worker.encode(frame, {
       maxLongSide: SNAPSHOT_LONG_SIDE,
       quality: SNAPSHOT_QUALITY,

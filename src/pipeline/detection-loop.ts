@@ -1,7 +1,7 @@
 // The live loop: grab a frame from the <video> only when the scheduler will want one, have the worker
 // downscale and encode it, send it, and hand newer results to the view. The main thread does nothing per
 // frame beyond grabbing it, so encoding never costs the preview or the overlay a frame.
-import { predictImage, type ImagePrediction } from '../api/prediction-client.ts';
+import type { ImagePrediction, PredictOptions, PredictOutcome } from '../api/prediction-client.ts';
 import { predictionPathFor } from '../shared/custom-vision-path.ts';
 import type { EncodeOptions, EncodedFrame } from '../worker/frame-worker-api.ts';
 import { systemClock, type Clock } from './clock.ts';
@@ -9,8 +9,36 @@ import { FrameScheduler, type SchedulerOptions, type SchedulerStatus } from './f
 import { LoopStats } from './loop-stats.ts';
 
 export interface FrameEncoder {
+  /** Takes over the frame (the loop neither uses nor closes it once handed over). */
   encode(frame: ImageBitmap | VideoFrame, options: EncodeOptions): Promise<EncodedFrame>;
 }
+
+/** POSTs an encoded frame to a prediction path (predictImage, or a stand-in in tests). */
+export type PredictionSender = (
+  path: string,
+  image: ArrayBuffer,
+  options: Pick<PredictOptions, 'signal' | 'timeoutMs'>,
+) => Promise<PredictOutcome>;
+
+/** What the loop reads of the <video>: whether it has a picture, and when the next one comes. */
+export interface CameraFeed {
+  readonly readyState: number;
+  readonly videoWidth: number;
+  requestVideoFrameCallback?(callback: () => void): number;
+  cancelVideoFrameCallback?(handle: number): void;
+}
+
+export interface DetectionLoopDeps {
+  readonly video: CameraFeed;
+  /** The video's current picture (see captureFrame). */
+  readonly capture: () => Promise<ImageBitmap | VideoFrame>;
+  readonly encoder: FrameEncoder;
+  readonly send: PredictionSender;
+  readonly clock?: Clock;
+}
+
+/** HTMLMediaElement.HAVE_CURRENT_DATA: the video has the picture for its current position. */
+const HAVE_CURRENT_DATA = 2;
 
 export interface SentFrame {
   readonly encoded: EncodedFrame;
@@ -37,11 +65,6 @@ export interface DetectionLoopCallbacks {
   onStatus(status: SchedulerStatus): void;
 }
 
-type VideoWithFrameCallback = HTMLVideoElement & {
-  requestVideoFrameCallback?(callback: () => void): number;
-  cancelVideoFrameCallback?(handle: number): void;
-};
-
 export class DetectionLoop {
   readonly stats = new LoopStats();
   private readonly scheduler: FrameScheduler<SentFrame, ImagePrediction>;
@@ -53,16 +76,19 @@ export class DetectionLoop {
   private frameIntervalMs = 33;
   private encodeMs = 15;
 
+  private readonly video: CameraFeed;
+  private readonly clock: Clock;
+
   constructor(
-    private readonly video: VideoWithFrameCallback,
-    private readonly encoder: FrameEncoder,
+    private readonly deps: DetectionLoopDeps,
     callbacks: DetectionLoopCallbacks,
     private options: DetectionLoopOptions,
-    private readonly clock: Clock = systemClock,
   ) {
+    this.video = deps.video;
+    this.clock = deps.clock ?? systemClock;
     this.scheduler = new FrameScheduler<SentFrame, ImagePrediction>(
       {
-        clock,
+        clock: this.clock,
         send: (frame, signal) => this.send(frame, signal),
         onResult: (prediction, frame) => callbacks.onResult({ prediction, frame }),
         onStatus: (status) => callbacks.onStatus(status),
@@ -122,12 +148,7 @@ export class DetectionLoop {
     if (this.lastTickAt)
       this.frameIntervalMs = this.frameIntervalMs * 0.9 + Math.min(200, now - this.lastTickAt) * 0.1;
     this.lastTickAt = now;
-    if (
-      this.grabbing ||
-      this.video.readyState < HTMLMediaElement.HAVE_CURRENT_DATA ||
-      this.video.videoWidth === 0
-    )
-      return;
+    if (this.grabbing || this.video.readyState < HAVE_CURRENT_DATA || this.video.videoWidth === 0) return;
     // Start on a frame when it would be encoded just as the next send is due: the ticks come once per camera
     // frame, so half an interval of lead on average, plus the encode time. (Pacing makes up a late send.)
     if (!this.scheduler.wantsFrame(this.frameIntervalMs / 2 + this.encodeMs)) return;
@@ -138,15 +159,17 @@ export class DetectionLoop {
     this.grabbing = true;
     try {
       const started = performance.now();
-      // A VideoFrame wraps the current picture without copying it; ImageBitmap is the fallback.
-      const frame: VideoFrame | ImageBitmap =
-        typeof VideoFrame === 'function' ? new VideoFrame(this.video) : await createImageBitmap(this.video);
+      const frame = await this.deps.capture();
       const capturedAt = this.clock.now();
       const mainThreadMs = performance.now() - started;
-      const encoded = await this.encoder.encode(frame, {
-        maxLongSide: this.options.maxLongSide,
-        quality: this.options.quality,
-      });
+      const encoded = await this.deps.encoder
+        .encode(frame, { maxLongSide: this.options.maxLongSide, quality: this.options.quality })
+        .catch((error: unknown) => {
+          // A refused frame may never have been transferred; an unclosed VideoFrame holds one of the
+          // camera's few buffers, and a handful of them stall the camera.
+          frame.close();
+          throw error;
+        });
       this.encodeMs = this.encodeMs * 0.8 + (this.clock.now() - capturedAt) * 0.2;
       this.stats.recordGrab(this.clock.now(), mainThreadMs, encoded.encodeMs);
       if (this.running) this.scheduler.offer({ encoded, capturedAt });
@@ -161,13 +184,10 @@ export class DetectionLoop {
   private async send(frame: SentFrame, signal: AbortSignal) {
     const sentAt = this.clock.now();
     this.stats.recordSent(sentAt, frame.encoded.bytes.byteLength);
-    const outcome = await predictImage(
+    const outcome = await this.deps.send(
       predictionPathFor(this.options.predictionPath, this.options.store),
       frame.encoded.bytes,
-      {
-        signal,
-        timeoutMs: this.options.requestTimeoutMs,
-      },
+      { signal, timeoutMs: this.options.requestTimeoutMs },
     );
     const answeredAt = this.clock.now();
     this.stats.recordRoundTrip(answeredAt, answeredAt - sentAt);
