@@ -1,6 +1,7 @@
 /// <reference types="vitest/config" />
 import { defineConfig } from 'vite';
 import { VitePWA, type ManifestOptions } from 'vite-plugin-pwa';
+import { SERVER_PATH_ROOTS } from './src/shared/server-routes.ts';
 
 // The Node server (server/index.ts) serves the built app from dist/ and answers /api and /customvision.
 // In `npm run dev`, Vite serves the app and forwards those routes to the server.
@@ -66,10 +67,8 @@ export default defineConfig({
     }),
   ],
   server: {
-    proxy: {
-      '/api': apiTarget,
-      '/customvision': apiTarget,
-    },
+    // Everything the server answers itself (src/shared/server-routes.ts), /pair and /metrics included.
+    proxy: Object.fromEntries(SERVER_PATH_ROOTS.map((root) => [root, apiTarget])),
   },
   test: {
     include: ['test/unit/**/*.test.ts', 'test/server/**/*.test.ts'],

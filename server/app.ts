@@ -4,14 +4,13 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { watchClient, type ClientPresence } from './http/client-presence.ts';
-import { CvError, CvErrorCode, sendCvError, sendJson } from './http/cv-error.ts';
+import { CvError, CvErrorCode, sendCvError } from './http/cv-error.ts';
 import type { Budget } from './limits/budget.ts';
 import type { Logger } from './observability/logger.ts';
-import { Metrics, type RouteName } from './observability/metrics.ts';
+import { Metrics, type MetricRouteName } from './observability/metrics.ts';
 import { sendConfig, sendHealth, sendMetrics, sendReady, type InfoSources } from './routes/info.ts';
 import { handlePair } from './routes/pair.ts';
 import { handlePrediction } from './routes/prediction.ts';
-import { PREDICTION_PREFIX } from './routes/prediction-route.ts';
 import { serveStatic } from './routes/static.ts';
 import type { AccessControl, Caller } from './security/access.ts';
 import { clientAddress, isSecure } from './security/client-address.ts';
@@ -19,6 +18,32 @@ import { applyOriginPolicy } from './security/cors.ts';
 import { setSecurityHeaders } from './security/headers.ts';
 import type { TokenStore } from './security/token-store.ts';
 import type { PredictionUpstream, UpstreamTrace } from './upstreams/upstream.ts';
+import {
+  findRoute,
+  isServerPath,
+  SERVER_ROUTES,
+  type RouteName,
+  type ServerRoute,
+} from '../src/shared/server-routes.ts';
+
+/** What the app knows of a request besides the request itself. */
+interface RequestContext {
+  readonly address: string;
+  readonly secure: boolean;
+  /** Whether the client is still there for the answer. */
+  readonly client: ClientPresence;
+  readonly trace: UpstreamTrace;
+  /** Set once access control has identified the caller (token routes only). */
+  caller?: Caller;
+}
+
+interface RouteCall {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly url: URL;
+  readonly context: RequestContext;
+  readonly caller: Caller | undefined;
+}
 
 export interface AppOptions {
   readonly upstream: PredictionUpstream;
@@ -65,26 +90,28 @@ function parseTarget(target: string | undefined): URL | undefined {
 /** What the log and the metrics call a request whose target is not a URL. */
 const UNPARSABLE_PATH = '(unparsable target)';
 
-function routeName(path: string): RouteName {
-  if (path === UNPARSABLE_PATH) return 'other';
-  if (path.toLowerCase().startsWith(PREDICTION_PREFIX)) return 'prediction';
-  const names: Record<string, RouteName> = {
-    '/api/health': 'health',
-    '/api/ready': 'ready',
-    '/api/config': 'config',
-    '/metrics': 'metrics',
-    '/pair': 'pair',
-  };
-  return names[path] ?? (path.startsWith('/api/') ? 'other' : 'static');
+/** The name of a request in the log and the metrics: its route, else "static" for the app's files. */
+function requestName(path: string, route: ServerRoute | undefined): MetricRouteName {
+  if (route) return route.name;
+  return path === UNPARSABLE_PATH || isServerPath(path) ? 'other' : 'static';
 }
 
-function onlyGet(req: IncomingMessage, path: string): void {
-  if (req.method !== 'GET' && req.method !== 'HEAD') {
-    throw new CvError(405, CvErrorCode.BadRequestNotSupported, `${path} takes GET, not ${req.method}.`, {
-      Allow: 'GET, HEAD',
-    });
-  }
+function notAllowed(route: ServerRoute, method: string | undefined): CvError {
+  const allow = route.methods.join(', ');
+  return new CvError(
+    405,
+    CvErrorCode.BadRequestNotSupported,
+    `${route.shape} takes ${route.methods.filter((m) => m !== 'HEAD').join(' or ')}, not ${method}.`,
+    { Allow: allow },
+  );
 }
+
+const noSuchRoute = (path: string) =>
+  new CvError(
+    404,
+    CvErrorCode.NotFound,
+    `No API route ${path}. The server answers ${SERVER_ROUTES.map((route) => route.shape).join(', ')}.`,
+  );
 
 export function createApp(options: AppOptions): App {
   const { upstream, staticDir, log, access, tokens, budget, trustProxy } = options;
@@ -105,63 +132,48 @@ export function createApp(options: AppOptions): App {
   };
   const policy = { allowedOrigins: options.allowedOrigins, openLoopback: !access.enabled };
 
+  /** What each route does once it is known to be called right (method) by someone allowed to (access). */
+  const handlers: Record<RouteName, (call: RouteCall) => Promise<void> | void> = {
+    health: ({ req, res, context }) =>
+      sendHealth(res, info, access.identify(req, context.address) !== undefined),
+    ready: ({ req, res, context }) =>
+      sendReady(res, info, access.identify(req, context.address) !== undefined),
+    pair: ({ req, res, url, context }) =>
+      handlePair(req, res, url, access, context.address, options.bodyIdleMs),
+    config: ({ res }) => sendConfig(res, info),
+    metrics: ({ res }) => sendMetrics(res, metrics),
+    prediction: ({ req, res, url, context, caller }) =>
+      handlePrediction(req, res, url, {
+        upstream,
+        budget,
+        caller: caller!,
+        bodyIdleMs: options.bodyIdleMs,
+        ...context,
+      }),
+  };
+
   async function route(
     req: IncomingMessage,
     res: ServerResponse,
     url: URL,
-    context: {
-      address: string;
-      secure: boolean;
-      client: ClientPresence;
-      trace: UpstreamTrace;
-      caller?: Caller;
-    },
+    route: ServerRoute | undefined,
+    context: RequestContext,
   ): Promise<void> {
-    const path = url.pathname;
     if (applyOriginPolicy(req, res, policy, context.secure)) return; // a preflight, answered
-    if (path === '/api/health' || path === '/api/ready') {
-      onlyGet(req, path);
-      const authorised = access.identify(req, context.address) !== undefined;
-      if (path === '/api/health') sendHealth(res, info, authorised);
-      else sendReady(res, info, authorised);
-      return;
-    }
-    if (path === '/pair') {
-      await handlePair(req, res, url, access, context.address, options.bodyIdleMs);
-      return;
-    }
-    const isApi =
-      path.toLowerCase().startsWith(PREDICTION_PREFIX) || path.startsWith('/api/') || path === '/metrics';
-    if (!isApi) {
+    if (!route && !isServerPath(url.pathname)) {
       await serveStatic(req, res, url, staticDir);
       return;
     }
-    const caller = await access.require(req, context.address).catch((error: unknown) => {
-      if (error instanceof CvError && error.status === 429) metrics.rejected('auth-failures');
-      throw error;
-    });
-    context.caller = caller;
-    if (path.toLowerCase().startsWith(PREDICTION_PREFIX)) {
-      await handlePrediction(req, res, url, {
-        upstream,
-        budget,
-        caller,
-        bodyIdleMs: options.bodyIdleMs,
-        ...context,
+    if (route && !route.methods.includes(req.method ?? '')) throw notAllowed(route, req.method);
+    // Only a caller with a token learns which API paths do not exist.
+    if (route?.access !== 'open') {
+      context.caller = await access.require(req, context.address).catch((error: unknown) => {
+        if (error instanceof CvError && error.status === 429) metrics.rejected('auth-failures');
+        throw error;
       });
-    } else if (path === '/api/config') {
-      onlyGet(req, path);
-      sendConfig(res, info);
-    } else if (path === '/metrics') {
-      onlyGet(req, path);
-      await sendMetrics(res, metrics);
-    } else {
-      throw new CvError(
-        404,
-        CvErrorCode.NotFound,
-        `No API route ${path}. The API has /api/health, /api/ready and /api/config.`,
-      );
     }
+    if (!route) throw noSuchRoute(url.pathname);
+    await handlers[route.name]({ req, res, url, context, caller: context.caller });
   }
 
   const handle: RequestHandler = (req, res) => {
@@ -176,13 +188,8 @@ export function createApp(options: AppOptions): App {
     const client = watchClient(res);
     const url = parseTarget(req.url);
     const path = url?.pathname ?? UNPARSABLE_PATH;
-    const context = {
-      address,
-      secure,
-      client,
-      trace: { outcomes: [] } as UpstreamTrace,
-      caller: undefined as Caller | undefined,
-    };
+    const matched = url ? findRoute(path) : undefined;
+    const context: RequestContext = { address, secure, client, trace: { outcomes: [] } };
 
     const work = draining
       ? Promise.reject(
@@ -194,7 +201,7 @@ export function createApp(options: AppOptions): App {
           ),
         )
       : url
-        ? route(req, res, url, context)
+        ? route(req, res, url, matched, context)
         : Promise.reject(new CvError(400, CvErrorCode.BadRequest, 'The request target is not a valid path.'));
     work
       .catch((error: unknown) => {
@@ -220,7 +227,7 @@ export function createApp(options: AppOptions): App {
       .finally(() => {
         inFlight--;
         const ms = Math.round((performance.now() - started) * 10) / 10;
-        const name = routeName(path);
+        const name = requestName(path, matched);
         const status = client.gone ? 499 : res.statusCode;
         metrics.request(name, status, ms / 1000);
         if (name === 'prediction') metrics.upstream(context.trace.outcomes, context.trace.refused);
@@ -255,5 +262,3 @@ export function createApp(options: AppOptions): App {
     },
   };
 }
-
-export { sendJson };

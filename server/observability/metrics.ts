@@ -4,8 +4,10 @@
 // series stays small whatever clients send.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
-export type RouteName =
-  'prediction' | 'config' | 'health' | 'ready' | 'metrics' | 'pair' | 'static' | 'other';
+import type { RouteName } from '../../src/shared/server-routes.ts';
+
+/** A route of the table, or the app's own files ("static"), or a path nothing answers ("other"). */
+export type MetricRouteName = RouteName | 'static' | 'other';
 
 export class Metrics {
   readonly registry = new Registry();
@@ -69,7 +71,7 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry, prefix: 'sightline_' });
   }
 
-  request(route: RouteName, status: number, seconds: number): void {
+  request(route: MetricRouteName, status: number, seconds: number): void {
     this.requests.inc({ route, status: String(status) });
     this.latency.observe({ route }, seconds);
   }

@@ -69,16 +69,6 @@ export async function handlePair(
   idleMs: number,
 ): Promise<void> {
   const wantsJson = /^application\/json/i.test(req.headers['content-type'] ?? '');
-  if (req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'POST') {
-    throw new CvError(
-      405,
-      CvErrorCode.BadRequestNotSupported,
-      `/pair takes GET or POST, not ${req.method}.`,
-      {
-        Allow: 'GET, HEAD, POST',
-      },
-    );
-  }
   if (!access.enabled) {
     // Nothing to pair with: the server is open on loopback.
     if (wantsJson) sendJson(res, 200, { paired: true, open: true });

@@ -39,14 +39,6 @@ export async function handlePrediction(
       'No such prediction route. Use POST /customvision/v3.1/prediction/{projectId}/{detect|classify}/iterations/{publishedName}/image[/nostore].',
     );
   }
-  if (req.method !== 'POST') {
-    throw new CvError(
-      405,
-      CvErrorCode.BadRequestNotSupported,
-      `Prediction routes take POST, not ${req.method}.`,
-      { Allow: 'POST' },
-    );
-  }
   checkServed(route, upstream);
 
   const application = url.searchParams.get('application') ?? undefined;

@@ -5,6 +5,7 @@ import { clientsClaim } from 'workbox-core';
 import { cleanupOutdatedCaches, createHandlerBoundToURL, precacheAndRoute } from 'workbox-precaching';
 import { NavigationRoute, registerRoute } from 'workbox-routing';
 import type { PrecacheEntry } from 'workbox-precaching';
+import { SERVER_PATH_ROOTS } from '../shared/server-routes.ts';
 
 declare const self: ServiceWorkerGlobalScope & {
   readonly __WB_MANIFEST: (string | PrecacheEntry)[];
@@ -21,13 +22,13 @@ interface RoutingInstallEvent extends ExtendableEvent {
  * route below matches them, so the worker never answers them: they go straight to the network, and
  * offline they fail, which is how the app learns the server is unreachable.
  */
-const SERVER_PATHS = [/^\/api(\/|$)/, /^\/customvision(\/|$)/, /^\/pair(\/|$)/, /^\/metrics(\/|$)/];
+const SERVER_PATHS = SERVER_PATH_ROOTS.map((root) => new RegExp(`^${root}(/|$)`, 'i'));
 
 // Where the browser supports it, those requests do not even wake the worker: without this, every
 // camera frame's prediction request would be dispatched to the worker's fetch handler first, only to be
 // passed on untouched.
 self.addEventListener('install', (event) => {
-  const patterns = ['/api/*', '/customvision/*', '/pair', '/metrics'];
+  const patterns = SERVER_PATH_ROOTS.flatMap((root) => [root, `${root}/*`]);
   (event as RoutingInstallEvent)
     .addRoutes?.(patterns.map((pathname) => ({ condition: { urlPattern: { pathname } }, source: 'network' })))
     .catch((error: unknown) => console.warn('Static routes not added:', error));

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveStaticPath } from '../../server/routes/static.ts';
+import { SERVER_ROUTES } from '../../src/shared/server-routes.ts';
 import { startFakeCustomVision, type FakeCustomVision } from '../support/fake-custom-vision.ts';
 import { startTestServer, type TestServer } from '../support/test-server.ts';
 
@@ -136,8 +137,18 @@ describe('static files', () => {
     const missing = await fetch(`${server.url}/api/nope`);
     expect(missing.status).toBe(404);
     expect(((await missing.json()) as { code: string }).code).toBe('NotFound');
-    const post = await fetch(`${server.url}/api/health`, { method: 'POST' });
-    expect(post.status).toBe(405);
+    expect(((await (await fetch(`${server.url}/customvision/v9/x`)).json()) as { code: string }).code).toBe(
+      'NotFound',
+    );
+    // Every route of the table refuses the methods it does not take, saying which it does.
+    for (const route of SERVER_ROUTES) {
+      const path = route.shape.replace(/\{[^}]*\}|\[[^\]]*\]/g, 'x');
+      const method = route.methods.includes('POST') ? 'DELETE' : 'POST';
+      const res = await fetch(`${server.url}${path}`, { method });
+      expect([route.name, res.status]).toEqual([route.name, 405]);
+      expect(res.headers.get('allow')).toBe(route.methods.join(', '));
+      expect(((await res.json()) as { code: string }).code).toBe('BadRequestNotSupported');
+    }
     const put = await fetch(`${server.url}/index.html`, { method: 'PUT' });
     expect(put.status).toBe(405);
   });
