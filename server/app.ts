@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { watchClient, type ClientPresence } from './http/client-presence.ts';
 import { CvError, CvErrorCode, sendCvError } from './http/cv-error.ts';
+import { requestInProcess, type InProcessOptions, type RequestHandler } from './http/in-process.ts';
 import type { Budget } from './limits/budget.ts';
 import type { Logger } from './observability/logger.ts';
 import { Metrics, type MetricRouteName } from './observability/metrics.ts';
@@ -58,10 +59,13 @@ export interface AppOptions {
   readonly bodyIdleMs: number;
 }
 
-export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
-
 export interface App {
   readonly handle: RequestHandler;
+  /**
+   * Calls the app in this process, with no socket: for tests where the network does not matter (see
+   * http/in-process.ts). `target` is the path and query, sent exactly as written.
+   */
+  request(target: string, init?: RequestInit, options?: InProcessOptions): Promise<Response>;
   readonly metrics: Metrics;
   /** Requests being handled now. */
   inFlight(): number;
@@ -255,6 +259,7 @@ export function createApp(options: AppOptions): App {
 
   return {
     handle,
+    request: (target, init, requestOptions) => requestInProcess(handle, target, init, requestOptions),
     metrics,
     inFlight: () => inFlight,
     drain: () => {

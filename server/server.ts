@@ -1,5 +1,5 @@
-// Starts a server from a validated configuration: device tokens, Redis (when configured), the upstream,
-// the budget, then listens (over TLS when configured) with limits against slow and greedy clients. For
+// Builds a server from a validated configuration (device tokens, Redis when configured, the upstream,
+// the budget and the app: buildServer, which tests can call in-process), then listens (over TLS when configured) with limits against slow and greedy clients. For
 // the local detector the model loads while /api/health already answers. close() shuts down gracefully:
 // not ready, no new connections, requests in flight finish (up to SHUTDOWN_TIMEOUT_MS), then the rest.
 // Used by index.ts and by the tests.
@@ -28,16 +28,11 @@ import type { PredictionUpstream } from './upstreams/upstream.ts';
 /** Beyond the deadline, for the call's own bookkeeping after it: never an undercount. */
 const PENDING_SLACK_MS = 1_000;
 
-export interface RunningServer {
+export interface RunningServer extends BuiltServer {
   readonly server: http.Server;
-  readonly upstream: PredictionUpstream;
-  readonly app: App;
-  readonly budget: Budget;
-  readonly tokens: TokenStore;
   /** e.g. http://127.0.0.1:8080, or https://... with TLS */
   readonly url: string;
-  /** Resolves once the upstream can answer predictions (the local model is loaded). */
-  readonly ready: Promise<void>;
+  /** Shuts down gracefully: not ready, no new connections, requests in flight finish, then the parts stop. */
   close(): Promise<void>;
 }
 
@@ -76,11 +71,22 @@ function startUpstream(
   return { upstream: local, ready };
 }
 
-export async function startServer(
+/** Everything a server is but its socket: what tests call in-process (app.request) and startServer listens with. */
+export interface BuiltServer {
+  readonly upstream: PredictionUpstream;
+  readonly app: App;
+  readonly budget: Budget;
+  readonly tokens: TokenStore;
+  /** Resolves once the upstream can answer predictions (the local model is loaded). */
+  readonly ready: Promise<void>;
+  /** Stops what the parts hold (timers, the upstream's workers or connections, Redis). */
+  close(): Promise<void>;
+}
+
+export async function buildServer(
   config: ServerConfig,
   { staticDir, log }: StartOptions,
-): Promise<RunningServer> {
-  const tls = readTls(config);
+): Promise<BuiltServer> {
   const tokens = new TokenStore(config.security, log);
   tokens.load();
   let redis: Redis | undefined;
@@ -111,13 +117,32 @@ export async function startServer(
     bodyIdleMs: config.http.bodyIdleTimeoutMs,
   });
 
-  const options = serverOptions(config.http);
+  return {
+    upstream,
+    app,
+    budget,
+    tokens,
+    ready,
+    async close() {
+      budget.close();
+      tokens.close();
+      await upstream.close();
+      redis?.disconnect();
+    },
+  };
+}
+
+export async function startServer(config: ServerConfig, options: StartOptions): Promise<RunningServer> {
+  const tls = readTls(config);
+  const built = await buildServer(config, options);
+  const { app, tokens } = built;
+  const limits = serverOptions(config.http);
   const server: http.Server = tls
     ? https.createServer(
-        { ...options, ...tls, handshakeTimeout: config.http.firstRequestTimeoutMs },
+        { ...limits, ...tls, handshakeTimeout: config.http.firstRequestTimeoutMs },
         app.handle,
       )
-    : http.createServer(options, app.handle);
+    : http.createServer(limits, app.handle);
   server.maxConnections = config.http.maxConnections;
   guardConnections(server, tls !== undefined, {
     perClient: config.http.maxConnectionsPerClient,
@@ -126,25 +151,26 @@ export async function startServer(
     onDrop: (reason) => app.metrics.rejected(reason),
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (error: Error) => reject(explainListenError(error, config.host, config.port)));
+    const refused = (error: Error) => reject(explainListenError(error, config.host, config.port));
+    server.once('error', refused);
     server.listen(config.port, config.host, () => {
-      server.off('error', reject);
+      server.off('error', refused);
       resolve();
     });
+  }).catch(async (error: unknown) => {
+    await built.close();
+    throw error;
   });
   tokens.watch();
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
 
   return {
+    ...built,
     server,
-    upstream,
-    app,
-    budget,
-    tokens,
     url: `${tls ? 'https' : 'http'}://${host}:${address.port}`,
-    ready,
     async close() {
+      const { log } = options;
       app.drain();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
@@ -158,10 +184,7 @@ export async function startServer(
         log.warn({ inFlight: app.inFlight() }, 'shutdown timeout: cutting requests still in flight');
       server.closeAllConnections();
       await closed;
-      budget.close();
-      tokens.close();
-      await upstream.close();
-      redis?.disconnect();
+      await built.close();
     },
   };
 }

@@ -15,28 +15,19 @@ const PROJECT = {
   type: 'detect' as const,
 };
 
-/** A raw GET, so that paths reach the server exactly as written (fetch would normalise ".."). */
-function rawGet(
-  url: string,
-  rawPath: string,
-): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
-  return new Promise((resolve, reject) => {
-    const { hostname, port } = new URL(url);
-    const req = request({ hostname, port, path: rawPath, method: 'GET' }, (res) => {
-      let body = '';
-      res
-        .setEncoding('utf8')
-        .on('data', (chunk: string) => (body += chunk))
-        .on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
-    });
-    req.on('error', reject).end();
-  });
-}
-
 /** Far more than the socket buffers hold, so a client that does not read keeps the download going. */
 const BIG_FILE_BYTES = 32 * 1024 * 1024;
 
 describe('static files', () => {
+  /**
+   * A GET through the app in this process, the path exactly as written (fetch would normalise ".."): the
+   * network plays no part in these answers. The download test below keeps a real socket.
+   */
+  const get = async (rawPath: string, init: RequestInit = {}) => {
+    const res = await server.app.request(rawPath, init);
+    return { status: res.status, headers: Object.fromEntries(res.headers), body: await res.text() };
+  };
+
   let dir: string;
   let root: string;
   let fake: FakeCustomVision;
@@ -71,21 +62,21 @@ describe('static files', () => {
   });
 
   it('serves index.html revalidated, with a CSP, and hashed assets cached for good', async () => {
-    const index = await rawGet(server.url, '/');
+    const index = await get('/');
     expect(index.status).toBe(200);
     expect(index.headers['content-type']).toBe('text/html; charset=utf-8');
     expect(index.headers['cache-control']).toBe('no-cache');
     expect(index.headers['content-security-policy']).toMatch(/script-src 'self'/);
     expect(index.headers['x-content-type-options']).toBe('nosniff');
-    const asset = await rawGet(server.url, '/assets/app-1a2b3c.js');
+    const asset = await get('/assets/app-1a2b3c.js');
     expect(asset.headers['content-type']).toBe('text/javascript; charset=utf-8');
     expect(asset.headers['cache-control']).toBe('public, max-age=31536000, immutable');
   });
 
   it('answers 304 to a matching If-None-Match', async () => {
-    const first = await fetch(`${server.url}/index.html`);
+    const first = await server.app.request('/index.html');
     const etag = first.headers.get('etag')!;
-    const again = await fetch(`${server.url}/index.html`, { headers: { 'If-None-Match': etag } });
+    const again = await server.app.request('/index.html', { headers: { 'If-None-Match': etag } });
     expect(again.status).toBe(304);
   });
 
@@ -98,7 +89,7 @@ describe('static files', () => {
     '/..%5coutside.txt',
     '/index.html%00.js',
   ])('refuses %s', async (rawPath) => {
-    const res = await rawGet(server.url, rawPath);
+    const res = await get(rawPath);
     expect(res.status).toBe(404);
     expect(res.body).not.toContain('outside the web root');
     expect(res.body).not.toContain('SECRET');
@@ -120,11 +111,11 @@ describe('static files', () => {
   });
 
   it('does not serve source maps, though they are on disk', async () => {
-    expect((await rawGet(server.url, '/assets/app-1a2b3c.js')).status).toBe(200);
-    const map = await rawGet(server.url, '/assets/app-1a2b3c.js.map');
+    expect((await get('/assets/app-1a2b3c.js')).status).toBe(200);
+    const map = await get('/assets/app-1a2b3c.js.map');
     expect(map.status).toBe(404);
     expect(map.body).not.toContain('sources');
-    expect((await rawGet(server.url, '/assets/app-1a2b3c.js%2emap')).status).toBe(404);
+    expect((await get('/assets/app-1a2b3c.js%2emap')).status).toBe(404);
   });
 
   it('keeps resolved paths inside the root', () => {
@@ -134,22 +125,22 @@ describe('static files', () => {
   });
 
   it('answers unknown API routes and wrong methods with JSON errors', async () => {
-    const missing = await fetch(`${server.url}/api/nope`);
+    const missing = await server.app.request('/api/nope');
     expect(missing.status).toBe(404);
     expect(((await missing.json()) as { code: string }).code).toBe('NotFound');
-    expect(((await (await fetch(`${server.url}/customvision/v9/x`)).json()) as { code: string }).code).toBe(
+    expect(((await (await server.app.request('/customvision/v9/x')).json()) as { code: string }).code).toBe(
       'NotFound',
     );
     // Every route of the table refuses the methods it does not take, saying which it does.
     for (const route of SERVER_ROUTES) {
       const path = route.shape.replace(/\{[^}]*\}|\[[^\]]*\]/g, 'x');
       const method = route.methods.includes('POST') ? 'DELETE' : 'POST';
-      const res = await fetch(`${server.url}${path}`, { method });
+      const res = await server.app.request(path, { method });
       expect([route.name, res.status]).toEqual([route.name, 405]);
       expect(res.headers.get('allow')).toBe(route.methods.join(', '));
       expect(((await res.json()) as { code: string }).code).toBe('BadRequestNotSupported');
     }
-    const put = await fetch(`${server.url}/index.html`, { method: 'PUT' });
+    const put = await server.app.request('/index.html', { method: 'PUT' });
     expect(put.status).toBe(405);
   });
 });
