@@ -4,6 +4,7 @@
 // from a proxy in between, and Custom Vision marks every response field readOnly, i.e. optional on the
 // wire. The parse functions are pure and exported so they can be tested without a server.
 // This module imports nothing from Lit: it is a service, not a component.
+import { isArrayBufferBacked } from '../shared/bytes.ts';
 import { readCustomVisionError, type CustomVisionError } from '../shared/custom-vision-error.ts';
 import { isObject, type JsonObject } from '../shared/json.ts';
 import type { BoundingBox, Prediction } from './prediction-types.ts';
@@ -271,10 +272,6 @@ function formatMs(ms: number): string {
 function toBody(image: Blob | ArrayBuffer | Uint8Array): Blob | ArrayBuffer | Uint8Array<ArrayBuffer> {
   if (!(image instanceof Uint8Array)) return image;
   return isArrayBufferBacked(image) ? image : image.slice();
-}
-
-function isArrayBufferBacked(view: Uint8Array): view is Uint8Array<ArrayBuffer> {
-  return view.buffer instanceof ArrayBuffer;
 }
 
 function parseSuccess(status: number, text: string): PredictOutcome {

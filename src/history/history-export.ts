@@ -1,6 +1,9 @@
 // Exports the records matching a filter, as a ZIP (records.json plus the pictures) or as CSV. Records are
-// read in batches, and each batch's bytes are handed to Blobs before the next is read, so a 10,000-record
+// read in batches, and each batch's bytes are handed on before the next is read, so a 10,000-record
 // export holds one batch of pictures on the JS heap at a time, and progress is reported per batch.
+// The ZIP is written by client-zip, which streams and switches to ZIP64 past 4 GiB (and zip64-end.ts
+// completes it past 65,535 entries); its entries are stored, as JPEG does not deflate.
+import { makeZip } from 'client-zip';
 import {
   CSV_HEADER_LINE,
   csvLines,
@@ -10,7 +13,8 @@ import {
 } from './export-format.ts';
 import type { HistoryStore } from './history-store.ts';
 import type { HistoryFilter, HistoryRecord, StoredImage } from './history-types.ts';
-import { crc32, ZipWriter } from './zip.ts';
+import { streamToBlob } from './stream-to-blob.ts';
+import { withZip64End } from './zip64-end.ts';
 
 /** The part of the store an export reads. */
 export type ExportSource = Pick<HistoryStore, 'keys' | 'getMany' | 'image'>;
@@ -28,16 +32,14 @@ export interface ExportOptions {
 }
 
 const DEFAULT_BATCH = 100;
-const encoder = new TextEncoder();
 
-/** Runs `each` over the matching records, a batch at a time, reporting progress after each batch. */
-async function forEachBatch(
+/** The matching records, a batch at a time, reporting progress after each batch has been used. */
+async function* batches(
   store: ExportSource,
   filter: HistoryFilter,
   onProgress: ((progress: ExportProgress) => void) | undefined,
   options: ExportOptions,
-  each: (records: HistoryRecord[]) => Promise<void>,
-): Promise<number> {
+): AsyncGenerator<HistoryRecord[]> {
   const batchSize = Math.max(1, options.batchSize ?? DEFAULT_BATCH);
   const ids = await store.keys(filter);
   onProgress?.({ done: 0, total: ids.length });
@@ -45,15 +47,69 @@ async function forEachBatch(
     options.signal?.throwIfAborted();
     const found = await store.getMany(ids.slice(start, start + batchSize));
     // A record deleted (or evicted by retention) since the ids were read is simply not exported.
-    await each(found.filter((record): record is HistoryRecord => record !== undefined));
+    yield found.filter((record): record is HistoryRecord => record !== undefined);
     onProgress?.({ done: Math.min(ids.length, start + batchSize), total: ids.length });
   }
   options.signal?.throwIfAborted();
-  return ids.length;
 }
 
 /** The stored bytes as a Uint8Array (an IndexedDB read gives a fresh ArrayBuffer: no copy needed). */
 const bytesOf = (image: StoredImage) => new Uint8Array(image.data);
+
+/** rw-r--r--: `unzip` on Unix creates ordinary readable files. */
+const FILE_MODE = 0o644;
+/** ZIP's MS-DOS dates start at 1980 (local time); an earlier time would wrap into nonsense. */
+const DOS_EPOCH = new Date(1980, 0, 1).getTime();
+
+/** A file for client-zip. */
+interface ZipFile {
+  readonly name: string;
+  readonly input: Uint8Array | Blob;
+  readonly lastModified: Date;
+  readonly mode: number;
+}
+
+/** The archive's files in order: each batch's pictures, then records.json (built up meanwhile). */
+async function* zipFiles(
+  store: ExportSource,
+  filter: HistoryFilter,
+  onProgress: ((progress: ExportProgress) => void) | undefined,
+  options: ExportOptions,
+): AsyncGenerator<ZipFile> {
+  const json: Blob[] = [new Blob(['['])];
+  for await (const records of batches(store, filter, onProgress, options)) {
+    const pictures = await Promise.all(
+      records.map(async (record) => ({
+        thumbnail: await store.image(record.id, 'thumbnail'),
+        // image(id, 'full') falls back to the thumbnail: only ask when the record has a larger picture.
+        full: record.full ? await store.image(record.id, 'full') : undefined,
+      })),
+    );
+    const lines: ExportedRecord[] = [];
+    for (const [i, record] of records.entries()) {
+      const { thumbnail, full } = pictures[i]!;
+      const lastModified = new Date(Math.max(record.time, DOS_EPOCH));
+      if (thumbnail) {
+        yield {
+          name: imagePath(record, 'thumbnail'),
+          input: bytesOf(thumbnail),
+          lastModified,
+          mode: FILE_MODE,
+        };
+      }
+      if (full && record.full) {
+        yield { name: imagePath(record, 'full'), input: bytesOf(full), lastModified, mode: FILE_MODE };
+      }
+      lines.push(exportedRecord(record, { thumbnail: !!thumbnail, full: !!(full && record.full) }));
+    }
+    if (lines.length === 0) continue;
+    const separator = json.length === 1 ? '\n' : ',\n';
+    json.push(new Blob([`${separator}${lines.map((line) => JSON.stringify(line)).join(',\n')}`]));
+  }
+  json.push(new Blob([json.length === 1 ? ']\n' : '\n]\n']));
+  const input = new Blob(json, { type: 'application/json' });
+  yield { name: 'records.json', input, lastModified: new Date(), mode: FILE_MODE };
+}
 
 /**
  * A ZIP holding `images/<id>.jpg` (and `images/<id>-full.jpg` for snapshots) and `records.json`: an array
@@ -65,40 +121,15 @@ export async function exportZip(
   onProgress?: (progress: ExportProgress) => void,
   options: ExportOptions = {},
 ): Promise<Blob> {
-  const zip = new ZipWriter();
-  // records.json is written last (its size and CRC must precede it), built up batch by batch meanwhile.
-  const json: Blob[] = [];
-  let jsonCrc = 0;
-  let first = true;
-  const appendJson = (text: string) => {
-    const bytes = encoder.encode(text);
-    jsonCrc = crc32(bytes, jsonCrc);
-    json.push(new Blob([bytes]));
-  };
-  appendJson('[');
-  await forEachBatch(store, filter, onProgress, options, async (records) => {
-    const pictures = await Promise.all(
-      records.map(async (record) => ({
-        thumbnail: await store.image(record.id, 'thumbnail'),
-        // image(id, 'full') falls back to the thumbnail: only ask when the record has a larger picture.
-        full: record.full ? await store.image(record.id, 'full') : undefined,
-      })),
-    );
-    const lines: ExportedRecord[] = [];
-    records.forEach((record, i) => {
-      const { thumbnail, full } = pictures[i]!;
-      const modified = new Date(record.time);
-      if (thumbnail) zip.add(imagePath(record, 'thumbnail'), bytesOf(thumbnail), modified);
-      if (full && record.full) zip.add(imagePath(record, 'full'), bytesOf(full), modified);
-      lines.push(exportedRecord(record, { thumbnail: !!thumbnail, full: !!(full && record.full) }));
-    });
-    if (lines.length === 0) return;
-    appendJson(`${first ? '\n' : ',\n'}${lines.map((line) => JSON.stringify(line)).join(',\n')}`);
-    first = false;
-  });
-  appendJson(first ? ']\n' : '\n]\n');
-  zip.addBlob('records.json', new Blob(json, { type: 'application/json' }), jsonCrc);
-  return zip.finish();
+  let entries = 0;
+  async function* counted() {
+    for await (const file of zipFiles(store, filter, onProgress, options)) {
+      entries++;
+      yield file;
+    }
+  }
+  const zip = await streamToBlob(makeZip(counted()), 'application/zip');
+  return withZip64End(zip, entries);
 }
 
 /** CSV, one row per prediction (see export-format.ts), newest record first, with a header row. */
@@ -109,9 +140,8 @@ export async function exportCsv(
   options: ExportOptions = {},
 ): Promise<Blob> {
   const parts: Blob[] = [new Blob([CSV_HEADER_LINE])];
-  await forEachBatch(store, filter, onProgress, options, (records) => {
+  for await (const records of batches(store, filter, onProgress, options)) {
     parts.push(new Blob([records.map(csvLines).join('')]));
-    return Promise.resolve();
-  });
+  }
   return new Blob(parts, { type: 'text/csv;charset=utf-8' });
 }

@@ -1,6 +1,7 @@
-// A strict reader for the ZIPs Sightline writes (stored entries, no ZIP64), written independently of
-// src/history/zip.ts so the tests check the archive against the format, not against the writer. Every
-// signature and every field the central directory and the local header both carry must agree.
+// A strict reader for the ZIPs Sightline writes (stored entries, no ZIP64), written independently of the
+// history export's ZIP library so the tests check the archive against the format, not against the writer.
+// Every signature and every field the central directory and the local header (or, for an entry streamed
+// with a data descriptor, the descriptor after its data) both carry must agree.
 
 export interface ZipEntry {
   readonly name: string;
@@ -17,6 +18,9 @@ export interface ZipEntry {
 const EOCD = 0x06054b50;
 const CENTRAL = 0x02014b50;
 const LOCAL = 0x04034b50;
+const DESCRIPTOR = 0x08074b50;
+/** General-purpose flag bit 3: CRC and sizes follow the data, in a data descriptor. */
+const HAS_DESCRIPTOR = 0x0008;
 
 function fail(message: string): never {
   throw new Error(`Bad ZIP: ${message}`);
@@ -59,15 +63,19 @@ export function readZip(bytes: Uint8Array): ZipEntry[] {
     const localExtra = view.getUint16(offset + 28, true);
     const localName = decoder.decode(bytes.subarray(offset + 30, offset + 30 + localNameLength));
     if (localName !== name) fail(`${name}: local name ${localName}`);
+    const start = offset + 30 + localNameLength + localExtra;
+    if (start + size > directoryOffset) fail(`${name}: data runs into the central directory`);
+    // With a data descriptor the local header's CRC and sizes are zero (not known when it was written).
+    const streamed = (flags & HAS_DESCRIPTOR) !== 0;
+    const sums = streamed ? descriptorAt(view, start + size, name) : offset + 14;
     const agree =
       view.getUint16(offset + 6, true) === flags &&
       view.getUint16(offset + 8, true) === method &&
-      view.getUint32(offset + 14, true) === crc &&
-      view.getUint32(offset + 18, true) === compressed &&
-      view.getUint32(offset + 22, true) === size;
-    if (!agree) fail(`${name}: local header disagrees with the central directory`);
-    const start = offset + 30 + localNameLength + localExtra;
-    if (start + size > directoryOffset) fail(`${name}: data runs into the central directory`);
+      (!streamed || view.getUint32(offset + 14, true) === 0) &&
+      view.getUint32(sums, true) === crc &&
+      view.getUint32(sums + 4, true) === compressed &&
+      view.getUint32(sums + 8, true) === size;
+    if (!agree) fail(`${name}: local header or data descriptor disagrees with the central directory`);
     entries.push({
       name,
       flags,
@@ -83,6 +91,12 @@ export function readZip(bytes: Uint8Array): ZipEntry[] {
   }
   if (at !== end) fail('central directory size is wrong');
   return entries;
+}
+
+/** Where a data descriptor's CRC starts: after its optional signature. */
+function descriptorAt(view: DataView, at: number, name: string): number {
+  if (at + 12 > view.byteLength) fail(`${name}: no data descriptor`);
+  return view.getUint32(at, true) === DESCRIPTOR ? at + 4 : at;
 }
 
 /** The entry called `name`, or an error listing what is there. */

@@ -9,8 +9,17 @@ import {
 } from '../../../src/history/history-export.ts';
 import { HistoryStore } from '../../../src/history/history-store.ts';
 import type { NewRecord, StoredImage } from '../../../src/history/history-types.ts';
-import { crc32 } from '../../../src/history/zip.ts';
 import { entry, readZip } from '../../support/zip-reader.ts';
+
+/** The textbook bit-at-a-time CRC-32, independent of the ZIP library's. */
+function crc32(bytes: Uint8Array): number {
+  let c = 0xffffffff;
+  for (const byte of bytes) {
+    c ^= byte;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  }
+  return (c ^ 0xffffffff) >>> 0;
+}
 
 let dbCount = 0;
 const opened: HistoryStore[] = [];
@@ -112,8 +121,16 @@ describe('exportZip', () => {
     const ids = await seed(store);
     const progress: ExportProgress[] = [];
     const blob = await exportZip(store, { tags: ['cup'] }, (p) => progress.push(p), { batchSize: 2 });
+    expect(blob.type).toBe('application/zip');
     const entries = await unzip(blob);
-    for (const e of entries) expect(e.crc).toBe(crc32(e.data));
+    for (const e of entries) {
+      expect(e.crc).toBe(crc32(e.data));
+      expect(e.method).toBe(0); // stored: JPEG does not deflate
+      expect(e.flags & 0x0800).toBe(0x0800); // names are UTF-8
+      expect(e.externalAttributes >>> 16).toBe(0o100644); // unzip makes ordinary rw-r--r-- files
+    }
+    // A picture's time is its record's; ZIP cannot date anything before 1980, so these (at 1970) say 1980-01-01.
+    expect(entry(entries, `images/${ids[1]}-full.jpg`)).toMatchObject({ dosDate: (1 << 5) | 1, dosTime: 0 });
 
     const records = JSON.parse(text(entry(entries, 'records.json').data)) as ExportedRecord[];
     // Newest first, like the list; only records tagged "cup".
