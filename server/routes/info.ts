@@ -9,7 +9,7 @@ import type { Budget } from '../limits/budget.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { TokenStore } from '../security/token-store.ts';
 import type { PredictionUpstream } from '../upstreams/upstream.ts';
-import { predictionPath } from './prediction-route.ts';
+import { predictionPath } from '../../src/shared/custom-vision-path.ts';
 
 export interface InfoSources {
   readonly upstream: PredictionUpstream;

@@ -9,7 +9,7 @@ import type { Budget } from '../limits/budget.ts';
 import { sleep } from '../resilience/retry.ts';
 import type { Caller } from '../security/access.ts';
 import type { PredictionRequest, PredictionUpstream, UpstreamTrace } from '../upstreams/upstream.ts';
-import { parsePredictionPath, type PredictionRoute } from './prediction-route.ts';
+import { parsePredictionPath, type PredictionRoute } from '../../src/shared/custom-vision-path.ts';
 
 const MAX_URL_BODY = 16 * 1024;
 

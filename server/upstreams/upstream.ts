@@ -3,7 +3,7 @@
 import type { ProjectType } from '../env.ts';
 import type { ClientPresence } from '../http/client-presence.ts';
 import type { RequestImage } from '../http/read-image.ts';
-import type { PredictionRoute } from '../routes/prediction-route.ts';
+import type { PredictionRoute } from '../../src/shared/custom-vision-path.ts';
 
 export type ModelSource = 'local' | 'custom-vision';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parsePredictionPath, predictionPath } from '../../server/routes/prediction-route.ts';
+import { parsePredictionPath, predictionPath } from '../../../src/shared/custom-vision-path.ts';
 
 const ID = '0f0f0f0f-1111-4222-8333-444455556666';
 
