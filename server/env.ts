@@ -31,6 +31,11 @@ export interface CustomVisionConfig {
     readonly basis: string;
     /** CUSTOM_VISION_BUDGET_MARGIN_MS: how much longer than a second the budget's window is. */
     readonly marginMs: number;
+    /**
+     * BUDGET_INSTANCES, with REDIS_URL only: the instances to assume share the budget when Redis does not
+     * show them (each serving alone while Redis is away takes 1/instances of it).
+     */
+    readonly instances?: number;
   };
 }
 
@@ -157,10 +162,14 @@ function parseBudget(env: Env): CustomVisionConfig['budget'] {
     throw new ConfigError(`CUSTOM_VISION_TIER must be "F0" or "S0"; it is "${tier}".`);
   }
   const marginMs = integer(env, 'CUSTOM_VISION_BUDGET_MARGIN_MS', JITTER_MARGIN_MS, 0, 1_000);
+  // An instance cut off from Redis cannot tell how many others are serving: without a fleet size it would
+  // take the whole budget alone. Two is the smallest fleet that shares one.
+  const instances = integer(env, 'BUDGET_INSTANCES', 2, 1, 1_000);
+  const fleet = text(env, 'REDIS_URL') === undefined ? {} : { instances };
   const tps = rate(env, 'CUSTOM_VISION_TPS', 'predictions');
   if (tps !== undefined)
-    return { nostorePerSecond: tps, storePerSecond: tps, basis: 'CUSTOM_VISION_TPS', marginMs };
-  return { ...CUSTOM_VISION_TIERS[tier], basis: `Custom Vision ${tier} tier`, marginMs };
+    return { nostorePerSecond: tps, storePerSecond: tps, basis: 'CUSTOM_VISION_TPS', marginMs, ...fleet };
+  return { ...CUSTOM_VISION_TIERS[tier], basis: `Custom Vision ${tier} tier`, marginMs, ...fleet };
 }
 
 /** Exposed over plain HTTP with no TLS proxy declared, tokens travel in clear and browsers cannot pair. */

@@ -1,5 +1,6 @@
 // The sliding-window log in this process's memory: one instance's budget, or the fallback when Redis is
-// unreachable. Times come from a monotonic clock; idle clients are forgotten after a while.
+// unreachable. Times come from a monotonic clock; idle clients are forgotten after a while. With Redis, the
+// calls Redis admits are recorded here too, so that a fallback to memory still sees them.
 import {
   ACTIVE_MS,
   PENDING_MS,
@@ -18,7 +19,11 @@ export class MemoryWindowStore implements WindowStore {
   private lastSweep = 0;
   private sequence = 0;
 
-  constructor(private readonly now: () => number = () => performance.now()) {}
+  /** `prefix` starts every ticket, so that tickets from several instances never collide once shared. */
+  constructor(
+    private readonly now: () => number = () => performance.now(),
+    private readonly prefix = '',
+  ) {}
 
   admit(clientId: string, store: boolean, limits: AdmissionLimits): Promise<Admission> {
     const now = this.now();
@@ -42,12 +47,37 @@ export class MemoryWindowStore implements WindowStore {
         return Promise.resolve({ ok: false, reason, retryAfterMs: wait, share, active });
       }
     }
-    const ticket = String(this.sequence++);
-    this.log(client).set(ticket, now); // fairness counts from admission
+    const ticket = `${this.prefix}${this.sequence++}`;
+    this.enter(clientId, store, limits, ticket, now);
+    return Promise.resolve({ ok: true, share, active, ticket });
+  }
+
+  /** Counts a call another store admitted (under its ticket), whatever this log's limits would say. */
+  record(clientId: string, store: boolean, limits: AdmissionLimits, ticket: string): void {
+    const now = this.now();
+    this.lastSeen.set(clientId, now);
+    this.enter(clientId, store, limits, ticket, now);
+  }
+
+  /**
+   * The entries of the budget's windows ('all', or 'store' for stored predictions) that count after
+   * `since`: [ticket, time], a time after now for a call not sent yet.
+   */
+  entries(key: 'all' | 'store', since: number): [string, number][] {
+    return [...this.log(key)].filter(([, at]) => at > since);
+  }
+
+  private enter(
+    clientId: string,
+    store: boolean,
+    limits: AdmissionLimits,
+    ticket: string,
+    now: number,
+  ): void {
+    this.log(`client:${clientId}`).set(ticket, now); // fairness counts from admission
     const pendingUntil = now + (limits.pendingMs ?? PENDING_MS);
     this.log('all').set(ticket, pendingUntil);
     if (store) this.log('store').set(ticket, pendingUntil);
-    return Promise.resolve({ ok: true, share, active, ticket });
   }
 
   sent(ticket: string, store: boolean): Promise<void> {

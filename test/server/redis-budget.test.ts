@@ -1,11 +1,17 @@
 // Several instances behind a load balancer share one budget through a real redis-server (Debian's
 // package; .ci/run installs it, and these tests fail, saying so, when it is missing). Together they never
 // exceed it; when Redis goes away mid-run each keeps serving within its share and says so in its health
-// output, and they share again when Redis is back.
+// output, and they share again when Redis is back. No second sees more than the budget across any of
+// those switches either, nor when Redis answers too slowly.
+import { spawn } from 'node:child_process';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../server/env.ts';
+import { Budget } from '../../server/limits/budget.ts';
+import { connectRedis } from '../../server/limits/redis.ts';
 import { RedisWindowStore } from '../../server/limits/redis-store.ts';
 import { windowFor } from '../../server/limits/windows.ts';
+import { createLogger } from '../../server/observability/logger.ts';
 import { startFakeCustomVision, type FakeCustomVision } from '../support/fake-custom-vision.ts';
 import { hammer } from '../support/hammer.ts';
 import { startRedis, type TestRedis } from '../support/redis-server.ts';
@@ -27,7 +33,7 @@ interface Limiter {
 const limiterOf = async (server: TestServer) =>
   ((await (await fetch(`${server.url}/api/health`)).json()) as { limiter: Limiter }).limiter;
 
-async function until(what: string, condition: () => Promise<boolean>, ms = 15_000): Promise<void> {
+async function until(what: string, condition: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`${what}: not within ${ms / 1000} s`);
@@ -159,5 +165,222 @@ describe('two instances sharing one Redis', () => {
     expect(
       (await fetch(`${servers[0]!.url}${ROUTE}`, { method: 'POST', body: new Uint8Array([1]) })).status,
     ).toBe(400);
+  });
+});
+
+const TPS = 4;
+
+interface Instance {
+  readonly budget: Budget;
+  readonly redis: Redis;
+  readonly logs: string[];
+}
+
+/**
+ * `size` instances' budgets in this process (BUDGET_INSTANCES the same), each with its own connection, as
+ * the server makes them.
+ */
+async function fleet(url: string, scope: string, size = 2): Promise<Instance[]> {
+  return Promise.all(
+    Array.from({ length: size }, async () => {
+      const logs: string[] = [];
+      const log = createLogger('info', (line) => logs.push(line));
+      const redis = await connectRedis(url, log, 300);
+      const budget = new Budget({
+        figures: () => ({ nostorePerSecond: TPS, storePerSecond: TPS, basis: 'test', instances: size }),
+        redis,
+        scope,
+        log,
+      });
+      return { budget, redis, logs };
+    }),
+  );
+}
+
+function closeFleet(instances: readonly Instance[]): void {
+  for (const { budget, redis } of instances) {
+    budget.close();
+    redis.disconnect();
+  }
+}
+
+/** Until both instances share through Redis and each has renewed its lease there. */
+async function sharing(instances: readonly Instance[], url: string, scope: string): Promise<void> {
+  const probe = new Redis(url);
+  try {
+    await until('both instances share the budget', async () =>
+      instances.every(({ budget }) => budget.state().mode === 'shared')
+        ? (await probe.zcard(`sightline:{${scope}}:instances`)) === 2
+        : false,
+    );
+  } finally {
+    probe.disconnect();
+  }
+}
+
+/**
+ * Three clients per instance ask for calls as fast as they are admitted, each sent at once: the time of
+ * each admission (ms since the epoch: Redis's clock when Redis admitted it, else this machine's, which
+ * is the same clock here).
+ */
+function load(instances: readonly Instance[]) {
+  const admitted: number[] = [];
+  let running = true;
+  const loops = Promise.all(
+    instances.flatMap(({ budget }, i) =>
+      Array.from({ length: 3 }, async (_, loop) => {
+        while (running) {
+          const admission = await budget.admit(`client-${i}-${loop}`, false);
+          if (admission.ok) {
+            admitted.push(admission.at ?? Date.now());
+            admission.sent();
+          } else {
+            // The load's own pace while refused: no sooner than told, and at least now and then.
+            await new Promise((resolve) => setTimeout(resolve, Math.min(admission.retryAfterMs, 25)));
+          }
+        }
+      }),
+    ),
+  );
+  return {
+    admitted,
+    /** Until every instance is in `mode` and `calls` were admitted since `since`. */
+    settled: (mode: 'shared' | 'fallback', since: number, calls: number) =>
+      until(`every instance ${mode}, ${calls} calls admitted`, () =>
+        instances.every(({ budget }) => budget.state().mode === mode)
+          ? admitted.filter((time) => time >= since).length >= calls
+          : false,
+      ),
+    stop: async () => {
+      running = false;
+      await loops;
+      return admitted;
+    },
+  };
+}
+
+describe('two instances through Redis outages (no second ever sees more than the budget)', () => {
+  let redis: TestRedis | undefined;
+  let instances: Instance[] = [];
+  afterEach(async () => {
+    closeFleet(instances);
+    instances = [];
+    await redis?.stop();
+  });
+
+  /** A Redis, two instances sharing it, and the load on them. */
+  async function loadShared(scope: string) {
+    const server = (redis = await startRedis());
+    instances = await fleet(server.url, scope);
+    await sharing(instances, server.url, scope);
+    return { redis: server, run: load(instances) };
+  }
+
+  it('Redis killed mid-run: the calls it admitted still count in each fallback', async () => {
+    const { redis, run } = await loadShared('killed');
+    await until('calls admitted through Redis', () => run.admitted.length >= 2 * TPS);
+    await redis.stop();
+    await run.settled('fallback', Date.now(), 2 * TPS);
+    const admitted = await run.stop();
+    expect(maxPerSecond(admitted)).toBeLessThanOrEqual(TPS);
+  });
+
+  it('Redis killed while calls it admitted wait to go out: they count once serving alone', async () => {
+    redis = await startRedis();
+    instances = await fleet(redis.url, 'pending', 1);
+    const { budget } = instances[0]!;
+    const waiting = [];
+    for (let i = 0; i < TPS; i++) waiting.push(await budget.admit(`client-${i}`, false));
+    expect(waiting.every((admission) => admission.ok)).toBe(true);
+    await redis.stop();
+    // Longer than the fallback's own pause (a lease and a window): only the waiting calls hold it back.
+    const watchUntil = performance.now() + 4_500;
+    let admitted = 0;
+    while (performance.now() < watchUntil) {
+      if ((await budget.admit('latecomer', false)).ok) admitted++;
+      await new Promise((resolve) => setTimeout(resolve, 100)); // the latecomer's pace
+    }
+    expect(budget.state().mode).toBe('fallback');
+    expect(admitted).toBe(0);
+    for (const admission of waiting) if (admission.ok) admission.sent();
+    await until(
+      'room once they have gone out and a window passed',
+      async () => (await budget.admit('latecomer', false)).ok,
+    );
+  });
+
+  it('Redis restarted mid-run: the calls admitted alone count in Redis', async () => {
+    const { redis, run } = await loadShared('restarted');
+    await redis.stop();
+    await run.settled('fallback', Date.now(), TPS);
+    await redis.start();
+    await run.settled('shared', Date.now(), 2 * TPS);
+    const admitted = await run.stop();
+    expect(maxPerSecond(admitted)).toBeLessThanOrEqual(TPS);
+  });
+
+  it('both started while Redis is down: each takes 1/BUDGET_INSTANCES, then they share', async () => {
+    redis = await startRedis();
+    await redis.stop();
+    instances = await fleet(redis.url, 'cold');
+    const run = load(instances);
+    // Past the first window: each instance has had its whole share.
+    await run.settled('fallback', Date.now() + 1_100, 2 * TPS);
+    const alone = instances.map(({ budget }) => budget.state());
+    await redis.start();
+    await run.settled('shared', Date.now(), 2 * TPS);
+    const admitted = await run.stop();
+    expect(maxPerSecond(admitted)).toBeLessThanOrEqual(TPS);
+    for (const state of alone) expect(state).toMatchObject({ mode: 'fallback', instances: 2 });
+  });
+
+  it('Redis too slow to answer on a saturated machine: what it admitted still counts', async () => {
+    // Both cores kept busy, and Redis made to stall past the command timeout (250 ms) now and then.
+    const spinners = [0, 1].map(() => spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
+    let admin: Redis | undefined;
+    try {
+      const { redis, run } = await loadShared('slow');
+      admin = new Redis(redis.url);
+      for (let stall = 0; stall < 2; stall++) {
+        const before = run.admitted.length;
+        await until('calls admitted through Redis', () => run.admitted.length >= before + 2 * TPS);
+        await admin.call('DEBUG', 'SLEEP', '0.6');
+        await run.settled('shared', Date.now(), 0);
+      }
+      await until('calls admitted after the stalls', () => run.admitted.length >= 6 * TPS);
+      const admitted = await run.stop();
+      // The stalls did send instances to their fallback: the case under test happened.
+      const fellBack = instances.flatMap(({ logs }) => logs).filter((line) => /Redis unreachable/.test(line));
+      expect(fellBack.length).toBeGreaterThan(0);
+      expect(maxPerSecond(admitted)).toBeLessThanOrEqual(TPS);
+    } finally {
+      admin?.disconnect();
+      for (const spinner of spinners) spinner.kill('SIGKILL');
+    }
+  });
+});
+
+describe('the fleet size to assume (BUDGET_INSTANCES)', () => {
+  const CLOUD = {
+    CUSTOM_VISION_PREDICTION_ENDPOINT: 'https://demo.cognitiveservices.azure.com',
+    CUSTOM_VISION_PREDICTION_KEY: 'a1b2c3d4e5f60718293a4b5c6d7e8f90',
+    CUSTOM_VISION_PROJECT_ID: '0f0f0f0f-1111-4222-8333-444455556666',
+    CUSTOM_VISION_PUBLISHED_NAME: 'Iteration1',
+  };
+  const instancesOf = (env: Record<string, string>) =>
+    parseConfig({ ...CLOUD, ...env }, 2).customVision?.budget.instances;
+
+  it('is 2 with REDIS_URL unless set, and means nothing without it', () => {
+    expect(instancesOf({ REDIS_URL: 'redis://redis:6379/0' })).toBe(2);
+    expect(instancesOf({ REDIS_URL: 'redis://redis:6379/0', BUDGET_INSTANCES: '5' })).toBe(5);
+    expect(instancesOf({ BUDGET_INSTANCES: '5' })).toBeUndefined();
+  });
+
+  it('refuses anything but a whole number from 1, naming the variable', () => {
+    for (const value of ['0', '1.5', 'two', '-1']) {
+      expect(() => instancesOf({ REDIS_URL: 'redis://redis:6379/0', BUDGET_INSTANCES: value })).toThrow(
+        /BUDGET_INSTANCES must be a whole number from 1 to 1000/,
+      );
+    }
   });
 });

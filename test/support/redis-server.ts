@@ -49,7 +49,19 @@ export async function startRedis(): Promise<TestRedis> {
     output = '';
     const proc = spawn(
       'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      // DEBUG SLEEP (from this machine only) stands in for a Redis too slow to answer in time.
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--enable-debug-command',
+        'local',
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     child = proc;
