@@ -10,7 +10,7 @@ import { CvError, CvErrorCode } from '../http/cv-error.ts';
 import { CircuitBreaker } from '../resilience/circuit-breaker.ts';
 import { backoffMs, retryAfterMs, sleep } from '../resilience/retry.ts';
 import { predictionPath } from '../../src/shared/custom-vision-path.ts';
-import { KeyLeakDetector } from '../security/key-leaks.ts';
+import { KeyLeakDetector } from '../observability/key-leaks.ts';
 import { judgeAnswer } from './cv-answer.ts';
 import { describeNetworkError, postOnce } from './http-post.ts';
 import type {

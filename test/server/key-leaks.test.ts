@@ -1,7 +1,7 @@
 // The Custom Vision key must not reach a client in any form the client could turn back into it: escaped
 // in JSON, in another letter case, in part, base64-, hex- or percent-encoded, in a body or a header.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KeyLeakDetector, REDACTED } from '../../server/security/key-leaks.ts';
+import { KeyLeakDetector, REDACTED } from '../../server/observability/key-leaks.ts';
 import { startFakeCustomVision, type FakeCustomVision } from '../support/fake-custom-vision.ts';
 import { FIXTURES, fixtureBytes } from '../support/fixtures.ts';
 import { startTestServer, type TestServer } from '../support/test-server.ts';
