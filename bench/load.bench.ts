@@ -141,6 +141,8 @@ async function throughSightline(
       ACCESS_TOKENS_FILE: '',
       REDIS_URL: '',
       PER_CLIENT_TPS: '',
+      // Every connection comes from this one process: room for all of them under the per-client cap.
+      MAX_CONNECTIONS_PER_CLIENT: String(CONNECTIONS + 16),
     },
     'custom-vision',
     60_000,
