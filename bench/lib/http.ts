@@ -42,8 +42,8 @@ export class KeepAliveClient {
     return this.request(url, 'POST', { 'Content-Type': 'application/octet-stream', ...headers }, body);
   }
 
-  get(url: string): Promise<Answer> {
-    return this.request(url, 'GET', {});
+  get(url: string, headers: Readonly<Record<string, string>> = {}): Promise<Answer> {
+    return this.request(url, 'GET', { ...headers });
   }
 
   private request(

@@ -60,12 +60,16 @@ async function freshServerBundle(): Promise<string> {
   return `${REPO_ROOT}${SERVER_BUNDLE}`;
 }
 
-/** Sightline compiled, as `npm start` runs it, on a free loopback port. */
+/**
+ * Sightline compiled, as `npm start` runs it, on a free loopback port. With device tokens on, `token`
+ * is one of them: the health details that say it is ready are only for authorised callers.
+ */
 export async function startSightline(
   name: string,
   env: Readonly<Record<string, string>>,
   expectedSource: 'local' | 'custom-vision',
   deadlineMs: number,
+  token?: string,
 ): Promise<RunningChild & { health: Health }> {
   const port = await freePort();
   const child = startChild(
@@ -76,7 +80,7 @@ export async function startSightline(
   );
   const url = `http://127.0.0.1:${port}`;
   const running = { child, url, stop: () => stopChild(child) };
-  const health = await waitForReady(running, deadlineMs);
+  const health = await waitForReady(running, deadlineMs, token);
   if (health.source !== expectedSource) {
     throw new Error(`${name} serves "${health.source}", not "${expectedSource}": ${health.detail}`);
   }
@@ -84,14 +88,15 @@ export async function startSightline(
 }
 
 /** Polls /api/health until it reports ready; fails early if the child dies or says it cannot start. */
-async function waitForReady(running: RunningChild, deadlineMs: number): Promise<Health> {
+async function waitForReady(running: RunningChild, deadlineMs: number, token?: string): Promise<Health> {
   const client = new KeepAliveClient();
   const deadline = performance.now() + deadlineMs;
   try {
     while (performance.now() < deadline) {
       if (running.child.hasExited())
         throw childError(running.child, `${running.child.name} exited before it was ready`);
-      const health = await client.get(`${running.url}/api/health`).then(
+      const headers = token ? { Authorization: `Bearer ${token}` } : {};
+      const health = await client.get(`${running.url}/api/health`, headers).then(
         (answer) => JSON.parse(answer.body.toString('utf8')) as Health,
         () => undefined, // not listening yet
       );
