@@ -8,7 +8,7 @@
 // BENCH_UPSTREAM_LATENCY_MS (the fake's latency, default 100).
 import { readFileSync } from 'node:fs';
 import autocannon, { type Result } from 'autocannon';
-import { CUSTOM_VISION_TIERS } from '../server/env.ts';
+import { CUSTOM_VISION_TIERS } from '../server/upstreams/custom-vision-config.ts';
 import { describeCrashes, installCleanup, REPO_ROOT, stopAllChildren } from './lib/children.ts';
 import { closeAllClients, getJson } from './lib/http.ts';
 import { print, printTable, progress } from './lib/report.ts';

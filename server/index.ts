@@ -19,11 +19,8 @@ try {
   const config = parseConfig(process.env, os.availableParallelism());
   for (const warning of config.warnings) log.warn(warning);
   const running = await startServer(config, { staticDir: `${root}dist`, log });
-  const upstream = config.customVision
-    ? `Custom Vision project ${config.customVision.projectId} (${config.customVision.publishedName}) at ${new URL(config.customVision.endpoint).host}`
-    : `the local detector (${config.local?.workers} worker(s))`;
   const access = running.tokens.enabled ? 'device tokens required' : 'open (loopback only)';
-  log.info(`Sightline is listening on ${running.url}, serving ${upstream}; access: ${access}`);
+  log.info(`Sightline is listening on ${running.url}, serving ${running.description}; access: ${access}`);
   running.ready.then(
     () => log.info('ready for predictions'),
     () => undefined, // already logged by startServer

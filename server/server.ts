@@ -14,19 +14,13 @@ import { guardConnections } from './http/connection-guard.ts';
 import { explainListenError } from './http/listen-errors.ts';
 import { serverOptions } from './http/server-limits.ts';
 import { Budget } from './limits/budget.ts';
-import { PENDING_MS } from './limits/windows.ts';
 import { connectRedis } from './limits/redis.ts';
 import type { Logger } from './observability/logger.ts';
-import { registerSecrets } from './observability/secrets.ts';
 import { AccessControl } from './security/access.ts';
 import { AuthFailureLimiter } from './security/auth-failures.ts';
 import { TokenStore } from './security/token-store.ts';
-import { CustomVisionUpstream } from './upstreams/custom-vision.ts';
-import { LocalUpstream } from './upstreams/local.ts';
+import { createUpstream } from './upstreams/choose-upstream.ts';
 import type { PredictionUpstream } from './upstreams/upstream.ts';
-
-/** Beyond the deadline, for the call's own bookkeeping after it: never an undercount. */
-const PENDING_SLACK_MS = 1_000;
 
 export interface RunningServer extends BuiltServer {
   readonly server: http.Server;
@@ -56,21 +50,6 @@ function readTls(config: ServerConfig): { cert: Buffer; key: Buffer } | undefine
   return { cert: read('TLS_CERT_FILE', tls.certFile), key: read('TLS_KEY_FILE', tls.keyFile) };
 }
 
-function startUpstream(
-  config: ServerConfig,
-  log: Logger,
-): { upstream: PredictionUpstream; ready: Promise<void> } {
-  if (config.customVision) {
-    registerSecrets(config.customVision.predictionKey);
-    return { upstream: new CustomVisionUpstream(config.customVision), ready: Promise.resolve() };
-  }
-  if (!config.local) throw new Error('The configuration names no upstream.');
-  const local = new LocalUpstream(config.local);
-  const ready = local.start();
-  ready.catch((error: Error) => log.error({ error: error.message }, 'the local detector failed to start'));
-  return { upstream: local, ready };
-}
-
 /** Everything a server is but its socket: what tests call in-process (app.request) and startServer listens with. */
 export interface BuiltServer {
   readonly upstream: PredictionUpstream;
@@ -79,6 +58,8 @@ export interface BuiltServer {
   readonly tokens: TokenStore;
   /** Resolves once the upstream can answer predictions (the local model is loaded). */
   readonly ready: Promise<void>;
+  /** What is served, from where, for people (the start-up log line). */
+  readonly description: string;
   /** Stops what the parts hold (timers, the upstream's workers or connections, Redis). */
   close(): Promise<void>;
 }
@@ -91,18 +72,14 @@ export async function buildServer(
   tokens.load();
   let redis: Redis | undefined;
   if (config.redisUrl) redis = await connectRedis(config.redisUrl, log);
-  const { upstream, ready } = startUpstream(config, log);
+  const { upstream, ready, budget: terms, description } = createUpstream(config.upstream, log);
   const budget = new Budget({
     figures: () => upstream.budget(),
     ...(config.perClientTps !== undefined ? { perClientTps: config.perClientTps } : {}),
-    // The local detector's capacity is this instance's own; only Custom Vision's budget is shared.
-    ...(redis && config.customVision ? { redis } : {}),
-    ...(config.local ? { burst: config.local.workers + config.local.queueLimit } : {}),
-    scope: config.customVision ? new URL(config.customVision.endpoint).host : 'local',
-    // A call may wait for a connection up to its deadline: it must count as pending at least that long.
-    ...(config.customVision
-      ? { pendingMs: Math.max(PENDING_MS, config.customVision.timeoutMs + PENDING_SLACK_MS) }
-      : {}),
+    ...(redis && terms.shared ? { redis } : {}),
+    ...(terms.burst !== undefined ? { burst: terms.burst } : {}),
+    scope: terms.scope,
+    ...(terms.pendingMs !== undefined ? { pendingMs: terms.pendingMs } : {}),
     log,
   });
   const app = createApp({
@@ -123,6 +100,7 @@ export async function buildServer(
     budget,
     tokens,
     ready,
+    description,
     async close() {
       budget.close();
       tokens.close();

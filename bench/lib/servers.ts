@@ -95,7 +95,7 @@ async function waitForReady(running: RunningChild, deadlineMs: number, token?: s
     while (performance.now() < deadline) {
       if (running.child.hasExited())
         throw childError(running.child, `${running.child.name} exited before it was ready`);
-      const headers = token ? { Authorization: `Bearer ${token}` } : {};
+      const headers: Record<string, string> = token ? { Authorization: `Bearer ${token}` } : {};
       const health = await client.get(`${running.url}/api/health`, headers).then(
         (answer) => JSON.parse(answer.body.toString('utf8')) as Health,
         () => undefined, // not listening yet

@@ -15,10 +15,15 @@
 //   admission is taken back, since that call was never sent.
 import type { Redis } from 'ioredis';
 import type { Logger } from '../observability/logger.ts';
-import type { PredictionBudget } from '../upstreams/upstream.ts';
 import { MemoryWindowStore } from './memory-store.ts';
 import { INSTANCE_ALIVE_MS, RedisWindowStore, type Fleet } from './redis-store.ts';
-import { perSecond, windowFor, type Admission, type AdmissionLimits } from './windows.ts';
+import {
+  perSecond,
+  windowFor,
+  type Admission,
+  type AdmissionLimits,
+  type PredictionBudget,
+} from './windows.ts';
 
 /** An admitted prediction: call sent() when its request has gone out (more calls do nothing). */
 export type BudgetAdmission =

@@ -85,3 +85,13 @@ export const perSecond = (limit: WindowLimit) => Math.floor((limit.count * 100_0
  * loop that backs off for a second, short enough that a client gone quiet soon stops holding a share.
  */
 export const ACTIVE_MS = 2_000;
+
+/** Predictions per second the upstream can take, so clients pace themselves (reported in /api/config). */
+export interface PredictionBudget {
+  readonly nostorePerSecond: number;
+  readonly storePerSecond: number;
+  /** Where the figure comes from, for people: a tier, an override, or measured capacity. */
+  readonly basis: string;
+  /** How much longer than a second the budget's window is, for network jitter (default JITTER_MARGIN_MS). */
+  readonly marginMs?: number;
+}

@@ -5,7 +5,7 @@
 // Vision-shaped 502/504 saying what happened. 429s and 503s are retried with backoff within the deadline
 // (each retry admitted by the budget), and a circuit breaker answers fast 503s while Azure is down.
 import { Pool } from 'undici';
-import type { CustomVisionConfig } from '../env.ts';
+import type { CustomVisionConfig } from './custom-vision-config.ts';
 import { CvError, CvErrorCode } from '../http/cv-error.ts';
 import { CircuitBreaker } from '../resilience/circuit-breaker.ts';
 import { backoffMs, retryAfterMs, sleep } from '../resilience/retry.ts';

@@ -1,9 +1,9 @@
 // What answers prediction requests: the Custom Vision cloud (forwarded) or the embedded local detector.
 // The routes validate the request first, so an upstream only ever sees a well-formed image or URL.
-import type { ProjectType } from '../env.ts';
 import type { ClientPresence } from '../http/client-presence.ts';
 import type { RequestImage } from '../http/read-image.ts';
-import type { PredictionRoute } from '../../src/shared/custom-vision-path.ts';
+import type { PredictionProjectType, PredictionRoute } from '../../src/shared/custom-vision-path.ts';
+import type { PredictionBudget } from '../limits/windows.ts';
 
 export type ModelSource = 'local' | 'custom-vision';
 
@@ -12,20 +12,10 @@ export interface ServedModel {
   readonly source: ModelSource;
   readonly projectId: string;
   readonly publishedName: string;
-  readonly type: ProjectType;
+  readonly type: PredictionProjectType;
   readonly name: string;
   /** The labels the model can return, when known without asking the cloud. */
   readonly tags?: readonly string[];
-}
-
-/** Predictions per second the upstream can take, so clients pace themselves (reported in /api/config). */
-export interface PredictionBudget {
-  readonly nostorePerSecond: number;
-  readonly storePerSecond: number;
-  /** Where the figure comes from, for people: a tier, an override, or measured capacity. */
-  readonly basis: string;
-  /** How much longer than a second the budget's window is, for network jitter (default JITTER_MARGIN_MS). */
-  readonly marginMs?: number;
 }
 
 export interface PredictionRequest {

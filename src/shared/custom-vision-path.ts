@@ -5,7 +5,8 @@
 // as portal URLs write "Prediction" with a capital P.
 
 export type PredictionVersion = 'v3.0' | 'v3.1';
-export type PredictionProjectType = 'detect' | 'classify';
+export const PREDICTION_PROJECT_TYPES = ['detect', 'classify'] as const;
+export type PredictionProjectType = (typeof PREDICTION_PROJECT_TYPES)[number];
 export type PredictionInput = 'image' | 'url';
 
 export interface PredictionRoute {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../../server/env.ts';
+import { customVisionOf, localOf } from '../support/upstream-config.ts';
 
 const KEY = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
 const CLOUD = {
@@ -24,16 +25,17 @@ describe('parseConfig', () => {
     const config = parseConfig({}, 2);
     expect(config.port).toBe(8080);
     expect(config.host).toBe('127.0.0.1');
-    expect(config.customVision).toBeUndefined();
-    expect(config.local).toMatchObject({ workers: 2, queueLimit: 8, maxDetections: 20 });
+    expect(customVisionOf(config)).toBeUndefined();
+    expect(localOf(config)).toMatchObject({ workers: 2, queueLimit: 8, maxDetections: 20 });
     expect(config.warnings).toEqual([]);
   });
 
   it('reads the Custom Vision settings, normalising the endpoint and project id', () => {
     const config = parseConfig({ ...CLOUD, CUSTOM_VISION_PROJECT_TYPE: 'classify', PORT: '9000' }, 2);
     expect(config.port).toBe(9000);
-    expect(config.local).toBeUndefined();
-    expect(config.customVision).toEqual({
+    expect(localOf(config)).toBeUndefined();
+    expect(customVisionOf(config)).toEqual({
+      kind: 'custom-vision',
       endpoint: 'https://demo-prediction.cognitiveservices.azure.com',
       predictionKey: KEY,
       projectId: '0f0f0f0f-1111-4222-8333-444455556666',
@@ -82,12 +84,12 @@ describe('parseConfig', () => {
 
   it('allows plain http only for a loopback test upstream', () => {
     const config = parseConfig({ ...CLOUD, CUSTOM_VISION_PREDICTION_ENDPOINT: 'http://127.0.0.1:9999' }, 2);
-    expect(config.customVision?.endpoint).toBe('http://127.0.0.1:9999');
+    expect(customVisionOf(config)?.endpoint).toBe('http://127.0.0.1:9999');
   });
 
   it('warns when Custom Vision settings are given without an endpoint', () => {
     const config = parseConfig({ ...CLOUD, CUSTOM_VISION_PREDICTION_ENDPOINT: '' }, 2);
-    expect(config.local).toBeDefined();
+    expect(localOf(config)).toBeDefined();
     expect(config.warnings.join(' ')).toMatch(/CUSTOM_VISION_PREDICTION_ENDPOINT is not/);
     expect(config.warnings.join(' ')).not.toContain(KEY);
   });
@@ -98,7 +100,7 @@ describe('parseConfig', () => {
     );
     expect(configError({ LOCAL_DETECTOR_WORKERS: '0' }).message).toMatch(/LOCAL_DETECTOR_WORKERS/);
     expect(
-      parseConfig({ LOCAL_DETECTOR_WORKERS: '3', LOCAL_DETECTOR_QUEUE_LIMIT: '0' }, 2).local,
+      localOf(parseConfig({ LOCAL_DETECTOR_WORKERS: '3', LOCAL_DETECTOR_QUEUE_LIMIT: '0' }, 2)),
     ).toMatchObject({
       workers: 3,
       queueLimit: 0,
@@ -115,19 +117,19 @@ describe('the prediction budget', () => {
     CUSTOM_VISION_PUBLISHED_NAME: 'Iteration1',
   };
   it("follows Custom Vision's tiers: S0 by default, F0 on request", () => {
-    expect(parseConfig(CLOUD, 2).customVision?.budget).toEqual({
+    expect(customVisionOf(parseConfig(CLOUD, 2))?.budget).toEqual({
       nostorePerSecond: 20,
       storePerSecond: 10,
       basis: 'Custom Vision S0 tier',
       marginMs: 30,
     });
-    expect(parseConfig({ ...CLOUD, CUSTOM_VISION_TIER: 'f0' }, 2).customVision?.budget).toMatchObject({
+    expect(customVisionOf(parseConfig({ ...CLOUD, CUSTOM_VISION_TIER: 'f0' }, 2))?.budget).toMatchObject({
       nostorePerSecond: 2,
       storePerSecond: 2,
     });
   });
   it('takes CUSTOM_VISION_TPS as an override and refuses nonsense', () => {
-    expect(parseConfig({ ...CLOUD, CUSTOM_VISION_TPS: '7.5' }, 2).customVision?.budget).toEqual({
+    expect(customVisionOf(parseConfig({ ...CLOUD, CUSTOM_VISION_TPS: '7.5' }, 2))?.budget).toEqual({
       nostorePerSecond: 7.5,
       storePerSecond: 7.5,
       basis: 'CUSTOM_VISION_TPS',
@@ -140,7 +142,7 @@ describe('the prediction budget', () => {
   });
   it("takes the budget window's jitter margin from CUSTOM_VISION_BUDGET_MARGIN_MS, within reason", () => {
     const budget = (value: string) =>
-      parseConfig({ ...CLOUD, CUSTOM_VISION_BUDGET_MARGIN_MS: value }, 2).customVision?.budget;
+      customVisionOf(parseConfig({ ...CLOUD, CUSTOM_VISION_BUDGET_MARGIN_MS: value }, 2))?.budget;
     expect(budget('100')?.marginMs).toBe(100);
     expect(budget('0')?.marginMs).toBe(0);
     expect(() => budget('-5')).toThrow(/CUSTOM_VISION_BUDGET_MARGIN_MS/);

@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../server/env.ts';
+import { customVisionOf } from '../support/upstream-config.ts';
 import { Budget } from '../../server/limits/budget.ts';
 import { connectRedis } from '../../server/limits/redis.ts';
 import { RedisWindowStore } from '../../server/limits/redis-store.ts';
@@ -225,6 +226,7 @@ async function sharing(instances: readonly Instance[], url: string, scope: strin
  */
 function load(instances: readonly Instance[]) {
   const admitted: number[] = [];
+  const byInstance = instances.map(() => 0);
   let running = true;
   const loops = Promise.all(
     instances.flatMap(({ budget }, i) =>
@@ -233,6 +235,7 @@ function load(instances: readonly Instance[]) {
           const admission = await budget.admit(`client-${i}-${loop}`, false);
           if (admission.ok) {
             admitted.push(admission.at ?? Date.now());
+            byInstance[i]!++;
             admission.sent();
           } else {
             // The load's own pace while refused: no sooner than told, and at least now and then.
@@ -244,12 +247,17 @@ function load(instances: readonly Instance[]) {
   );
   return {
     admitted,
-    /** Until every instance is in `mode` and `calls` were admitted since `since`. */
-    settled: (mode: 'shared' | 'fallback', since: number, calls: number) =>
-      until(`every instance ${mode}, ${calls} calls admitted`, () =>
-        instances.every(({ budget }) => budget.state().mode === mode)
-          ? admitted.filter((time) => time >= since).length >= calls
-          : false,
+    /** How many calls each instance has been admitted. */
+    byInstance,
+    /** Until every instance is in `mode` and `calls` were admitted since `since` (within `ms`). */
+    settled: (mode: 'shared' | 'fallback', since: number, calls: number, ms?: number) =>
+      until(
+        `every instance ${mode}, ${calls} calls admitted`,
+        () =>
+          instances.every(({ budget }) => budget.state().mode === mode)
+            ? admitted.filter((time) => time >= since).length >= calls
+            : false,
+        ms,
       ),
     stop: async () => {
       running = false;
@@ -309,6 +317,23 @@ describe('two instances through Redis outages (no second ever sees more than the
     );
   });
 
+  it('one instance cut off from Redis while the other still shares: the other leaves it its share', async () => {
+    const { run } = await loadShared('cut');
+    const [sharer, cut] = instances as [Instance, Instance];
+    await until('calls admitted through Redis', () => run.admitted.length >= 2 * TPS);
+    cut.redis.disconnect(); // and it stays away until told to connect
+    const before = run.byInstance[1]!;
+    await until('it serves alone while the other shares', () =>
+      cut.budget.state().mode === 'fallback' && sharer.budget.state().mode === 'shared'
+        ? run.byInstance[1]! >= before + TPS
+        : false,
+    );
+    await cut.redis.connect();
+    await run.settled('shared', Date.now(), 2 * TPS);
+    const admitted = await run.stop();
+    expect(maxPerSecond(admitted)).toBeLessThanOrEqual(TPS);
+  });
+
   it('Redis restarted mid-run: the calls admitted alone count in Redis', async () => {
     const { redis, run } = await loadShared('restarted');
     await redis.stop();
@@ -344,8 +369,10 @@ describe('two instances through Redis outages (no second ever sees more than the
       for (let stall = 0; stall < 2; stall++) {
         const before = run.admitted.length;
         await until('calls admitted through Redis', () => run.admitted.length >= before + 2 * TPS);
-        await admin.call('DEBUG', 'SLEEP', '0.6');
-        await run.settled('shared', Date.now(), 0);
+        await admin.call('DEBUG', 'SLEEP', '1.2');
+        // Admissions that ran after their callers gave up hold no place: calls resume well before such an
+        // entry's pending time (10 s) would have run out.
+        await run.settled('shared', Date.now(), TPS, 5_000);
       }
       await until('calls admitted after the stalls', () => run.admitted.length >= 6 * TPS);
       const admitted = await run.stop();
@@ -368,7 +395,7 @@ describe('the fleet size to assume (BUDGET_INSTANCES)', () => {
     CUSTOM_VISION_PUBLISHED_NAME: 'Iteration1',
   };
   const instancesOf = (env: Record<string, string>) =>
-    parseConfig({ ...CLOUD, ...env }, 2).customVision?.budget.instances;
+    customVisionOf(parseConfig({ ...CLOUD, ...env }, 2))?.budget.instances;
 
   it('is 2 with REDIS_URL unless set, and means nothing without it', () => {
     expect(instancesOf({ REDIS_URL: 'redis://redis:6379/0' })).toBe(2);

@@ -1,0 +1,95 @@
+// Which upstream answers prediction requests, and how it is built: the one place that knows the kinds.
+// A new kind of upstream is its own module (settings and class) plus one branch in parseUpstreamConfig
+// and one case in createUpstream.
+import { text, type Env } from '../env-parse.ts';
+import { PENDING_MS } from '../limits/windows.ts';
+import type { Logger } from '../observability/logger.ts';
+import { registerSecrets } from '../observability/secrets.ts';
+import { CustomVisionUpstream } from './custom-vision.ts';
+import { parseCustomVisionConfig, type CustomVisionConfig } from './custom-vision-config.ts';
+import { LocalUpstream } from './local.ts';
+import { parseLocalDetectorConfig, type LocalDetectorConfig } from './local-config.ts';
+import type { PredictionUpstream } from './upstream.ts';
+
+export type UpstreamConfig =
+  | ({ readonly kind: 'custom-vision' } & CustomVisionConfig)
+  | ({ readonly kind: 'local' } & LocalDetectorConfig);
+
+export type UpstreamKind = UpstreamConfig['kind'];
+
+/** Custom Vision when its endpoint is set, else the embedded local detector (the quick start). */
+export function parseUpstreamConfig(env: Env, cores: number): { config: UpstreamConfig; warnings: string[] } {
+  const endpoint = text(env, 'CUSTOM_VISION_PREDICTION_ENDPOINT');
+  if (endpoint !== undefined) {
+    return { config: { kind: 'custom-vision', ...parseCustomVisionConfig(env, endpoint) }, warnings: [] };
+  }
+  const strays = [
+    'CUSTOM_VISION_PREDICTION_KEY',
+    'CUSTOM_VISION_PROJECT_ID',
+    'CUSTOM_VISION_PUBLISHED_NAME',
+  ].filter((name) => text(env, name) !== undefined);
+  return {
+    config: { kind: 'local', ...parseLocalDetectorConfig(env, cores) },
+    warnings: strays.length
+      ? [`${strays.join(', ')} set but CUSTOM_VISION_PREDICTION_ENDPOINT is not: serving the local detector.`]
+      : [],
+  };
+}
+
+/** How the prediction budget treats an upstream's calls. */
+export interface UpstreamBudgetTerms {
+  /** What the budget belongs to; calls to a shared service are shared through Redis when there is one. */
+  readonly scope: string;
+  readonly shared: boolean;
+  /** At least this many per window (the local detector's queue pushes back instead). */
+  readonly burst?: number;
+  /** How long an admitted call may wait to go out and still count. */
+  readonly pendingMs?: number;
+}
+
+export interface CreatedUpstream {
+  readonly upstream: PredictionUpstream;
+  /** Resolves once it can answer predictions. */
+  readonly ready: Promise<void>;
+  readonly budget: UpstreamBudgetTerms;
+  /** For the start-up log line: what is served, from where. */
+  readonly description: string;
+}
+
+/** Beyond a call's deadline, for its own bookkeeping after it: never an undercount. */
+const PENDING_SLACK_MS = 1_000;
+
+export function createUpstream(config: UpstreamConfig, log: Logger): CreatedUpstream {
+  switch (config.kind) {
+    case 'custom-vision': {
+      registerSecrets(config.predictionKey);
+      const host = new URL(config.endpoint).host;
+      return {
+        upstream: new CustomVisionUpstream(config),
+        ready: Promise.resolve(),
+        // Every instance forwarding to one resource shares its limit. A call may wait for a connection
+        // up to its deadline: it must count as pending at least that long.
+        budget: {
+          scope: host,
+          shared: true,
+          pendingMs: Math.max(PENDING_MS, config.timeoutMs + PENDING_SLACK_MS),
+        },
+        description: `Custom Vision project ${config.projectId} (${config.publishedName}) at ${host}`,
+      };
+    }
+    case 'local': {
+      const local = new LocalUpstream(config);
+      const ready = local.start();
+      ready.catch((error: Error) =>
+        log.error({ error: error.message }, 'the local detector failed to start'),
+      );
+      return {
+        upstream: local,
+        ready,
+        // Its capacity is this instance's own, never shared.
+        budget: { scope: 'local', shared: false, burst: config.workers + config.queueLimit },
+        description: `the local detector (${config.workers} worker(s))`,
+      };
+    }
+  }
+}
