@@ -12,13 +12,15 @@ export default tseslint.config(
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      // Four programs: the page (tsconfig.json), the frame worker (src/worker/tsconfig.json), the service
-      // worker (src/sw/tsconfig.json) and everything that runs in Node (server/tsconfig.json).
+      // Five programs: the page (tsconfig.json), the frame worker (src/worker/tsconfig.json), the service
+      // worker (src/sw/tsconfig.json), the runtime-agnostic shared code (src/shared/tsconfig.json) and
+      // everything that runs in Node (server/tsconfig.json).
       parserOptions: {
         project: [
           './tsconfig.json',
           './src/worker/tsconfig.json',
           './src/sw/tsconfig.json',
+          './src/shared/tsconfig.json',
           './server/tsconfig.json',
         ],
         tsconfigRootDir: import.meta.dirname,

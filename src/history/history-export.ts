@@ -11,13 +11,19 @@ import {
   imagePath,
   type ExportedRecord,
 } from './export-format.ts';
-import type { HistoryStore } from './history-store.ts';
 import type { HistoryFilter, HistoryRecord, StoredImage } from './history-types.ts';
 import { streamToBlob } from './stream-to-blob.ts';
 import { withZip64End } from './zip64-end.ts';
 
-/** The part of the store an export reads. */
-export type ExportSource = Pick<HistoryStore, 'keys' | 'getMany' | 'image'>;
+/**
+ * The part of the store an export reads (HistoryStore has it). Spelled out rather than picked from the
+ * store's class, so that the export and its Node tests do not depend on IndexedDB's types.
+ */
+export interface ExportSource {
+  keys(filter?: HistoryFilter): Promise<number[]>;
+  getMany(ids: readonly number[]): Promise<(HistoryRecord | undefined)[]>;
+  image(id: number, which?: 'thumbnail' | 'full'): Promise<StoredImage | undefined>;
+}
 
 export interface ExportProgress {
   /** Records processed so far, of `total`. */
