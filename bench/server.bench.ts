@@ -5,7 +5,8 @@
 // object holding every figure.
 //
 // Environment: BENCH_SECTIONS=local,proxy (default both), BENCH_FRAMES (sequential frames in A, default
-// 40), BENCH_SECONDS (length of each throughput run in B, default 8).
+// 40), BENCH_SECONDS (length of each throughput run in B, default 8), BENCH_BASELINE_BUNDLE (another
+// build's dist-server/index.js, measured beside this one in C).
 import os from 'node:os';
 import { describeCrashes, installCleanup, stopAllChildren } from './lib/children.ts';
 import { closeAllClients } from './lib/http.ts';

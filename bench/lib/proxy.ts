@@ -12,7 +12,14 @@ import { print, printTable, progress } from './report.ts';
 import { ratio, round, summarize, type Summary } from './stats.ts';
 import { startBareForwarder, startFakeCustomVision, startSightline, type RunningChild } from './servers.ts';
 
-export type TargetName = 'direct' | 'sightline' | 'nginx' | 'node-floor';
+export type TargetName = 'direct' | 'sightline' | 'nginx' | 'node-floor' | 'baseline';
+
+/**
+ * BENCH_BASELINE_BUNDLE: another build of the server (say, an older commit's dist-server/index.js, made
+ * with `node --import tsx server/bundle.ts` in its checkout) measured side by side as "baseline", so that
+ * a change's cost per request is compared within one run on this noisy machine.
+ */
+const BASELINE_BUNDLE = process.env['BENCH_BASELINE_BUNDLE']?.trim() || undefined;
 
 interface Target {
   readonly name: TargetName;
@@ -192,6 +199,18 @@ export async function benchProxy(): Promise<ProxyFigures> {
       { name: 'direct', url: `${fake.url}${path}`, headers: { 'Prediction-Key': key }, server: fake },
       { name: 'sightline', url: `${sightline.url}${path}`, headers: {}, server: sightline },
     ];
+    if (BASELINE_BUNDLE) {
+      const baseline = await startSightline(
+        'Sightline (baseline build)',
+        sightlineEnv,
+        'custom-vision',
+        30_000,
+        undefined,
+        BASELINE_BUNDLE,
+      );
+      started.push(baseline);
+      targets.push({ name: 'baseline', url: `${baseline.url}${path}`, headers: {}, server: baseline });
+    }
     const floor = await startBareForwarder(fake.url, key);
     started.push(floor);
     targets.push({ name: 'node-floor', url: `${floor.url}${path}`, headers: {}, server: floor });
@@ -233,6 +252,7 @@ export function meanOf(
 
 export function printProxyFigures(figures: ProxyFigures): void {
   const names: TargetName[] = ['direct', 'sightline', 'nginx', 'node-floor'];
+  if (figures.tenConnections.baseline) names.push('baseline');
   print();
   print(`== C. Proxy overhead (body: ${figures.bodyBytes} bytes JPEG, fake upstream latency 0) ==`);
   print(
@@ -277,6 +297,14 @@ export function printProxyFigures(figures: ProxyFigures): void {
       `${percent(ratio(rps('node-floor'), rps('nginx')))}; Sightline / the Node floor: ` +
       `${percent(ratio(rps('sightline'), rps('node-floor')))}`,
   );
+  if (load.baseline) {
+    const cpu = (name: TargetName) => meanOf(load[name], (run) => run.cpuUsPerRequest, 0);
+    print(
+      `Against the baseline build (BENCH_BASELINE_BUNDLE): req/s ${percent(ratio(rps('sightline'), rps('baseline')))}, ` +
+        `CPU per request ${cpu('sightline')} us against ${cpu('baseline')} us, added median latency ` +
+        `${addedMedianMs(figures, 'sightline')} ms against ${addedMedianMs(figures, 'baseline')} ms`,
+    );
+  }
   const added = addedMedianMs(figures, 'sightline');
   print(
     `Target "Sightline adds <= 1 ms median latency": ${verdict(added === null ? null : added <= 1)} (${added} ms)`,

@@ -70,12 +70,14 @@ export async function startSightline(
   expectedSource: 'local' | 'custom-vision',
   deadlineMs: number,
   token?: string,
+  /** Another compiled server (e.g. an older checkout's dist-server/index.js) to run instead of this one. */
+  bundle?: string,
 ): Promise<RunningChild & { health: Health }> {
   const port = await freePort();
   const child = startChild(
     name,
     process.execPath,
-    ['--enable-source-maps', await freshServerBundle()],
+    ['--enable-source-maps', bundle ?? (await freshServerBundle())],
     childEnv({ ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' }),
   );
   const url = `http://127.0.0.1:${port}`;
