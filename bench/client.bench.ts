@@ -51,7 +51,7 @@ const SOURCES: readonly Size[] = [
   { width: 1280, height: 720 },
   { width: 1920, height: 1080 },
 ];
-/** The app's default JPEG quality (src/app/settings.ts), used for the full-frame comparison too. */
+/** The app's default JPEG quality (src/settings/settings.ts), used for the full-frame comparison too. */
 const JPEG_QUALITY = 0.8;
 const UPSTREAM_LATENCY_MS = 150;
 const POLL_MS = 2_000;

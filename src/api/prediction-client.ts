@@ -352,6 +352,3 @@ export async function predictImage(
     signal.removeEventListener('abort', onAbort);
   }
 }
-
-// Tests in test/server still import it from here; the grammar itself lives in src/shared.
-export { predictionPathFor } from '../shared/custom-vision-path.ts';

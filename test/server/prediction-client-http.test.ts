@@ -4,7 +4,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { predictImage, predictionPathFor, type PredictOutcome } from '../../src/api/prediction-client.ts';
+import { predictImage, type PredictOutcome } from '../../src/api/prediction-client.ts';
+import { predictionPathFor } from '../../src/shared/custom-vision-path.ts';
 import {
   startFakeCustomVision,
   type FakeCustomVision,
