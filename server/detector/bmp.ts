@@ -15,20 +15,28 @@ export class BmpError extends Error {
 const BI_RGB = 0;
 const BI_BITFIELDS = 3;
 
-export function decodeBmp(bytes: Uint8Array): RawRgb {
+/** The dimensions a BMP's header declares, read before anything is unpacked. */
+export function bmpDimensions(bytes: Uint8Array): { width: number; height: number } {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (bytes.length < 54 || view.getUint16(0, false) !== 0x424d) throw new BmpError('not a BMP file');
-  const pixelOffset = view.getUint32(10, true);
   const headerSize = view.getUint32(14, true);
   if (headerSize < 40)
     throw new BmpError('OS/2 BMP headers are not supported; save it as a Windows BMP or PNG');
   const width = view.getInt32(18, true);
-  const rawHeight = view.getInt32(22, true);
+  const height = Math.abs(view.getInt32(22, true));
+  if (width <= 0 || height === 0) throw new BmpError(`BMP dimensions ${width}x${height} are not valid`);
+  return { width, height };
+}
+
+export function decodeBmp(bytes: Uint8Array): RawRgb {
+  const { width, height } = bmpDimensions(bytes);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const pixelOffset = view.getUint32(10, true);
+  const headerSize = view.getUint32(14, true);
+  const topDown = view.getInt32(22, true) < 0;
   const bitsPerPixel = view.getUint16(28, true);
   const compression = view.getUint32(30, true);
-  const height = Math.abs(rawHeight);
-  const topDown = rawHeight < 0;
-  if (width <= 0 || height === 0 || width > 10_240 || height > 10_240) {
+  if (width > 10_240 || height > 10_240) {
     throw new BmpError(`BMP dimensions ${width}x${height} are outside 1..10240`);
   }
   const supported =

@@ -8,6 +8,7 @@ import { loadGraphModel, type GraphModel } from '@tensorflow/tfjs-converter';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import sharp from 'sharp';
 import { decodeBmp } from './bmp.ts';
+import { MAX_IMAGE_PIXELS } from './image-probe.ts';
 
 /** The model's square input side: RGB 0-255, the whole image stretched to it. */
 export const CENTERNET_INPUT_SIZE = 512;
@@ -101,32 +102,66 @@ export interface ModelInput {
 }
 
 /**
+ * libjpeg's warnings that mean picture data is missing or damaged: a scan that ends early (a file cut
+ * mid-scan, even with an end marker appended: "premature end of data segment"), a file that ends early,
+ * or entropy-coded data that does not decode. libjpeg carries on past them and fills the rest grey.
+ * Its other warnings (extraneous bytes between markers, an unknown JFIF revision or Adobe transform, an
+ * odd progression) come from ordinary cameras and editors and leave the picture whole.
+ */
+const JPEG_DATA_LOSS =
+  /premature end of data segment|premature end of JPEG file|bad Huffman code|bad arithmetic code|instead of RST/i;
+
+const isJpeg = (bytes: Uint8Array) => bytes[0] === 0xff && bytes[1] === 0xd8;
+
+/** The image stretched to the model input; `failOn` decides which decoder complaints are fatal. */
+async function stretch(bytes: Uint8Array, failOn: 'truncated' | 'warning'): Promise<ModelInput> {
+  const isBmp = bytes[0] === 0x42 && bytes[1] === 0x4d;
+  const bmp = isBmp ? decodeBmp(bytes) : undefined;
+  const image = bmp
+    ? sharp(bmp.data, { raw: { width: bmp.width, height: bmp.height, channels: 3 } })
+    : // The pool has checked the header against the caps already; the pixel limit guards direct callers.
+      sharp(bytes, { failOn, limitInputPixels: MAX_IMAGE_PIXELS, animated: false });
+  const meta = await image.metadata();
+  // Resizing straight from the input lets libvips decode a JPEG at 1/2, 1/4 or 1/8 scale
+  // (shrink-on-load), so a large baseline JPEG never exists at full size in memory.
+  const { data } = await image
+    .rotate()
+    .removeAlpha()
+    .toColourspace('srgb')
+    .resize(CENTERNET_INPUT_SIZE, CENTERNET_INPUT_SIZE, { fit: 'fill', fastShrinkOnLoad: true })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  const swap = (meta.orientation ?? 1) >= 5;
+  return {
+    rgb: data,
+    width: (swap ? meta.height : meta.width) ?? 0,
+    height: (swap ? meta.width : meta.height) ?? 0,
+  };
+}
+
+/**
  * Decodes JPEG/PNG/GIF/BMP bytes, applies EXIF orientation, and stretches the picture to the model's
- * square input (the model was trained that way; Custom Vision's exports stretch too).
+ * square input (the model was trained that way; Custom Vision's exports stretch too). Cut-off or damaged
+ * files are refused (ImageDecodeError) rather than answered with grey-filled pixels.
  */
 export async function decodeToModelInput(bytes: Uint8Array): Promise<ModelInput> {
   try {
-    // failOn 'truncated' refuses cut-off files instead of inventing grey pixels; sharp's default
-    // ('warning') would also refuse JPEGs from phones with harmless warnings.
-    const isBmp = bytes[0] === 0x42 && bytes[1] === 0x4d;
-    const bmp = isBmp ? decodeBmp(bytes) : undefined;
-    const image = bmp
-      ? sharp(bmp.data, { raw: { width: bmp.width, height: bmp.height, channels: 3 } })
-      : sharp(bytes, { failOn: 'truncated', limitInputPixels: 10_240 * 10_240, animated: false });
-    const meta = await image.metadata();
-    const { data } = await image
-      .rotate()
-      .removeAlpha()
-      .toColourspace('srgb')
-      .resize(CENTERNET_INPUT_SIZE, CENTERNET_INPUT_SIZE, { fit: 'fill' })
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-    const swap = (meta.orientation ?? 1) >= 5;
-    return {
-      rgb: data,
-      width: (swap ? meta.height : meta.width) ?? 0,
-      height: (swap ? meta.width : meta.height) ?? 0,
-    };
+    if (!isJpeg(bytes)) return await stretch(bytes, 'truncated');
+    // A JPEG cut mid-scan with an end marker appended raises only a libjpeg warning, which failOn
+    // 'truncated' lets through. So a JPEG is decoded failing on any warning first; one whose warning is
+    // harmless is decoded again tolerating warnings. (libvips stops at the first warning, so damage
+    // after a harmless warning in the same file still passes.)
+    try {
+      return await stretch(bytes, 'warning');
+    } catch (error) {
+      if (JPEG_DATA_LOSS.test((error as Error).message)) {
+        throw new Error(
+          `the JPEG's compressed data is cut short or damaged (${(error as Error).message.trim()})`,
+          { cause: error },
+        );
+      }
+      return await stretch(bytes, 'truncated');
+    }
   } catch (error) {
     throw new ImageDecodeError((error as Error).message);
   }

@@ -1,12 +1,26 @@
 // A fixed pool of detector worker threads with a bounded wait queue. Each worker runs one request at a
 // time; when every worker is busy and the queue is full the caller is told to come back later (429)
 // instead of latency growing without bound. A crashed worker fails only its own request and is replaced.
+// Memory is bounded too: each image's decode cost is estimated from its header first (image-probe.ts),
+// the running images together stay within a budget (others wait), and an image that could never fit is
+// refused before it reaches a worker.
 import { Worker } from 'node:worker_threads';
+import {
+  assertDecodable,
+  defaultDecodeBudget,
+  ImageHeaderError,
+  probeImage,
+  type ImageProbe,
+} from './image-probe.ts';
 import type { DetectRequest, DetectResult, WorkerMessage, WorkerOptions } from './protocol.ts';
+
+export { ImageTooLargeError } from './image-probe.ts';
 
 export interface DetectorPoolOptions extends WorkerOptions {
   readonly workers: number;
   readonly queueLimit: number;
+  /** Decode memory all workers together may hold (estimated from headers); see defaultDecodeBudget. */
+  readonly decodeBudgetBytes?: number;
 }
 
 export class QueueFullError extends Error {
@@ -25,6 +39,8 @@ export class DetectorFailedError extends Error {
 interface Job {
   readonly id: number;
   readonly bytes: Uint8Array;
+  /** Estimated decode memory, held from the budget while the job runs. */
+  readonly cost: number;
   readonly signal: AbortSignal;
   readonly resolve: (result: DetectResult) => void;
   readonly reject: (error: Error) => void;
@@ -81,8 +97,13 @@ export class DetectorPool {
   private warmupMs: number | undefined;
   private respawnDelayMs = RESPAWN_FIRST_MS;
   private respawnTimer: NodeJS.Timeout | undefined;
+  /** Estimated decode memory of the jobs running now. */
+  private decodeBytesInUse = 0;
+  private readonly decodeBudgetBytes: number;
 
-  constructor(private readonly options: DetectorPoolOptions) {}
+  constructor(private readonly options: DetectorPoolOptions) {
+    this.decodeBudgetBytes = options.decodeBudgetBytes ?? defaultDecodeBudget(options.workers);
+  }
 
   /** Starts the workers; resolves when every one has loaded its model, rejects if one cannot. */
   async start(): Promise<void> {
@@ -124,6 +145,7 @@ export class DetectorPool {
 
   private onExit(slot: Slot, code: number): void {
     this.slots.splice(this.slots.indexOf(slot), 1);
+    if (slot.job) this.decodeBytesInUse -= slot.job.cost;
     slot.job?.signal.removeEventListener('abort', slot.job.onAbort);
     slot.job?.reject(
       new DetectorFailedError(`The detector worker stopped (exit code ${code}) while running this request.`),
@@ -165,6 +187,7 @@ export class DetectorPool {
   private finish(slot: Slot, message: Extract<WorkerMessage, { type: 'result' | 'error' }>): void {
     const job = slot.job;
     slot.job = undefined;
+    if (job) this.decodeBytesInUse -= job.cost;
     if (job && job.id === message.id) {
       job.signal.removeEventListener('abort', job.onAbort);
       if (message.type === 'result') {
@@ -182,26 +205,64 @@ export class DetectorPool {
     this.dispatch();
   }
 
+  /** Whether a job of this cost may start now: within the budget, or alone (every job fits alone). */
+  private fits(cost: number): boolean {
+    return this.decodeBytesInUse === 0 || this.decodeBytesInUse + cost <= this.decodeBudgetBytes;
+  }
+
   private dispatch(): void {
     for (const slot of this.slots) {
       if (!slot.ready || slot.job) continue;
-      const job = this.queue.shift();
-      if (!job) return;
+      // The first waiting job that fits the memory left: a large image waits for memory while small
+      // ones pass it; since no image may exceed the budget alone, it runs as soon as the large ones
+      // before it have finished.
+      const index = this.queue.findIndex((waiting) => this.fits(waiting.cost));
+      if (index < 0) return;
+      const [job] = this.queue.splice(index, 1) as [Job];
       slot.job = job;
+      this.decodeBytesInUse += job.cost;
       const request: DetectRequest = { type: 'detect', id: job.id, bytes: job.bytes };
       slot.worker.postMessage(request, [job.bytes.buffer as ArrayBuffer]);
     }
   }
 
-  /** Runs the detector on an encoded image. The bytes are handed to the worker (transferred, not copied). */
-  detect(bytes: Uint8Array, signal: AbortSignal): Promise<DetectResult> {
-    if (this.closed) return Promise.reject(new DetectorFailedError('The detector is shutting down.'));
+  /** Refuses a request that could not run or wait now; `cost` undefined: before its header is read. */
+  private assertAdmissible(signal: AbortSignal, cost?: number): void {
+    if (this.closed) throw new DetectorFailedError('The detector is shutting down.');
     signal.throwIfAborted();
-    if (this.slots.length === 0) return Promise.reject(this.noWorkerError());
+    if (this.slots.length === 0) throw this.noWorkerError();
     const idle = this.slots.some((slot) => slot.ready && !slot.job);
-    if (!idle && this.queue.length >= this.options.queueLimit) {
-      return Promise.reject(new QueueFullError(this.retryAfterSeconds()));
+    const startsNow = idle && (cost === undefined || this.fits(cost));
+    if (!startsNow && this.queue.length >= this.options.queueLimit) {
+      throw new QueueFullError(this.retryAfterSeconds());
     }
+  }
+
+  /**
+   * Reads the image's header and refuses it (ImageTooLargeError) if it is larger than the detector
+   * takes; ImageUnreadableError if the header cannot be read.
+   */
+  private async probe(bytes: Uint8Array): Promise<ImageProbe> {
+    let probe: ImageProbe;
+    try {
+      probe = await probeImage(bytes);
+    } catch (error) {
+      if (error instanceof ImageHeaderError) throw new ImageUnreadableError(error.message);
+      throw error;
+    }
+    assertDecodable(probe);
+    return probe;
+  }
+
+  /**
+   * Runs the detector on an encoded image. The bytes are handed to the worker (transferred, not copied).
+   * Rejects with ImageTooLargeError when the image's header declares more than the detector takes.
+   */
+  async detect(bytes: Uint8Array, signal: AbortSignal): Promise<DetectResult> {
+    // Cheap refusals first, then the header (which takes a moment, during which things change).
+    this.assertAdmissible(signal);
+    const { decodeBytes } = await this.probe(bytes);
+    this.assertAdmissible(signal, decodeBytes);
     // Transfer needs a buffer that holds exactly these bytes; a slice of a larger one is copied once.
     const owned =
       bytes.byteOffset === 0 &&
@@ -213,6 +274,7 @@ export class DetectorPool {
       const job: Job = {
         id: this.nextId++,
         bytes: owned,
+        cost: decodeBytes,
         signal,
         resolve,
         reject,
@@ -243,6 +305,8 @@ export class DetectorPool {
       busyWorkers: this.slots.filter((slot) => slot.job).length,
       queued: this.queue.length,
       queueLimit: this.options.queueLimit,
+      decodeBytesInUse: this.decodeBytesInUse,
+      decodeBudgetBytes: this.decodeBudgetBytes,
       restarts: this.restarts,
       modelRuns: this.modelRuns,
       medianModelMs: median(this.recentModelMs),

@@ -1,5 +1,8 @@
 // Worker-thread entry: one CenterNet model per worker, so inference never blocks the server's event loop.
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
+import sharp from 'sharp';
 import { CENTERNET_INPUT_SIZE, ImageDecodeError, decodeToModelInput, loadCenterNet } from './centernet.ts';
 import { COCO_LABELS } from './coco-labels.ts';
 import { postprocessDetections } from './postprocess.ts';
@@ -9,6 +12,23 @@ const port = parentPort;
 if (!port) throw new Error('worker.ts must run in a worker thread');
 const options = workerData as WorkerOptions;
 const post = (message: WorkerMessage) => port.postMessage(message);
+
+// Each worker decodes one image at a time and the workers are the parallelism: more libvips threads per
+// decode would multiply its buffers (on musl, e.g. Alpine, libvips starts one per core). And nothing is
+// worth caching between requests (every image is new), while the cache would keep decoded pixels alive.
+// Both settings are process-wide in libvips, the same for every worker.
+sharp.concurrency(1);
+sharp.cache(false);
+
+/**
+ * A request's bytes (up to 4 MB, moved to this thread) are freed only when this thread's V8 heap is
+ * collected. The model's tensors live in wasm memory, so the heap itself grows slowly and V8 collects
+ * rarely: dead images pile up, tens of MB per worker, and the server's resident memory creeps up burst
+ * after burst. So a collection follows each large image; camera frames (tens of KB) never pay for one.
+ */
+const COLLECT_AFTER_BYTES = 1024 * 1024;
+setFlagsFromString('--expose-gc');
+const collectGarbage = runInNewContext('gc') as () => void;
 
 try {
   const model = await loadCenterNet();
@@ -37,6 +57,8 @@ try {
       } catch (error) {
         const kind = error instanceof ImageDecodeError ? 'decode' : 'internal';
         post({ type: 'error', id: request.id, kind, message: (error as Error).message });
+      } finally {
+        if (request.bytes.byteLength >= COLLECT_AFTER_BYTES) collectGarbage();
       }
     })();
   });

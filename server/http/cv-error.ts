@@ -5,6 +5,7 @@ import type { ServerResponse } from 'node:http';
 /** Codes from Custom Vision's CustomVisionErrorCodes enum that this server produces itself. */
 export const CvErrorCode = {
   BadRequest: 'BadRequest',
+  BadRequestImageDimensions: 'BadRequestImageDimensions',
   BadRequestImageFormat: 'BadRequestImageFormat',
   BadRequestImageSizeBytes: 'BadRequestImageSizeBytes',
   BadRequestImageStream: 'BadRequestImageStream',

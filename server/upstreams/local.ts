@@ -4,7 +4,13 @@ import { randomUUID } from 'node:crypto';
 import type { LocalDetectorConfig } from '../env.ts';
 import { CvError, CvErrorCode } from '../http/cv-error.ts';
 import { COCO_LABELS } from '../detector/coco-labels.ts';
-import { DetectorFailedError, DetectorPool, ImageUnreadableError, QueueFullError } from '../detector/pool.ts';
+import {
+  DetectorFailedError,
+  DetectorPool,
+  ImageTooLargeError,
+  ImageUnreadableError,
+  QueueFullError,
+} from '../detector/pool.ts';
 import type { DetectResult } from '../detector/protocol.ts';
 import { stableUuid } from '../detector/stable-uuid.ts';
 import type {
@@ -119,6 +125,9 @@ export class LocalUpstream implements PredictionUpstream {
         throw new CvError(503, CvErrorCode.ErrorPredictionServiceUnavailable, error.message, {
           'Retry-After': '5',
         });
+      }
+      if (error instanceof ImageTooLargeError) {
+        throw new CvError(400, CvErrorCode.BadRequestImageDimensions, error.message);
       }
       if (error instanceof ImageUnreadableError) {
         throw new CvError(
