@@ -93,7 +93,9 @@ export class Budget {
       try {
         const admission = await this.shared.admit(clientId, store, full, this.fleet(figures));
         this.saw(admission.instances);
-        if (admission.ok) this.local.record(clientId, store, full, admission.ticket);
+        // Kept for as long as the fallback's windows (its share's, longer for rates under 1/s) count it.
+        const alone = this.limits(figures, this.fleetSize(figures));
+        if (admission.ok) this.local.record(clientId, store, alone, admission.ticket);
         return this.withSent(admission, store);
       } catch (error) {
         this.redisFailed(error, epoch);
@@ -119,6 +121,7 @@ export class Budget {
     };
     return { ...admission, sent };
   }
+
   /**
    * The budget as clients should pace to it (for /api/config): the rate the window admits, which is a
    * little under the upstream's figure (whole counts, jitter margin), or this instance's share while Redis

@@ -52,10 +52,18 @@ export class MemoryWindowStore implements WindowStore {
     return Promise.resolve({ ok: true, share, active, ticket });
   }
 
-  /** Counts a call another store admitted (under its ticket), whatever this log's limits would say. */
+  /**
+   * Counts a call another store admitted (under its ticket), whatever `limits` would say; they only say
+   * how long entries count. Nothing else reads these logs while the other store admits, so this is also
+   * where their expired entries go.
+   */
   record(clientId: string, store: boolean, limits: AdmissionLimits, ticket: string): void {
     const now = this.now();
     this.lastSeen.set(clientId, now);
+    this.sweep(now);
+    this.expire(this.log(`client:${clientId}`), limits.all.windowMs, now);
+    this.expire(this.log('all'), limits.all.windowMs, now);
+    this.expire(this.log('store'), limits.store.windowMs, now);
     this.enter(clientId, store, limits, ticket, now);
   }
 
@@ -102,10 +110,7 @@ export class MemoryWindowStore implements WindowStore {
    * a little longer: that only ever errs on the side of admitting fewer.) A full window is scanned whole.
    */
   private wait(log: Log, { count, windowMs }: WindowLimit, now: number): number {
-    for (const [ticket, at] of log) {
-      if (at > now - windowMs) break;
-      log.delete(ticket);
-    }
+    this.expire(log, windowMs, now);
     if (log.size < count) return 0;
     let oldest = Infinity;
     for (const [ticket, at] of log) {
@@ -114,6 +119,14 @@ export class MemoryWindowStore implements WindowStore {
     }
     if (log.size < count) return 0;
     return oldest > now ? windowMs : oldest + windowMs - now;
+  }
+
+  /** Drops expired entries from the front (the oldest admitted), up to the first that still counts. */
+  private expire(log: Log, windowMs: number, now: number): void {
+    for (const [ticket, at] of log) {
+      if (at > now - windowMs) break;
+      log.delete(ticket);
+    }
   }
 
   /** Forgets clients idle for a while, so a fleet that comes and goes does not grow the maps. */

@@ -10,6 +10,7 @@ import { parseConfig } from '../../server/env.ts';
 import { customVisionOf } from '../support/upstream-config.ts';
 import { Budget } from '../../server/limits/budget.ts';
 import { connectRedis } from '../../server/limits/redis.ts';
+import { MemoryWindowStore } from '../../server/limits/memory-store.ts';
 import { RedisWindowStore } from '../../server/limits/redis-store.ts';
 import { windowFor } from '../../server/limits/windows.ts';
 import { createLogger } from '../../server/observability/logger.ts';
@@ -94,6 +95,22 @@ describe('the Redis window store', () => {
       expect(await client.pttl(`sightline:{expiry-test}:${name}`), name).toBeGreaterThan(30_000);
     }
     client.disconnect();
+  });
+});
+
+describe("this instance's own record of the calls Redis admitted", () => {
+  it('forgets them once no window counts them', async () => {
+    let now = 0;
+    const log = new MemoryWindowStore(() => now);
+    const limits = { all: windowFor(4), store: windowFor(4), clientCap: 0 };
+    for (let i = 0; i < 1_000; i++) {
+      now = i * 100;
+      log.record('a', true, limits, `redis-${i}`);
+      await log.sent(`redis-${i}`, true);
+    }
+    // A window (1.03 s) holds 11 of them at this pace; the rest are gone.
+    expect(log.entries('all', -Infinity)).toHaveLength(11);
+    expect(log.entries('store', -Infinity)).toHaveLength(11);
   });
 });
 
