@@ -1,8 +1,8 @@
 // The embedded local detector behind the Custom Vision routes: real model, real worker threads, real
-// HTTP on loopback, real photos.
+// HTTP on loopback, real photos; and images made to cost it memory (made with sharp here), or damaged.
 import { ApiKeyCredentials } from '@azure/ms-rest-js';
 import { PredictionAPIClient } from '@azure/cognitiveservices-customvision-prediction';
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeBmp24 } from '../support/bmp-writer.ts';
 import { FIXTURES, fixtureBytes, iou, type Fixture } from '../support/fixtures.ts';
@@ -141,6 +141,112 @@ describe('local detector', () => {
     expect(health.upstream.busyWorkers).toBe(2);
     expect(health.upstream.queued).toBeGreaterThan(0);
     expect(await Promise.all(load)).toEqual([200, 200, 200, 200, 200, 200]);
+  });
+});
+
+/** A flat picture of width x height, encoded by `encode` (sharp's own pixel limit lifted to make it). */
+function flat(width: number, height: number, encode: (image: Sharp) => Sharp): Promise<Buffer> {
+  const image = sharp({
+    create: { width, height, channels: 3, background: { r: 120, g: 80, b: 40 } },
+    limitInputPixels: false,
+  });
+  return encode(image).toBuffer();
+}
+
+/** A 24-bit BMP whose header declares width x height, as a crafted one would, over a small picture. */
+function bmpDeclaring(width: number, height: number): Buffer {
+  const bmp = encodeBmp24(new Uint8Array(4 * 4 * 3), 4, 4);
+  bmp.writeInt32LE(width, 18);
+  bmp.writeInt32LE(height, 22);
+  return bmp;
+}
+
+/** A JPEG cut mid-scan with an end-of-image marker appended, so that it looks complete. */
+function cutMidScan(jpeg: Buffer): Buffer {
+  const scan = jpeg.indexOf(Buffer.from([0xff, 0xda]));
+  const cut = scan + Math.floor((jpeg.length - scan) * 0.6);
+  return Buffer.concat([jpeg.subarray(0, cut), Buffer.from([0xff, 0xd9])]);
+}
+
+describe('local detector against image bombs and damaged images', () => {
+  interface Refusal {
+    code?: string;
+    message?: string;
+  }
+
+  // Each small to send, each declaring more pixels than the detector takes, or more than its kind may
+  // have when it must be decoded whole.
+  const bombs: [string, number, number, () => Promise<Buffer>][] = [
+    ['a GIF', 6000, 6000, () => flat(6000, 6000, (i) => i.gif())],
+    ['a progressive JPEG', 7000, 7000, () => flat(7000, 7000, (i) => i.jpeg({ progressive: true }))],
+    ['a baseline JPEG', 9000, 8000, () => flat(9000, 8000, (i) => i.jpeg())],
+    ['a PNG', 9000, 8000, () => flat(9000, 8000, (i) => i.png())],
+    ['an interlaced PNG', 6000, 6000, () => flat(6000, 6000, (i) => i.png({ progressive: true }))],
+    ['a BMP', 10_000, 10_000, () => Promise.resolve(bmpDeclaring(10_000, 10_000))],
+  ];
+
+  it.each(bombs)(
+    'refuses %s of %ix%i with 400 BadRequestImageDimensions, before the model',
+    async (_kind, width, height, make) => {
+      const runs = (server.upstream.health() as unknown as { modelRuns: number }).modelRuns;
+      const res = await post(await make());
+      expect(res.status).toBe(400);
+      const body = (await res.json()) as Refusal;
+      expect(body.code).toBe('BadRequestImageDimensions');
+      expect(body.message).toContain(`${width}x${height}`);
+      expect(body.message).toMatch(/scale it down/);
+      expect((server.upstream.health() as unknown as { modelRuns: number }).modelRuns).toBe(runs);
+    },
+  );
+
+  it('stays up through a burst of bombs, and answers a photo afterwards', async () => {
+    const images = await Promise.all(bombs.map(([, , , make]) => make()));
+    const statuses = await Promise.all(
+      images.map((image) => post(image).then(async (res) => (await res.arrayBuffer(), res.status))),
+    );
+    expect(statuses.every((status) => status === 400)).toBe(true);
+    const health = (await (await fetch(`${server.url}/api/health`)).json()) as { ready: boolean };
+    expect(health.ready).toBe(true);
+    expectFound(
+      (await (await post(fixtureBytes(FIXTURES.coffee))).json()) as ImagePrediction,
+      FIXTURES.coffee,
+    );
+  });
+
+  it('still finds the cup in a large photo within the caps (6000x4000, baseline and progressive)', async () => {
+    const large = sharp(fixtureBytes(FIXTURES.coffee)).resize(6000, 4000, { fit: 'fill' });
+    for (const jpeg of [
+      await large.clone().jpeg({ quality: 80 }).toBuffer(),
+      await large.clone().jpeg({ quality: 60, progressive: true }).toBuffer(),
+    ]) {
+      const res = await post(jpeg);
+      expect(res.status).toBe(200);
+      expectFound((await res.json()) as ImagePrediction, FIXTURES.coffee);
+    }
+  });
+
+  it('refuses a JPEG cut mid-scan with an end marker appended (400 BadRequestImageFormat)', async () => {
+    for (const progressive of [false, true]) {
+      const jpeg = await sharp(fixtureBytes(FIXTURES.coffee)).jpeg({ quality: 90, progressive }).toBuffer();
+      const res = await post(cutMidScan(jpeg));
+      expect(res.status).toBe(400);
+      const body = (await res.json()) as Refusal;
+      expect(body.code).toBe('BadRequestImageFormat');
+      expect(body.message).toMatch(/cut short or damaged/);
+    }
+  });
+
+  it('accepts a JPEG whose only fault is harmless (stray bytes between markers, as some cameras write)', async () => {
+    const jpeg = fixtureBytes(FIXTURES.coffee);
+    const scan = jpeg.indexOf(Buffer.from([0xff, 0xda]));
+    const stray = Buffer.concat([
+      jpeg.subarray(0, scan),
+      Buffer.from([0x00, 0x11, 0x22]),
+      jpeg.subarray(scan),
+    ]);
+    const res = await post(stray);
+    expect(res.status).toBe(200);
+    expectFound((await res.json()) as ImagePrediction, FIXTURES.coffee);
   });
 });
 
