@@ -271,6 +271,7 @@ export class RedisWindowStore implements WindowStore {
   async rejoin(calls: () => AloneCalls, limits: AdmissionLimits): Promise<number> {
     // The lease first: from here on this instance holds off serving alone (leaseEndsBy), so the calls
     // read next are all it admitted alone.
+    const asked = this.leaseAsked;
     const leaseUntil = await this.lease();
     const alone = calls();
     const sentAt = performance.now();
@@ -283,17 +284,26 @@ export class RedisWindowStore implements WindowStore {
       Math.ceil(at - sentAt),
     ]);
     const pendingMs = limits.pendingMs ?? PENDING_MS;
-    const [alive, at] = await this.scripts.sightlineRejoin(
-      this.key('all'),
-      this.key('store'),
-      this.key('instances'),
-      this.instanceId,
-      leaseUntil,
-      INSTANCE_ALIVE_MS,
-      Math.max(pendingMs, limits.all.windowMs),
-      Math.max(pendingMs, limits.store.windowMs),
-      ...entries,
-    );
+    let reply: [number, number];
+    try {
+      reply = await this.scripts.sightlineRejoin(
+        this.key('all'),
+        this.key('store'),
+        this.key('instances'),
+        this.instanceId,
+        leaseUntil,
+        INSTANCE_ALIVE_MS,
+        Math.max(pendingMs, limits.all.windowMs),
+        Math.max(pendingMs, limits.store.windowMs),
+        ...entries,
+      );
+    } catch (error) {
+      // Redis answered with an error (a replica refusing writes after a failover, out of memory): the
+      // script renews the lease last, so it did not, and serving alone need not wait for it.
+      if ((error as Error).name === 'ReplyError') this.leaseAsked = asked;
+      throw error;
+    }
+    const [alive, at] = reply;
     this.clock.observe(at, performance.now());
     return alive;
   }

@@ -17,6 +17,7 @@ import { createLogger } from '../../server/observability/logger.ts';
 import { startFakeCustomVision, type FakeCustomVision } from '../support/fake-custom-vision.ts';
 import { hammer } from '../support/hammer.ts';
 import { startRedis, type TestRedis } from '../support/redis-server.ts';
+import { freePort } from '../support/spawn-server.ts';
 import { startTestServer, type TestServer } from '../support/test-server.ts';
 
 const PROJECT = {
@@ -348,6 +349,18 @@ describe('two instances through Redis outages (no second ever sees more than the
     );
     await cut.redis.connect();
     await run.settled('shared', Date.now(), 2 * TPS);
+    const admitted = await run.stop();
+    expect(maxPerSecond(admitted)).toBeLessThanOrEqual(TPS);
+  });
+
+  it('Redis refusing writes (a replica after a failover): each serves alone, and keeps serving', async () => {
+    const { redis, run } = await loadShared('replica');
+    await until('calls admitted through Redis', () => run.admitted.length >= 2 * TPS);
+    const admin = new Redis(redis.url);
+    // Following a primary that is not there: it answers, but refuses every write.
+    await admin.call('REPLICAOF', '127.0.0.1', String(await freePort()));
+    admin.disconnect();
+    await run.settled('fallback', Date.now(), 3 * TPS);
     const admitted = await run.stop();
     expect(maxPerSecond(admitted)).toBeLessThanOrEqual(TPS);
   });
