@@ -57,6 +57,7 @@ export interface BudgetState {
   readonly store: 'memory' | 'redis';
   /** "shared" across instances, "local" (by design), or "fallback" (Redis is away). */
   readonly mode: 'shared' | 'local' | 'fallback';
+  /** The instances seen through Redis; while Redis is away, the fleet size this one divides by. */
   readonly instances: number;
   readonly detail: string;
 }
@@ -162,8 +163,8 @@ export class Budget {
         detail: `in memory, ${nostorePerSecond}/s for this instance`,
       };
     }
-    const instances = this.fleetSize(figures);
     if (this.mode === 'fallback') {
+      const instances = this.fleetSize(figures);
       const share = Math.round((nostorePerSecond / instances) * 100) / 100;
       return {
         store: 'redis',
@@ -172,11 +173,18 @@ export class Budget {
         detail: `Redis unreachable since ${this.fallbackSince}: serving within a local budget of ${share}/s (1/${instances} of ${nostorePerSecond}/s)`,
       };
     }
+    // Instances assumed but not seen are left their share of the budget: say so, or it looks lost.
+    const { count } = this.seen;
+    const fleet = this.fleetSize(figures);
+    const unseen =
+      fleet > count
+        ? `, keeping ${fleet - count}/${fleet} of it for instances not seen (BUDGET_INSTANCES=${fleet})`
+        : '';
     return {
       store: 'redis',
       mode: 'shared',
-      instances,
-      detail: `shared through Redis by ${instances} instance(s), ${nostorePerSecond}/s in all`,
+      instances: count,
+      detail: `shared through Redis by ${count} instance(s), ${nostorePerSecond}/s in all${unseen}`,
     };
   }
 

@@ -430,6 +430,31 @@ describe('the fleet size to assume (BUDGET_INSTANCES)', () => {
     expect(instancesOf({ BUDGET_INSTANCES: '5' })).toBeUndefined();
   });
 
+  it('reaches the server: started while Redis is down, it serves 1/BUDGET_INSTANCES and says so', async () => {
+    const redis = await startRedis();
+    await redis.stop();
+    const fake = await startFakeCustomVision(PROJECT);
+    try {
+      const server = await startTestServer({
+        CUSTOM_VISION_PREDICTION_ENDPOINT: fake.url,
+        CUSTOM_VISION_PREDICTION_KEY: fake.key,
+        CUSTOM_VISION_PROJECT_ID: PROJECT.projectId,
+        CUSTOM_VISION_PUBLISHED_NAME: PROJECT.publishedName,
+        CUSTOM_VISION_TPS: '8',
+        REDIS_URL: redis.url,
+        BUDGET_INSTANCES: '4',
+      });
+      try {
+        await until('it serves alone', async () => (await limiterOf(server)).mode === 'fallback');
+        expect((await limiterOf(server)).detail).toMatch(/local budget of 2\/s \(1\/4 of 8\/s\)/);
+      } finally {
+        await server.close();
+      }
+    } finally {
+      await fake.close();
+    }
+  });
+
   it('refuses anything but a whole number from 1, naming the variable', () => {
     for (const value of ['0', '1.5', 'two', '-1']) {
       expect(() => instancesOf({ REDIS_URL: 'redis://redis:6379/0', BUDGET_INSTANCES: value })).toThrow(
