@@ -24,8 +24,8 @@ export const MAX_IMAGE_SIDE = 16_384;
  * 600 MB (bench/image-bombs.bench.ts).
  */
 export const MAX_DECODE_BYTES = 96 * 1024 * 1024;
-/** What an ordinary photo or camera frame is estimated to take (see decodeCost): 8 to 10 MB. */
-const ORDINARY_DECODE_BYTES = 16 * 1024 * 1024;
+/** What an ordinary photo or camera frame is estimated to take at most (see decodeCost: 8 to 11 MB). */
+export const ORDINARY_DECODE_BYTES = 16 * 1024 * 1024;
 
 /**
  * How much decoding memory all the workers together may hold at once, by default: one maximal image

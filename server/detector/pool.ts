@@ -9,6 +9,7 @@ import {
   assertDecodable,
   defaultDecodeBudget,
   ImageHeaderError,
+  ORDINARY_DECODE_BYTES,
   probeImage,
   type ImageProbe,
 } from './image-probe.ts';
@@ -210,13 +211,23 @@ export class DetectorPool {
     return this.decodeBytesInUse === 0 || this.decodeBytesInUse + cost <= this.decodeBudgetBytes;
   }
 
+  /**
+   * The first waiting job that fits the memory left. Ordinary images pass one that waits for memory;
+   * larger ones queue behind it, or a stream of them could keep it waiting for ever.
+   */
+  private nextJobIndex(): number {
+    let blocked = false;
+    for (const [index, job] of this.queue.entries()) {
+      if ((!blocked || job.cost <= ORDINARY_DECODE_BYTES) && this.fits(job.cost)) return index;
+      blocked = true;
+    }
+    return -1;
+  }
+
   private dispatch(): void {
     for (const slot of this.slots) {
       if (!slot.ready || slot.job) continue;
-      // The first waiting job that fits the memory left: a large image waits for memory while small
-      // ones pass it; since no image may exceed the budget alone, it runs as soon as the large ones
-      // before it have finished.
-      const index = this.queue.findIndex((waiting) => this.fits(waiting.cost));
+      const index = this.nextJobIndex();
       if (index < 0) return;
       const [job] = this.queue.splice(index, 1) as [Job];
       slot.job = job;

@@ -88,6 +88,29 @@ describe('the detector pool under a decode memory budget', () => {
     await Promise.all([first, second, photo]);
   });
 
+  it('does not let a larger image pass one that waits for memory (it could wait for ever)', async () => {
+    const larger = new DetectorPool({ ...options, workers: 2, decodeBudgetBytes: 50 * 1024 * 1024 });
+    try {
+      await larger.start();
+      // About 19 MB to decode: more than an ordinary photo, and it would fit beside one running GIF.
+      const medium = await sharp({
+        create: { width: 1400, height: 1400, channels: 3, background: { r: 90, g: 120, b: 60 } },
+      })
+        .gif()
+        .toBuffer();
+      const signal = new AbortController().signal;
+      const first = larger.detect(new Uint8Array(gif), signal);
+      const second = larger.detect(new Uint8Array(gif), signal);
+      while (larger.stats().busyWorkers + larger.stats().queued < 2) await new Promise(setImmediate);
+      const third = larger.detect(new Uint8Array(medium), signal);
+      while (larger.stats().busyWorkers + larger.stats().queued < 3) await new Promise(setImmediate);
+      expect(larger.stats()).toMatchObject({ busyWorkers: 1, queued: 2 });
+      await Promise.all([first, second, third]);
+    } finally {
+      await larger.close();
+    }
+  });
+
   it('refuses an image whose header declares more than the detector takes, without a worker', async () => {
     const runs = pool.stats().modelRuns;
     const huge = await sharp({
