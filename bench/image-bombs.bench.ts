@@ -7,8 +7,9 @@
 //      that fit the decode budget, and an 8192x8192 baseline JPEG, which must be answered (200).
 // Meanwhile it samples the server process's resident memory (worker threads share the process) from
 // /proc/<pid>/status, and prints the peak against the 600 MB target. Every image is made with sharp at
-// run time. Prints tables, then one JSON line. BENCH_ROUNDS sets the rounds (default 3); the environment
-// reaches the server, so e.g. MALLOC_ARENA_MAX=2 measures it with glibc's arenas bounded.
+// run time. Prints tables, then one JSON line. BENCH_ROUNDS sets the rounds (default 3). The server runs
+// with MALLOC_ARENA_MAX=2, as the Docker image sets it (glibc's arenas bounded); set MALLOC_ARENA_MAX in
+// the environment to measure another value ("" for glibc's default).
 import { readFileSync } from 'node:fs';
 import sharp, { type Sharp } from 'sharp';
 import {
@@ -26,6 +27,8 @@ const TARGET_MB = 600;
 const COPIES = 2;
 /** Bursts of each kind, to see whether memory creeps up from one to the next. */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+/** As the Docker image runs the server. */
+const MALLOC_ARENA_MAX = process.env.MALLOC_ARENA_MAX ?? '2';
 const SAMPLE_MS = 5;
 const MB = 1024 * 1024;
 const MAX_RETRIES = 10;
@@ -200,7 +203,7 @@ async function main(): Promise<void> {
 
   progress('starting Sightline (local detector, default workers)');
   // LOCAL_DETECTOR_* blank: the defaults are what is measured.
-  const server = await startSightline('Sightline', {}, 'local', 180_000);
+  const server = await startSightline('Sightline', { MALLOC_ARENA_MAX: MALLOC_ARENA_MAX }, 'local', 180_000);
   const pid = server.child.process.pid!;
   const config = (await (await fetch(`${server.url}/api/config`)).json()) as {
     models: { predictionPath: string }[];
@@ -258,7 +261,7 @@ async function main(): Promise<void> {
 
   // glibc's malloc keeps freed memory per thread arena; this variable (passed through to the server)
   // bounds the arenas, and so what stays resident after a burst.
-  const mallocArenaMax = process.env.MALLOC_ARENA_MAX ?? 'unset';
+  const mallocArenaMax = MALLOC_ARENA_MAX || 'unset';
   const peakRss = Math.max(...rounds.flatMap((r) => [r.bombs.peakRssMb, r.allowed.peakRssMb]));
   printTable(
     `Server resident memory, MB (${workers} workers; whole process, worker threads included; MALLOC_ARENA_MAX ${mallocArenaMax})`,

@@ -7,8 +7,6 @@ import { parseSecurity, type SecurityConfig } from './security/config.ts';
 import { parseUpstreamConfig, type UpstreamConfig } from './upstreams/choose-upstream.ts';
 
 export { ConfigError };
-// Until server/upstreams/local.ts imports it from its own module (kept for work in progress there).
-export type { LocalDetectorConfig } from './upstreams/local-config.ts';
 
 export interface ServerConfig {
   readonly port: number;

@@ -1,5 +1,8 @@
 // The embedded local detector as an upstream: its settings, read and checked at boot.
+import { defaultDecodeBudget } from '../detector/image-probe.ts';
 import { fraction, integer, type Env } from '../env-parse.ts';
+
+const MB = 1024 * 1024;
 
 export interface LocalDetectorConfig {
   readonly workers: number;
@@ -8,6 +11,11 @@ export interface LocalDetectorConfig {
   readonly minProbability: number;
   readonly maxDetections: number;
   readonly iouThreshold: number;
+  /**
+   * Memory the workers' image decoding may hold at once, estimated from each image's header
+   * (LOCAL_DETECTOR_DECODE_MEMORY_MB); an image that would exceed it waits for room.
+   */
+  readonly decodeBudgetBytes: number;
 }
 
 export function parseLocalDetectorConfig(env: Env, cores: number): LocalDetectorConfig {
@@ -18,5 +26,13 @@ export function parseLocalDetectorConfig(env: Env, cores: number): LocalDetector
     minProbability: fraction(env, 'LOCAL_DETECTOR_MIN_PROBABILITY', 0.15),
     maxDetections: integer(env, 'LOCAL_DETECTOR_MAX_DETECTIONS', 20, 1, 100),
     iouThreshold: fraction(env, 'LOCAL_DETECTOR_IOU_THRESHOLD', 0.5),
+    decodeBudgetBytes:
+      integer(
+        env,
+        'LOCAL_DETECTOR_DECODE_MEMORY_MB',
+        Math.round(defaultDecodeBudget(workers) / MB),
+        16,
+        100_000,
+      ) * MB,
   };
 }

@@ -1,7 +1,7 @@
 // The embedded local detector behind Custom Vision's prediction routes: CenterNet's 80 COCO labels, answered
 // in Custom Vision's ImagePrediction shape so that every client works unchanged with no Azure account.
 import { randomUUID } from 'node:crypto';
-import type { LocalDetectorConfig } from '../env.ts';
+import type { LocalDetectorConfig } from './local-config.ts';
 import { CvError, CvErrorCode } from '../http/cv-error.ts';
 import { COCO_LABELS } from '../detector/coco-labels.ts';
 import {

@@ -27,6 +27,14 @@ describe('parseConfig', () => {
     expect(config.host).toBe('127.0.0.1');
     expect(customVisionOf(config)).toBeUndefined();
     expect(localOf(config)).toMatchObject({ workers: 2, queueLimit: 8, maxDetections: 20 });
+    // One largest image (96 MiB) beside an ordinary one (16 MiB) for the second worker.
+    expect(localOf(config)?.decodeBudgetBytes).toBe(112 * 1024 * 1024);
+    expect(localOf(parseConfig({ LOCAL_DETECTOR_DECODE_MEMORY_MB: '300' }, 2))?.decodeBudgetBytes).toBe(
+      300 * 1024 * 1024,
+    );
+    expect(() => parseConfig({ LOCAL_DETECTOR_DECODE_MEMORY_MB: '8' }, 2)).toThrow(
+      /LOCAL_DETECTOR_DECODE_MEMORY_MB/,
+    );
     expect(config.warnings).toEqual([]);
   });
 
