@@ -60,6 +60,9 @@ export class SightlineLive extends LitElement {
     .banner button {
       margin-left: 8px;
       font: inherit;
+      min-height: 44px;
+      min-width: 44px;
+      padding: 0 1rem;
     }
     .actions {
       display: flex;
@@ -118,7 +121,11 @@ export class SightlineLive extends LitElement {
 
   @query('sightline-viewfinder') viewfinder!: SightlineViewfinder;
 
-  readonly camera = new CameraController(this, () => this.cameraRequest());
+  readonly camera = new CameraController(
+    this,
+    () => this.cameraRequest(),
+    () => this.kiosk,
+  );
   readonly detection = new DetectionController(this, {
     viewfinder: () => this.viewfinder,
     options: () => this.settings,
@@ -266,14 +273,21 @@ export class SightlineLive extends LitElement {
     if (camera.kind === 'starting')
       return html`<p class="banner" data-testid="banner">Starting the camera…</p>`;
     if (camera.kind === 'failed') {
+      const { failure } = camera;
+      if (this.kiosk) {
+        // Nobody at a kiosk can press anything: say what an operator must do, and that it retries.
+        return html`<p class="banner" role="alert" data-testid="banner">
+          ${failure.operatorMessage} This screen tries again by itself.
+        </p>`;
+      }
       return html`<p class="banner" role="alert" data-testid="banner">
-        ${camera.failure.message}
+        ${failure.message}
         ${
-          camera.failure.retryable
-            ? nothing
-            : this.kiosk
-              ? ' Trying again every 30 s.'
-              : html`<button type="button" @click=${() => void this.camera.start()}>Retry</button>`
+          failure.offersRetry
+            ? html`<button type="button" data-testid="camera-retry" @click=${() => void this.camera.start()}>
+                Retry
+              </button>`
+            : nothing
         }
       </p>`;
     }

@@ -37,6 +37,11 @@ export class CameraController implements ReactiveController {
   constructor(
     private readonly host: ReactiveControllerHost,
     private request: () => CameraRequest,
+    /**
+     * Whether every failure is retried by itself, even one a person would fix (a refused permission): a
+     * kiosk has nobody to press Retry, and an operator fixing it should see the picture come back.
+     */
+    private readonly alwaysRetry: () => boolean = () => false,
   ) {
     host.addController(this);
   }
@@ -121,7 +126,7 @@ export class CameraController implements ReactiveController {
 
   private fail(failure: CameraFailure, generation: number): void {
     this.close({ kind: 'failed', failure }, false);
-    if (!failure.retryable) return;
+    if (!failure.retryable && !this.alwaysRetry()) return;
     const delay = RESTART_DELAYS_MS[Math.min(this.failuresInARow, RESTART_DELAYS_MS.length - 1)]!;
     this.failuresInARow++;
     this.state = { kind: 'failed', failure, retryAt: Date.now() + delay };

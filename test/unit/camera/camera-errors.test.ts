@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CameraProblem, describeCameraError } from '../../../src/camera/camera-errors.ts';
+import { CAMERA_ENDED, CameraProblem, describeCameraError } from '../../../src/camera/camera-errors.ts';
 
 const OK = { isSecureContext: true, hasMediaDevices: true, isIosStandalone: false };
 const named = (name: string, message = '') => Object.assign(new Error(message), { name });
@@ -34,5 +34,28 @@ describe('describeCameraError', () => {
     expect(describeCameraError(undefined, { ...OK, hasMediaDevices: false }).problem).toBe(
       CameraProblem.Unsupported,
     );
+  });
+
+  const everyFailure = [
+    ...['NotAllowedError', 'NotFoundError', 'NotReadableError', 'TypeError'].flatMap((name) => [
+      describeCameraError(named(name, 'odd'), OK),
+      describeCameraError(named(name), { ...OK, isIosStandalone: true }),
+    ]),
+    describeCameraError(undefined, { ...OK, isSecureContext: false }),
+    describeCameraError(undefined, { ...OK, hasMediaDevices: false }),
+    CAMERA_ENDED,
+  ];
+
+  it('offers Retry whenever the message tells the person to press it', () => {
+    for (const failure of everyFailure) {
+      if (/Retry/.test(failure.message)) expect(failure.offersRetry, failure.message).toBe(true);
+    }
+  });
+
+  it('tells a kiosk operator what to do, never to press a button the kiosk does not show', () => {
+    for (const failure of everyFailure) {
+      expect(failure.operatorMessage, failure.problem).not.toMatch(/press|tap Allow/i);
+      if (failure.problem !== CameraProblem.Ended) expect(failure.operatorMessage).toMatch(/Operator:/);
+    }
   });
 });
