@@ -18,7 +18,8 @@ export class SightlineDetectionList extends LitElement {
     }
     .status {
       margin: 0;
-      font-size: 0.95rem;
+      /* A kiosk sets this to its own (much larger) size: a fixed rem here would win over it. */
+      font-size: var(--sl-detections-font-size, 0.95rem);
     }
     ol {
       list-style: none;

@@ -91,15 +91,18 @@ export class SightlineLive extends LitElement {
       height: auto;
       border-radius: 0;
     }
+    /* Read from a few metres: sized by the screen, about 4.5 % of its height on a landscape screen (48 px
+       at 1080p), the detections list included. */
     .kiosk-status {
-      padding: 12px 20px;
+      padding: 0.25em 0.5em;
       background: #000;
       color: #fff;
-      font-size: clamp(1.25rem, 3vw, 2.5rem);
+      font-size: clamp(1.5rem, min(3.5vw, 4.5vh), 6rem);
       min-height: 1.5em;
+      --sl-detections-font-size: 1em;
     }
     :host([kiosk]) .banner {
-      font-size: clamp(1rem, 2.5vw, 2rem);
+      font-size: clamp(1.25rem, min(3vw, 3.5vh), 4rem);
     }
     details > summary {
       cursor: pointer;
@@ -205,6 +208,7 @@ export class SightlineLive extends LitElement {
           .stream=${camera.kind === 'live' ? camera.stream : undefined}
           fit=${this.settings.fit}
           ?mirrored=${this.mirrored}
+          ?wall-labels=${this.kiosk}
         ></sightline-viewfinder>
         ${this.settings.showHud ? html`<sightline-hud .figures=${this.figures} state=${loop.state}></sightline-hud>` : nothing}
         ${this.renderBanner()}

@@ -1,7 +1,14 @@
 import { LitElement, css, html, type PropertyValues } from 'lit';
 import { emit } from './events.ts';
 import { customElement, property, query } from 'lit/decorators.js';
-import { canvasSizeFor, drawDetections, type DrawItem, type DrawnBox } from '../overlay/draw.ts';
+import {
+  canvasSizeFor,
+  drawDetections,
+  LABEL_FONT_SIZE,
+  wallLabelFontSize,
+  type DrawItem,
+  type DrawnBox,
+} from '../overlay/draw.ts';
 import type { FitMode } from '../overlay/geometry.ts';
 
 /**
@@ -39,12 +46,16 @@ export class SightlineViewfinder extends LitElement {
   @property({ attribute: false }) stream: MediaStream | undefined;
   @property() fit: FitMode = 'cover';
   @property({ type: Boolean }) mirrored = false;
+  /** Labels sized for reading from a few metres, relative to the window (kiosk screens). */
+  @property({ type: Boolean, attribute: 'wall-labels' }) wallLabels = false;
 
   @query('video', true) private videoElement!: HTMLVideoElement;
   @query('canvas', true) private canvas!: HTMLCanvasElement;
 
   /** What the last draw put on screen, in CSS pixels relative to this element (read by tests and tools). */
   lastDrawn: readonly DrawnBox[] = [];
+  /** The label text size (CSS pixels) of the last draw, read by tests. */
+  lastLabelFontSize = LABEL_FONT_SIZE;
   private lastItems: readonly DrawItem[] = [];
   private resizeObserver: ResizeObserver | undefined;
 
@@ -89,7 +100,7 @@ export class SightlineViewfinder extends LitElement {
       // Autoplay can be refused until the user interacts; the element keeps trying when it can.
       if (this.stream) this.videoElement.play().catch(() => undefined);
     }
-    if (changed.has('fit') || changed.has('mirrored')) this.redraw();
+    if (changed.has('fit') || changed.has('mirrored') || changed.has('wallLabels')) this.redraw();
   }
 
   /** Draws these detections over the video, replacing what was there. */
@@ -108,12 +119,16 @@ export class SightlineViewfinder extends LitElement {
     const backing = canvasSizeFor(view, dpr);
     if (this.canvas.width !== backing.width) this.canvas.width = backing.width;
     if (this.canvas.height !== backing.height) this.canvas.height = backing.height;
+    this.lastLabelFontSize = this.wallLabels
+      ? wallLabelFontSize({ width: window.innerWidth, height: window.innerHeight })
+      : LABEL_FONT_SIZE;
     this.lastDrawn = drawDetections(context, items, {
       view,
       source,
       fit: this.fit,
       mirrored: this.mirrored,
       devicePixelRatio: dpr,
+      labelFontSize: this.lastLabelFontSize,
     });
     return this.lastDrawn;
   }

@@ -49,6 +49,8 @@ export interface DrawOptions {
   /** True when the preview is flipped with `transform: scaleX(-1)` (front camera). */
   readonly mirrored: boolean;
   readonly devicePixelRatio: number;
+  /** The label text's size in CSS pixels (default LABEL_FONT_SIZE); see wallLabelFontSize. */
+  readonly labelFontSize?: number;
 }
 
 /** What was drawn, in CSS pixels relative to the element: the box as clipped to the visible video. */
@@ -66,6 +68,17 @@ export const LINE_WIDTH = 2.5;
 export const LABEL_FONT_SIZE = 13;
 export const LABEL_PADDING_X = 6;
 export const LABEL_HEIGHT = LABEL_FONT_SIZE + 8;
+
+/**
+ * Label size for a screen read from a few metres (a kiosk): a share of the window's shorter side, so a
+ * wall screen's labels are as legible from across a room as a phone's are in the hand. About 3 %: 32 px
+ * on a 1080p screen, the size of a heading read from three metres; never smaller than the default.
+ */
+export function wallLabelFontSize(viewport: Size): number {
+  const shorter = Math.min(viewport.width, viewport.height);
+  return Math.round(clamp(0.03 * shorter, LABEL_FONT_SIZE, 72));
+}
+
 const FONT_FAMILY = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
 const ELLIPSIS = '…';
 
@@ -108,9 +121,11 @@ function drawLabel(
   color: string,
   bounds: Size,
   dpr: number,
+  fontSize: number,
 ): void {
-  const padX = LABEL_PADDING_X * dpr;
-  const height = LABEL_HEIGHT * dpr;
+  const scale = fontSize / LABEL_FONT_SIZE;
+  const padX = LABEL_PADDING_X * scale * dpr;
+  const height = LABEL_HEIGHT * scale * dpr;
   const text = fitText(ctx, `${item.tagName} ${formatPercent(item.probability)}`, bounds.width - 2 * padX);
   const width = Math.min(ctx.measureText(text).width + 2 * padX, bounds.width);
   const boxLeft = rect.x * dpr;
@@ -151,8 +166,10 @@ export function drawDetections(
     if (rect.visible) placed.push({ item, rect, color: tagColor(item.tagName), opacity });
   }
 
-  // The outline lies inside the box so that boxes touching the canvas edge keep their full line.
-  const lineWidth = LINE_WIDTH * dpr;
+  // The outline lies inside the box so that boxes touching the canvas edge keep their full line. Larger
+  // labels get a thicker outline to match.
+  const lineWidth =
+    LINE_WIDTH * Math.max(1, (options.labelFontSize ?? LABEL_FONT_SIZE) / LABEL_FONT_SIZE / 2) * dpr;
   ctx.lineWidth = lineWidth;
   for (const { rect, color, opacity } of placed) {
     ctx.globalAlpha = opacity;
@@ -165,12 +182,13 @@ export function drawDetections(
     );
   }
 
-  ctx.font = `600 ${LABEL_FONT_SIZE * dpr}px ${FONT_FAMILY}`;
+  const fontSize = options.labelFontSize ?? LABEL_FONT_SIZE;
+  ctx.font = `600 ${fontSize * dpr}px ${FONT_FAMILY}`;
   ctx.textAlign = 'left';
   ctx.textBaseline = 'middle';
   for (const { item, rect, color, opacity } of placed) {
     ctx.globalAlpha = opacity;
-    drawLabel(ctx, item, rect, color, bounds, dpr);
+    drawLabel(ctx, item, rect, color, bounds, dpr, fontSize);
   }
   ctx.restore();
 

@@ -4,6 +4,7 @@ import { expect, test, type Page } from '@playwright/test';
 import { FIXTURES } from '../support/fixtures.ts';
 import { freePort, spawnServer, type SpawnedServer } from '../support/spawn-server.ts';
 import { launchWithCamera, openLive, waitForLabel, type CameraBrowser } from './support/live-page.ts';
+import { cssPixels } from './support/layout.ts';
 import { E2E_ORIGIN } from './support/server-port.ts';
 
 const kioskState = (page: Page) => page.getByTestId('kiosk-state');
@@ -87,5 +88,34 @@ test('waits while the server is down and resumes when it is back, with no click'
   } finally {
     await session?.browser.close();
     await server?.stop();
+  }
+});
+
+test('sizes its text and box labels for reading from a few metres, by the screen size', async () => {
+  let session: CameraBrowser | undefined;
+  try {
+    session = await launchWithCamera(FIXTURES.coffee.file);
+    const viewport = { width: 1920, height: 1080 };
+    const page = await openLive(session.browser, `${E2E_ORIGIN}/?kiosk=1`, viewport);
+    await waitForLabel(page, 'cup');
+    await expect
+      .poll(() =>
+        page
+          .locator('sightline-viewfinder')
+          .evaluate((v) => (v as unknown as { lastDrawn: unknown[] }).lastDrawn.length),
+      )
+      .toBeGreaterThan(0);
+    await test.info().attach('kiosk-1920x1080', { body: await page.screenshot(), contentType: 'image/png' });
+
+    // The words under the picture: about 4 % of the screen's height or more (the list's own size once won).
+    const textSize = await cssPixels(page.getByTestId('detections'), 'font-size');
+    expect(textSize).toBeGreaterThanOrEqual(0.04 * viewport.height);
+    // The labels on the boxes: at least 2.5 % of the screen's height (they were 13 px whatever the screen).
+    const labelSize = await page
+      .locator('sightline-viewfinder')
+      .evaluate((element) => (element as unknown as { lastLabelFontSize: number }).lastLabelFontSize);
+    expect(labelSize).toBeGreaterThanOrEqual(0.025 * viewport.height);
+  } finally {
+    await session?.browser.close();
   }
 });

@@ -4,8 +4,10 @@ import {
   canvasSizeFor,
   drawDetections,
   formatPercent,
+  LABEL_FONT_SIZE,
   LABEL_HEIGHT,
   LINE_WIDTH,
+  wallLabelFontSize,
   type DrawItem,
   type DrawOptions,
   type OverlayContext,
@@ -170,6 +172,23 @@ describe('drawDetections', () => {
     expect(text?.args[0]).toBe(plain.ctx.ops('fillText')[0]?.args[0]);
     expect(Number(text?.args[1])).toBeGreaterThan(pill?.args[0] ?? Infinity);
     expectInside(pill!.args, 300, 300);
+  });
+
+  it('draws larger labels, in a taller pill, when asked for a larger label size', () => {
+    const { ctx } = draw([item({ left: 0.1, top: 0.4, width: 0.5, height: 0.4 }, 'cup')], {
+      labelFontSize: 2 * LABEL_FONT_SIZE,
+    });
+    const [pill] = ctx.rects('fillRect');
+    expect(pill?.args[3]).toBe(2 * LABEL_HEIGHT);
+    expect(ctx.ops('fillText')[0]?.font).toContain(`${2 * LABEL_FONT_SIZE}px`);
+  });
+
+  it('sizes wall-screen labels by the window, never below the default', () => {
+    expect(wallLabelFontSize({ width: 1920, height: 1080 })).toBeGreaterThanOrEqual(27);
+    expect(wallLabelFontSize({ width: 3840, height: 2160 })).toBeGreaterThan(
+      wallLabelFontSize({ width: 1920, height: 1080 }),
+    );
+    expect(wallLabelFontSize({ width: 320, height: 200 })).toBe(LABEL_FONT_SIZE);
   });
 
   it('puts the label pill just above the box, in the tag colour with legible text', () => {
