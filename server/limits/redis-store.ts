@@ -192,8 +192,8 @@ export class RedisWindowStore implements WindowStore {
   }
 
   /**
-   * Admits one prediction. Without `fleet`, the instance takes no part in leases (the whole budget is
-   * Redis's to give).
+   * Admits one prediction, and renews this instance's lease. Without `fleet`, no share is kept for
+   * instances without a lease (the whole budget is Redis's to give).
    */
   async admit(
     clientId: string,
