@@ -6,8 +6,8 @@ import { CvError, CvErrorCode } from '../http/cv-error.ts';
 import { readBody } from '../http/read-body.ts';
 import { MAX_IMAGE_BYTES, readRequestImage } from '../http/read-image.ts';
 import type { Budget } from '../limits/budget.ts';
-import { sleep } from '../resilience/retry.ts';
 import type { Caller } from '../security/access.ts';
+import { admitOrRefuse } from './admission.ts';
 import type { PredictionRequest, PredictionUpstream, UpstreamTrace } from '../upstreams/upstream.ts';
 import { parsePredictionPath, type PredictionRoute } from '../../src/shared/custom-vision-path.ts';
 
@@ -57,42 +57,16 @@ export async function handlePrediction(
   res.end(answer.body);
 }
 
-/**
- * A spent budget that has room again within this long is waited for rather than refused. A camera loop
- * paced to the budget sends some frames a few milliseconds early (timers, a late frame made up for);
- * refused, each would cost the client a whole Retry-After second, while waiting costs that frame a few
- * milliseconds. The upstream still never gets more than the budget.
- */
-export const ADMISSION_WAIT_MS = 150;
-
 /** One upstream call for this caller, or a 429 in Custom Vision's shape saying when to come back. */
-async function admitOne(context: PredictionContext, route: PredictionRoute) {
+function admitOne(context: PredictionContext, route: PredictionRoute) {
   const { budget, caller, client, trace, upstream } = context;
-  // A client that has already gone takes no place in the budget.
-  if (client.gone) throw new Error('the client closed the connection');
-  const waitUntil = performance.now() + ADMISSION_WAIT_MS;
-  let admission = await budget.admit(caller.id, route.store);
-  // Real time, not the sum of the waits asked for: a store round trip or a busy event loop counts too.
-  while (!admission.ok && performance.now() + admission.retryAfterMs <= waitUntil) {
-    // One millisecond more than the store asked: its window must have moved past the oldest entry.
-    await sleep(admission.retryAfterMs + 1, client.signal);
-    admission = await budget.admit(caller.id, route.store);
-  }
-  if (admission.ok) return admission;
-  trace.refused = admission.reason;
-  const seconds = Math.max(1, Math.ceil(admission.retryAfterMs / 1000));
-  const { nostorePerSecond, storePerSecond, basis } = upstream.budget();
-  const perSecond = route.store ? storePerSecond : nostorePerSecond;
-  const why =
-    admission.reason === 'client'
+  return admitOrRefuse(budget, { clientId: caller.id, store: route.store, client, trace }, (admission) => {
+    const { nostorePerSecond, storePerSecond, basis } = upstream.budget();
+    const perSecond = route.store ? storePerSecond : nostorePerSecond;
+    return admission.reason === 'client'
       ? `This client has used its share of the prediction budget (${admission.share} per second while ${admission.active} clients share it).`
       : `This server's prediction budget (${perSecond}/s, ${basis}) is spent for now.`;
-  throw new CvError(
-    429,
-    CvErrorCode.TooManyRequests,
-    `${why} Please retry after ${seconds} second${seconds === 1 ? '' : 's'}.`,
-    { 'Retry-After': String(seconds) },
-  );
+  });
 }
 
 /** Only the configured project and published name are served; anything else is refused as the cloud would. */

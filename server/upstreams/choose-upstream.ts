@@ -59,6 +59,9 @@ export interface CreatedUpstream {
 /** Beyond a call's deadline, for its own bookkeeping after it: never an undercount. */
 const PENDING_SLACK_MS = 1_000;
 
+/** A forwarded call may wait for a connection up to its deadline: it must count as pending that long. */
+export const forwardedPendingMs = (timeoutMs: number) => Math.max(PENDING_MS, timeoutMs + PENDING_SLACK_MS);
+
 export function createUpstream(config: UpstreamConfig, log: Logger): CreatedUpstream {
   switch (config.kind) {
     case 'custom-vision': {
@@ -72,7 +75,7 @@ export function createUpstream(config: UpstreamConfig, log: Logger): CreatedUpst
         budget: {
           scope: host,
           shared: true,
-          pendingMs: Math.max(PENDING_MS, config.timeoutMs + PENDING_SLACK_MS),
+          pendingMs: forwardedPendingMs(config.timeoutMs),
         },
         description: `Custom Vision project ${config.projectId} (${config.publishedName}) at ${host}`,
       };

@@ -4,32 +4,41 @@ import { ConfigError, integer, isLoopback, rate, text, type Env } from '../env-p
 import { JITTER_MARGIN_MS } from '../limits/windows.ts';
 import { PREDICTION_PROJECT_TYPES, type PredictionProjectType } from '../../src/shared/custom-vision-path.ts';
 
-export interface CustomVisionConfig {
-  /** Scheme and host (and port), no trailing slash, e.g. https://name.cognitiveservices.azure.com */
-  readonly endpoint: string;
-  readonly predictionKey: string;
-  readonly projectId: string;
-  readonly publishedName: string;
-  readonly projectType: PredictionProjectType;
+/** How calls forwarded to a Custom Vision service are made: the same for prediction and training. */
+export interface ForwardingSettings {
   /** The whole answer's deadline, retries included: past it the client gets 504. */
   readonly timeoutMs: number;
   /** Further attempts after an upstream 429 or 503 (or a reset connection, for nostore), within the deadline. */
   readonly retries: number;
   /** Consecutive upstream failures that open the circuit, and how long it stays open before a probe. */
   readonly breaker: { readonly threshold: number; readonly cooldownMs: number };
+}
+
+/** The rates a Custom Vision resource allows, as a budget keeps to them. */
+export interface ServiceBudget {
+  /** Every call (for predictions: those without storage, the higher rate). */
+  readonly nostorePerSecond: number;
+  /** The narrower rate some calls also count against (stored predictions; TrainProject). */
+  readonly storePerSecond: number;
+  readonly basis: string;
+  /** CUSTOM_VISION_BUDGET_MARGIN_MS: how much longer than a second the budget's window is. */
+  readonly marginMs: number;
+  /**
+   * BUDGET_INSTANCES, with REDIS_URL only: the instances to assume share the budget when Redis does not
+   * show them (each serving alone while Redis is away takes 1/instances of it).
+   */
+  readonly instances?: number;
+}
+
+export interface CustomVisionConfig extends ForwardingSettings {
+  /** Scheme and host (and port), no trailing slash, e.g. https://name.cognitiveservices.azure.com */
+  readonly endpoint: string;
+  readonly predictionKey: string;
+  readonly projectId: string;
+  readonly publishedName: string;
+  readonly projectType: PredictionProjectType;
   /** Predictions per second the resource allows, by Custom Vision's tier (or CUSTOM_VISION_TPS). */
-  readonly budget: {
-    readonly nostorePerSecond: number;
-    readonly storePerSecond: number;
-    readonly basis: string;
-    /** CUSTOM_VISION_BUDGET_MARGIN_MS: how much longer than a second the budget's window is. */
-    readonly marginMs: number;
-    /**
-     * BUDGET_INSTANCES, with REDIS_URL only: the instances to assume share the budget when Redis does not
-     * show them (each serving alone while Redis is away takes 1/instances of it).
-     */
-    readonly instances?: number;
-  };
+  readonly budget: ServiceBudget;
 }
 
 export const CUSTOM_VISION_TIERS = {
@@ -38,12 +47,25 @@ export const CUSTOM_VISION_TIERS = {
   S0: { nostorePerSecond: 20, storePerSecond: 10 },
 } as const;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // Classic Cognitive Services keys are 32 hex digits; newer Azure AI keys are 84 alphanumerics.
-const PREDICTION_KEY = /^[A-Za-z0-9]{32,128}$/;
+const SERVICE_KEY = /^[A-Za-z0-9]{32,128}$/;
 
-function parseEndpoint(raw: string): string {
-  const name = 'CUSTOM_VISION_PREDICTION_ENDPOINT';
+/** A Custom Vision resource key from variable `name`, checked, or a message that never echoes it. */
+export function checkServiceKey(name: string, key: string): string {
+  if (!SERVICE_KEY.test(key)) {
+    // Never echo the key: it may be a real one with a stray character.
+    throw new ConfigError(
+      `${name} is malformed: expected 32 to 128 letters and digits ` +
+        `(got ${key.length} characters; check for quotes or spaces).`,
+    );
+  }
+  return key;
+}
+
+/** A Custom Vision resource's endpoint from variable `name`: scheme and host only, https unless loopback. */
+export function parseEndpoint(raw: string, name = 'CUSTOM_VISION_PREDICTION_ENDPOINT'): string {
+  const what = name.includes('TRAINING') ? 'training' : 'prediction';
   let url: URL;
   try {
     url = new URL(raw);
@@ -63,7 +85,7 @@ function parseEndpoint(raw: string): string {
   if (url.pathname !== '/' && url.pathname !== '') {
     throw new ConfigError(
       `${name} must be only the scheme and host, e.g. https://NAME.cognitiveservices.azure.com ` +
-        `(drop "${url.pathname}": the server adds /customvision/v3.x/prediction/... itself).`,
+        `(drop "${url.pathname}": the server adds /customvision/v3.x/${what}/... itself).`,
     );
   }
   return url.origin;
@@ -79,13 +101,7 @@ export function parseCustomVisionConfig(env: Env, rawEndpoint: string): CustomVi
   if (predictionKey === undefined) {
     throw missing('CUSTOM_VISION_PREDICTION_KEY', 'the prediction resource key from the Azure portal');
   }
-  if (!PREDICTION_KEY.test(predictionKey)) {
-    // Never echo the key: it may be a real one with a stray character.
-    throw new ConfigError(
-      `CUSTOM_VISION_PREDICTION_KEY is malformed: expected 32 to 128 letters and digits ` +
-        `(got ${predictionKey.length} characters; check for quotes or spaces).`,
-    );
-  }
+  checkServiceKey('CUSTOM_VISION_PREDICTION_KEY', predictionKey);
   const projectId = text(env, 'CUSTOM_VISION_PROJECT_ID');
   if (projectId === undefined) throw missing('CUSTOM_VISION_PROJECT_ID', 'the project GUID');
   if (!UUID.test(projectId)) {
@@ -116,26 +132,42 @@ export function parseCustomVisionConfig(env: Env, rawEndpoint: string): CustomVi
     projectId: projectId.toLowerCase(),
     publishedName,
     projectType: projectType as PredictionProjectType,
+    ...parseForwarding(env),
+    budget: parseBudget(env),
+  };
+}
+
+/** The deadline, retries and circuit breaker of forwarded calls (CUSTOM_VISION_TIMEOUT_MS and the rest). */
+export function parseForwarding(env: Env): ForwardingSettings {
+  return {
     timeoutMs: integer(env, 'CUSTOM_VISION_TIMEOUT_MS', 10_000, 100, 300_000),
     retries: integer(env, 'CUSTOM_VISION_RETRIES', 2, 0, 5),
     breaker: {
       threshold: integer(env, 'CUSTOM_VISION_BREAKER_THRESHOLD', 5, 1, 1_000),
       cooldownMs: integer(env, 'CUSTOM_VISION_BREAKER_COOLDOWN_MS', 5_000, 100, 600_000),
     },
-    budget: parseBudget(env),
   };
 }
 
-function parseBudget(env: Env): CustomVisionConfig['budget'] {
-  const tier = (text(env, 'CUSTOM_VISION_TIER') ?? 'S0').toUpperCase();
-  if (tier !== 'F0' && tier !== 'S0') {
-    throw new ConfigError(`CUSTOM_VISION_TIER must be "F0" or "S0"; it is "${tier}".`);
-  }
+/** A tier variable (CUSTOM_VISION_TIER, CUSTOM_VISION_TRAINING_TIER): F0 or S0, S0 unless set. */
+export function parseTier(env: Env, name: string): 'F0' | 'S0' {
+  const tier = (text(env, name) ?? 'S0').toUpperCase();
+  if (tier !== 'F0' && tier !== 'S0') throw new ConfigError(`${name} must be "F0" or "S0"; it is "${tier}".`);
+  return tier;
+}
+
+/** The window margin and, with Redis, the fleet size every budget of this server keeps to. */
+export function budgetWindows(env: Env): Pick<ServiceBudget, 'marginMs' | 'instances'> {
   const marginMs = integer(env, 'CUSTOM_VISION_BUDGET_MARGIN_MS', JITTER_MARGIN_MS, 0, 1_000);
   // An instance cut off from Redis cannot tell how many others are serving: without a fleet size it would
   // take the whole budget alone. Two is the smallest fleet that shares one.
   const instances = integer(env, 'BUDGET_INSTANCES', 2, 1, 1_000);
-  const fleet = text(env, 'REDIS_URL') === undefined ? {} : { instances };
+  return text(env, 'REDIS_URL') === undefined ? { marginMs } : { marginMs, instances };
+}
+
+function parseBudget(env: Env): ServiceBudget {
+  const tier = parseTier(env, 'CUSTOM_VISION_TIER');
+  const { marginMs, ...fleet } = budgetWindows(env);
   const tps = rate(env, 'CUSTOM_VISION_TPS', 'predictions');
   if (tps !== undefined)
     return { nostorePerSecond: tps, storePerSecond: tps, basis: 'CUSTOM_VISION_TPS', marginMs, ...fleet };

@@ -1,9 +1,16 @@
-// Judges what Custom Vision sent back before it is relayed: a success must be JSON (an ImagePrediction);
+// Judges what Custom Vision sent back before it is relayed: a success must be JSON (an ImagePrediction,
+// or for some training calls any JSON value, or nothing at all for a 204);
 // an error is relayed as it is when it is JSON, and otherwise replaced by a Custom Vision-shaped error
 // that says what came back, so clients always get something they can parse. Throttling answers always
 // carry a Retry-After.
 import { CvErrorCode } from '../http/cv-error.ts';
 import type { UpstreamAnswer } from './upstream.ts';
+
+/**
+ * What a success may hold: a JSON object or array (predictions and most training answers), or also any
+ * JSON value or no body at all (training: publishing answers `true`, deleting answers 204).
+ */
+export type AcceptedAnswers = 'object' | 'any-json-or-empty';
 
 export interface JudgedAnswer {
   readonly answer: UpstreamAnswer;
@@ -56,10 +63,27 @@ function cvJson(
   };
 }
 
-export function judgeAnswer(raw: UpstreamAnswer, host: string): JudgedAnswer {
+/** A JSON value of any kind (true, 3, "x"), or no body: what some training answers are. */
+const isJsonOrEmpty = (body: Buffer) => {
+  if (body.toString('utf8').trim() === '') return true;
+  try {
+    JSON.parse(body.toString('utf8'));
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+export function judgeAnswer(
+  raw: UpstreamAnswer,
+  host: string,
+  accepts: AcceptedAnswers = 'object',
+): JudgedAnswer {
   const { status } = raw;
   const ok = status >= 200 && status < 300;
-  const json = isJson(status, raw.body, raw.headers['content-type']);
+  const json =
+    isJson(status, raw.body, raw.headers['content-type']) ||
+    (ok && accepts === 'any-json-or-empty' && isJsonOrEmpty(raw.body));
   if (ok && !json) {
     return {
       answer: cvJson(

@@ -1,4 +1,4 @@
-// One POST to the upstream over a pooled keep-alive connection, its answer read whole (bounded) with only
+// One request to the upstream over a pooled keep-alive connection, its answer read whole (bounded) with only
 // the headers worth relaying kept: the body's type, throttling advice and Azure's request id for support.
 //
 // It drives undici's Pool through its low-level dispatch API: no request or response streams and no
@@ -10,10 +10,12 @@ import type { UpstreamAnswer } from './upstream.ts';
 const RELAYED_HEADERS = ['content-type', 'retry-after', 'apim-request-id', 'x-ms-request-id'] as const;
 const MAX_UPSTREAM_BODY = 8 * 1024 * 1024;
 
-export interface PostOptions {
+export interface SendOptions {
+  /** POST unless given. */
+  readonly method?: 'GET' | 'POST' | 'DELETE';
   /** Path and query on the upstream's origin. */
   readonly path: string;
-  readonly body: Buffer;
+  readonly body?: Buffer;
   readonly headers: Readonly<Record<string, string>>;
   /**
    * Called once, as the request is handed to a connection, just before undici writes it (the budget
@@ -29,7 +31,10 @@ export interface PostCall {
   abort(reason: Error): void;
 }
 
-export function postOnce(pool: Dispatcher, { path, body, headers, onSent }: PostOptions): PostCall {
+export function sendOnce(
+  pool: Dispatcher,
+  { method = 'POST', path, body, headers, onSent }: SendOptions,
+): PostCall {
   let controller: Dispatcher.DispatchController | undefined;
   let abortedWith: Error | undefined;
   let rejectAnswer: (error: Error) => void = () => undefined;
@@ -42,8 +47,8 @@ export function postOnce(pool: Dispatcher, { path, body, headers, onSent }: Post
     pool.dispatch(
       {
         path,
-        method: 'POST',
-        body,
+        method,
+        ...(body ? { body } : {}),
         headers: { ...headers, accept: 'application/json', 'user-agent': 'sightline-server' },
       },
       {

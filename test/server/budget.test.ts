@@ -6,7 +6,7 @@ import { Budget } from '../../server/limits/budget.ts';
 import { MemoryWindowStore } from '../../server/limits/memory-store.ts';
 import { createLogger } from '../../server/observability/logger.ts';
 import { perSecond, windowFor, type AdmissionLimits } from '../../server/limits/windows.ts';
-import { ADMISSION_WAIT_MS } from '../../server/routes/prediction.ts';
+import { ADMISSION_WAIT_MS } from '../../server/routes/admission.ts';
 import { startFakeCustomVision, type FakeCustomVision } from '../support/fake-custom-vision.ts';
 import { FIXTURES, fixtureBytes } from '../support/fixtures.ts';
 import { hammer } from '../support/hammer.ts';

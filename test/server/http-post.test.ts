@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Pool } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { postOnce } from '../../server/upstreams/http-post.ts';
+import { sendOnce } from '../../server/upstreams/http-post.ts';
 
 const closers: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -23,14 +23,14 @@ async function upstream(handler: http.RequestListener): Promise<Pool> {
 }
 
 const post = (pool: Pool, onSent = () => undefined) =>
-  postOnce(pool, {
+  sendOnce(pool, {
     path: '/p',
     body: Buffer.from('image'),
     headers: { 'content-type': 'image/jpeg' },
     onSent,
   });
 
-describe('postOnce', () => {
+describe('sendOnce', () => {
   it('relays the final answer, not an interim 103, and only the headers worth relaying', async () => {
     const pool = await upstream((req, res) => {
       req.resume();
