@@ -13,11 +13,13 @@ import { sendConfig, sendHealth, sendMetrics, sendReady, type InfoSources } from
 import { handlePair } from './routes/pair.ts';
 import { handlePrediction } from './routes/prediction.ts';
 import { serveStatic } from './routes/static.ts';
-import type { AccessControl, Caller } from './security/access.ts';
+import { handleTraining } from './routes/training.ts';
+import { requireRole, type AccessControl, type Caller } from './security/access.ts';
 import { clientAddress, isSecure } from './security/client-address.ts';
 import { applyOriginPolicy } from './security/cors.ts';
 import { setSecurityHeaders } from './security/headers.ts';
 import type { TokenStore } from './security/token-store.ts';
+import type { TrainingBackend } from './upstreams/training-backend.ts';
 import type { PredictionUpstream, UpstreamTrace } from './upstreams/upstream.ts';
 import {
   findRoute,
@@ -54,6 +56,9 @@ export interface AppOptions {
   readonly access: AccessControl;
   readonly tokens: TokenStore;
   readonly budget: Budget;
+  /** What answers the training routes, and its own budget (none when nothing upstream limits it). */
+  readonly training: TrainingBackend;
+  readonly trainingBudget: Budget | undefined;
   readonly allowedOrigins: readonly string[];
   readonly trustProxy: number;
   readonly bodyIdleMs: number;
@@ -128,6 +133,7 @@ export function createApp(options: AppOptions): App {
   });
   const info: InfoSources = {
     upstream,
+    training: options.training,
     budget,
     tokens,
     metrics,
@@ -144,12 +150,20 @@ export function createApp(options: AppOptions): App {
       sendReady(res, info, access.identify(req, context.address) !== undefined),
     pair: ({ req, res, url, context }) =>
       handlePair(req, res, url, access, context.address, options.bodyIdleMs),
-    config: ({ res }) => sendConfig(res, info),
+    config: ({ res, caller }) => sendConfig(res, info, caller!),
     metrics: ({ res }) => sendMetrics(res, metrics),
     prediction: ({ req, res, url, context, caller }) =>
       handlePrediction(req, res, url, {
         upstream,
         budget,
+        caller: caller!,
+        bodyIdleMs: options.bodyIdleMs,
+        ...context,
+      }),
+    training: ({ req, res, url, context, caller }) =>
+      handleTraining(req, res, url, {
+        backend: options.training,
+        budget: options.trainingBudget,
         caller: caller!,
         bodyIdleMs: options.bodyIdleMs,
         ...context,
@@ -177,6 +191,12 @@ export function createApp(options: AppOptions): App {
       });
     }
     if (!route) throw noSuchRoute(url.pathname);
+    // Roles: checked before any body is read, in Custom Vision's shape (403).
+    const rule = route.access;
+    if (typeof rule === 'object') {
+      const needed = 'role' in rule ? rule.role : rule.roleOf(req.method ?? '', url.pathname);
+      requireRole(context.caller!, needed, `${req.method} ${url.pathname}`);
+    }
     await handlers[route.name]({ req, res, url, context, caller: context.caller });
   }
 
@@ -234,7 +254,9 @@ export function createApp(options: AppOptions): App {
         const name = requestName(path, matched);
         const status = client.gone ? 499 : res.statusCode;
         metrics.request(name, status, ms / 1000);
-        if (name === 'prediction') metrics.upstream(context.trace.outcomes, context.trace.refused);
+        if (name === 'prediction' || name === 'training') {
+          metrics.upstream(context.trace.outcomes, context.trace.refused);
+        }
         const { outcomes, refused } = context.trace;
         // Probes and scrapes come every few seconds: logged only at debug level unless they fail.
         const quiet = (name === 'health' || name === 'ready' || name === 'metrics') && status < 400;

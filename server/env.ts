@@ -4,6 +4,7 @@
 import { ConfigError, integer, rate, text, type Env } from './env-parse.ts';
 import { parseHttpLimits, type HttpLimits } from './http/server-limits.ts';
 import { parseSecurity, type SecurityConfig } from './security/config.ts';
+import { parseTrainingConfig, type TrainingConfig } from './upstreams/choose-training-backend.ts';
 import { parseUpstreamConfig, type UpstreamConfig } from './upstreams/choose-upstream.ts';
 
 export { ConfigError };
@@ -19,6 +20,8 @@ export interface ServerConfig {
   readonly perClientTps?: number;
   /** What answers prediction requests: one kind, with its own settings. */
   readonly upstream: UpstreamConfig;
+  /** What answers the training routes: forwarding to Custom Vision's training resource, or nothing. */
+  readonly training: TrainingConfig;
   /** Things that are allowed but probably not meant; logged at boot. */
   readonly warnings: readonly string[];
 }
@@ -57,9 +60,11 @@ export function parseConfig(env: Env, cores: number): ServerConfig {
     ...(perClientTps !== undefined ? { perClientTps } : {}),
   };
   const upstream = parseUpstreamConfig(env, cores);
+  const training = parseTrainingConfig(env);
   return {
     ...common,
     upstream: upstream.config,
-    warnings: [...upstream.warnings, ...securityWarnings(common.security)],
+    training: training.config,
+    warnings: [...upstream.warnings, ...training.warnings, ...securityWarnings(common.security)],
   };
 }

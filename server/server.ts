@@ -19,7 +19,9 @@ import type { Logger } from './observability/logger.ts';
 import { AccessControl } from './security/access.ts';
 import { AuthFailureLimiter } from './security/auth-failures.ts';
 import { TokenStore } from './security/token-store.ts';
+import { createTrainingBackend } from './upstreams/choose-training-backend.ts';
 import { createUpstream } from './upstreams/choose-upstream.ts';
+import type { TrainingBackend } from './upstreams/training-backend.ts';
 import type { PredictionUpstream } from './upstreams/upstream.ts';
 
 export interface RunningServer extends BuiltServer {
@@ -55,6 +57,9 @@ export interface BuiltServer {
   readonly upstream: PredictionUpstream;
   readonly app: App;
   readonly budget: Budget;
+  readonly training: TrainingBackend;
+  /** The training calls' own budget, when training goes to a rate-limited service. */
+  readonly trainingBudget: Budget | undefined;
   readonly tokens: TokenStore;
   /** Resolves once the upstream can answer predictions (the local model is loaded). */
   readonly ready: Promise<void>;
@@ -82,8 +87,22 @@ export async function buildServer(
     ...(terms.pendingMs !== undefined ? { pendingMs: terms.pendingMs } : {}),
     log,
   });
+  const { backend: training, budget: trainingTerms } = createTrainingBackend(config.training);
+  const trainingFigures = training.budget();
+  const trainingBudget =
+    trainingTerms && trainingFigures
+      ? new Budget({
+          figures: () => trainingFigures,
+          ...(redis && trainingTerms.shared ? { redis } : {}),
+          scope: trainingTerms.scope,
+          ...(trainingTerms.pendingMs !== undefined ? { pendingMs: trainingTerms.pendingMs } : {}),
+          log,
+        })
+      : undefined;
   const app = createApp({
     upstream,
+    training,
+    trainingBudget,
     staticDir,
     log,
     access: new AccessControl(tokens, new AuthFailureLimiter(redis)),
@@ -98,13 +117,17 @@ export async function buildServer(
     upstream,
     app,
     budget,
+    training,
+    trainingBudget,
     tokens,
     ready,
     description,
     async close() {
       budget.close();
+      trainingBudget?.close();
       tokens.close();
       await upstream.close();
+      await training.close();
       redis?.disconnect();
     },
   };

@@ -20,7 +20,7 @@ const tooLarge = (limit: number) =>
   new CvError(
     413,
     CvErrorCode.BadRequestImageSizeBytes,
-    `The image is larger than ${limit} bytes (${limit / 1024 / 1024} MiB), Custom Vision's prediction limit. Downscale or recompress it.`,
+    `The image is larger than ${limit} bytes (${limit / 1024 / 1024} MiB), Custom Vision's ${limit === MAX_IMAGE_BYTES ? 'prediction' : 'training'} limit. Downscale or recompress it.`,
   );
 
 /** A body that stalls for longer than this is refused (408); see BODY_IDLE_TIMEOUT_MS. */
@@ -45,7 +45,28 @@ const noImageData = () =>
     'The multipart/form-data body has no "imageData" field. Send the image as the imageData file field, or as the raw body with Content-Type: application/octet-stream.',
   );
 
-function readMultipartImage(req: IncomingMessage, limit: number, idleMs: number): Promise<Buffer> {
+/** One file of a multipart body: its field name, the file name it came with, and its bytes. */
+interface MultipartFile {
+  readonly field: string;
+  readonly filename?: string;
+  readonly bytes: Buffer;
+}
+
+interface MultipartOptions {
+  /** The most bytes one file may hold. */
+  readonly limit: number;
+  readonly idleMs: number;
+  /** Whether a part is one of the files wanted (by its field name, and whether it came as a file). */
+  readonly wanted: (field: string, isFile: boolean) => boolean;
+  /** How many wanted files are kept; beyond that, more are read past, or refused with `tooMany`. */
+  readonly maxFiles: number;
+  readonly tooMany?: () => CvError;
+  /** How many parts the body may have in all. */
+  readonly maxParts: number;
+}
+
+function readMultipartFiles(req: IncomingMessage, options: MultipartOptions): Promise<MultipartFile[]> {
+  const { limit, idleMs, wanted, maxFiles, tooMany, maxParts } = options;
   return new Promise((resolve, reject) => {
     let parser: busboy.Busboy;
     try {
@@ -55,15 +76,17 @@ function readMultipartImage(req: IncomingMessage, limit: number, idleMs: number)
         // character, so Buffer.from(value, 'latin1') below gets the image back byte for byte (utf8 would
         // mangle it). No other field is read.
         defCharset: 'latin1',
-        limits: { files: MAX_PARTS, fields: MAX_PARTS, parts: MAX_PARTS, fileSize: limit, fieldSize: limit },
+        limits: { files: maxParts, fields: maxParts, parts: maxParts, fileSize: limit, fieldSize: limit },
       });
     } catch (error) {
       reject(malformed((error as Error).message));
       return;
     }
-    let image: Buffer | undefined;
+    const files: (MultipartFile | undefined)[] = [];
     let settled = false;
     let received = 0;
+    // The body may hold every file at its limit, plus framing and the small fields beside them.
+    const bodyLimit = limit * maxFiles + MULTIPART_OVERHEAD_BYTES;
     // Settles once: the first failure answers, and reading stops there (the route closes the connection).
     // Every stream busboy hands out keeps an error listener for good: an 'error' event with no listener
     // (a body that ends inside a file part does that) would otherwise take the whole process down.
@@ -75,22 +98,32 @@ function readMultipartImage(req: IncomingMessage, limit: number, idleMs: number)
       if (failure) {
         req.unpipe(parser);
         reject(failure);
-      } else if (image) resolve(image);
-      else reject(noImageData());
+      } else {
+        const whole = files.filter((file): file is MultipartFile => file !== undefined);
+        if (whole.length) resolve(whole);
+        else reject(noImageData());
+      }
     };
     const countBytes = (chunk: Buffer) => {
       received += chunk.length;
-      if (received > limit + MULTIPART_OVERHEAD_BYTES) settle(tooLarge(limit));
+      if (received > bodyLimit) settle(tooLarge(limit));
     };
     const onAborted = () =>
       settle(new CvError(400, CvErrorCode.BadRequestImageStream, 'The client closed the connection.'));
     const onRequestError = (error: Error) => settle(malformed(error.message));
     const stopWatching = watchForStall(req, idleMs, () => settle(stalled(idleMs)));
+    /** A place for one more wanted file, or undefined when there is none (read past, or refused). */
+    const place = (): number | undefined => {
+      if (files.length < maxFiles) return files.push(undefined) - 1;
+      if (tooMany) settle(tooMany());
+      return undefined;
+    };
 
-    parser.on('file', (name, stream) => {
+    parser.on('file', (field, stream, info) => {
       stream.on('error', (error: Error) => settle(malformed(error.message)));
-      // Only the first imageData part is the image; any other file part is read past, wherever it comes.
-      if (name !== 'imageData' || image) {
+      const index = wanted(field, true) ? place() : undefined;
+      // A part that is not wanted is read past, wherever it comes.
+      if (index === undefined) {
         stream.resume();
         return;
       }
@@ -99,21 +132,52 @@ function readMultipartImage(req: IncomingMessage, limit: number, idleMs: number)
       stream.on('limit', () => settle(tooLarge(limit)));
       // 'end' comes only for a part that arrived whole; a part cut short ends in 'error' instead.
       stream.on('end', () => {
-        if (!stream.truncated) image ??= Buffer.concat(chunks);
+        if (!stream.truncated) {
+          const filename = info.filename;
+          files[index] = { field, ...(filename ? { filename } : {}), bytes: Buffer.concat(chunks) };
+        }
       });
     });
-    parser.on('field', (name, value, info) => {
+    parser.on('field', (field, value, info) => {
       // Some clients send the image as a plain form value rather than a file part.
-      if (name !== 'imageData' || image) return;
-      if (info.valueTruncated) settle(tooLarge(limit));
-      else image = Buffer.from(value, 'latin1');
+      if (!wanted(field, false) || (files.length >= maxFiles && !tooMany)) return;
+      if (info.valueTruncated) {
+        settle(tooLarge(limit));
+        return;
+      }
+      const index = place();
+      if (index !== undefined) files[index] = { field, bytes: Buffer.from(value, 'latin1') };
     });
-    parser.on('partsLimit', () => settle(malformed(`more than ${MAX_PARTS} parts.`)));
+    parser.on('partsLimit', () => settle(malformed(`more than ${maxParts} parts.`)));
+    parser.on('filesLimit', () => settle(malformed(`more than ${maxParts} files.`)));
     parser.on('error', (error: Error) => settle(malformed(error.message)));
     parser.on('close', () => settle());
     req.on('data', countBytes).on('aborted', onAborted).on('error', onRequestError);
     req.pipe(parser);
   });
+}
+
+/** Throws a 400 unless the bytes are a whole JPEG, PNG, GIF or BMP image (judged by its first bytes). */
+export function checkImage(bytes: Buffer, which = 'The body'): RequestImage {
+  if (bytes.length === 0) {
+    throw new CvError(400, CvErrorCode.BadRequestImageStream, `${which} has no image: it is empty.`);
+  }
+  const format = sniffImageFormat(bytes);
+  if (!format) {
+    throw new CvError(
+      400,
+      CvErrorCode.BadRequestImageFormat,
+      `${which} is not a JPEG, PNG, GIF or BMP image (judged by its first bytes, not its Content-Type).`,
+    );
+  }
+  if (!looksComplete(bytes, format)) {
+    throw new CvError(
+      400,
+      CvErrorCode.BadRequestImageFormat,
+      `The ${format.toUpperCase()} image${which === 'The body' ? '' : ` in ${which.toLowerCase()}`} is truncated: its end marker is missing. Send the whole file.`,
+    );
+  }
+  return { bytes, format };
 }
 
 /**
@@ -127,28 +191,53 @@ export async function readRequestImage(
 ): Promise<RequestImage> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) throw tooLarge(limit);
-
-  const isMultipart = /^multipart\/form-data/i.test(req.headers['content-type'] ?? '');
-  const bytes = isMultipart
-    ? await readMultipartImage(req, limit, idleMs)
+  const bytes = isMultipart(req)
+    ? (
+        await readMultipartFiles(req, {
+          limit,
+          idleMs,
+          // Only the first imageData part is the image; any other part is read past.
+          wanted: (field) => field === 'imageData',
+          maxFiles: 1,
+          maxParts: MAX_PARTS,
+        })
+      )[0]!.bytes
     : await readBody(req, { limit, idleMs, tooLarge: () => tooLarge(limit) });
-  if (bytes.length === 0) {
-    throw new CvError(400, CvErrorCode.BadRequestImageStream, 'The request has no image: the body is empty.');
-  }
-  const format = sniffImageFormat(bytes);
-  if (!format) {
-    throw new CvError(
-      400,
-      CvErrorCode.BadRequestImageFormat,
-      'The body is not a JPEG, PNG, GIF or BMP image (judged by its first bytes, not its Content-Type).',
-    );
-  }
-  if (!looksComplete(bytes, format)) {
-    throw new CvError(
-      400,
-      CvErrorCode.BadRequestImageFormat,
-      `The ${format.toUpperCase()} image is truncated: its end marker is missing. Send the whole file.`,
-    );
-  }
-  return { bytes, format };
+  return checkImage(bytes);
 }
+
+/** An image of a batch, with the file name it came with (Custom Vision reports on each by that name). */
+export interface NamedRequestImage extends RequestImage {
+  readonly name?: string;
+}
+
+/**
+ * Reads and checks a batch of images: the raw body (one image), or every file part of a multipart body
+ * (and imageData sent as a plain value), each up to `limit` bytes and at most `maxFiles` of them.
+ */
+export async function readRequestImages(
+  req: IncomingMessage,
+  options: { limit: number; maxFiles: number; idleMs: number; tooMany: () => CvError },
+): Promise<NamedRequestImage[]> {
+  const { limit, maxFiles, idleMs, tooMany } = options;
+  if (!isMultipart(req)) return [await readRequestImage(req, limit, idleMs)];
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit * maxFiles + MULTIPART_OVERHEAD_BYTES) {
+    throw tooLarge(limit);
+  }
+  const files = await readMultipartFiles(req, {
+    limit,
+    idleMs,
+    wanted: (field, isFile) => isFile || field === 'imageData',
+    maxFiles,
+    tooMany,
+    maxParts: maxFiles + MAX_PARTS,
+  });
+  return files.map((file, index) => ({
+    ...checkImage(file.bytes, `Image ${index + 1} (${file.filename ?? file.field})`),
+    ...(file.filename ? { name: file.filename } : {}),
+  }));
+}
+
+const isMultipart = (req: IncomingMessage) =>
+  /^multipart\/form-data/i.test(req.headers['content-type'] ?? '');

@@ -16,9 +16,11 @@ export type LogSink = (line: string) => void;
 const REDACTED_PATHS = [
   '*.authorization',
   '*["prediction-key"]',
+  '*["training-key"]',
   '*.cookie',
   '*["set-cookie"]',
   '*.predictionKey',
+  '*.trainingKey',
   '*.token',
   '*.password',
 ];

@@ -7,12 +7,23 @@ import { sendJson } from '../http/cv-error.ts';
 import { MAX_IMAGE_BYTES } from '../http/read-image.ts';
 import type { Budget } from '../limits/budget.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import type { Caller } from '../security/access.ts';
 import type { TokenStore } from '../security/token-store.ts';
+import type { TrainingBackend } from '../upstreams/training-backend.ts';
 import type { PredictionUpstream } from '../upstreams/upstream.ts';
 import { predictionPath } from '../../src/shared/custom-vision-path.ts';
+import { TRAINING_OPERATIONS, TRAINING_VERSIONS } from '../../src/shared/custom-vision-training.ts';
+import { roleAllows, rolesWithin } from '../../src/shared/roles.ts';
+import {
+  MAX_BATCH_IMAGES,
+  MAX_BATCH_TAGS,
+  MAX_REGIONS_PER_IMAGE,
+  MAX_TRAINING_IMAGE_BYTES,
+} from './training-checks.ts';
 
 export interface InfoSources {
   readonly upstream: PredictionUpstream;
+  readonly training: TrainingBackend;
   readonly budget: Budget;
   readonly tokens: TokenStore;
   readonly metrics: Metrics;
@@ -65,7 +76,32 @@ export function sendReady(res: ServerResponse, sources: InfoSources, authorised:
   sendJson(res, ready ? 200 : 503, authorised ? { ready, checks } : { ready });
 }
 
-export function sendConfig(res: ServerResponse, { upstream, budget }: InfoSources): void {
+/**
+ * What the caller may do with training: the project, where its routes are, their limits, and the
+ * operations its role allows (by their SDK names), so that the app offers only those.
+ */
+function trainingFor(training: TrainingBackend, caller: Caller) {
+  if (training.projectId === undefined) return { available: false, source: training.source };
+  return {
+    available: true,
+    source: training.source,
+    projectId: training.projectId,
+    basePath: `/customvision/${TRAINING_VERSIONS[0]}/training/projects/${training.projectId}`,
+    limits: {
+      maxImageBytes: MAX_TRAINING_IMAGE_BYTES,
+      maxImagesPerBatch: MAX_BATCH_IMAGES,
+      maxTagsPerBatch: MAX_BATCH_TAGS,
+      maxRegionsPerImage: MAX_REGIONS_PER_IMAGE,
+    },
+    operations: TRAINING_OPERATIONS.filter((op) => roleAllows(caller.role, op.role)).map((op) => op.name),
+  };
+}
+
+export function sendConfig(
+  res: ServerResponse,
+  { upstream, training, budget }: InfoSources,
+  caller: Caller,
+): void {
   const model = upstream.model;
   sendJson(res, 200, {
     models: [
@@ -90,6 +126,9 @@ export function sendConfig(res: ServerResponse, { upstream, budget }: InfoSource
     // Clients pace themselves by this, and by perClientPerSecond when PER_CLIENT_TPS sets one; each also
     // gets at most a fair share of the budget while others use it.
     budget: { ...budget.reported(), sharing: budget.state().mode },
+    // What this caller may do: its role and the roles whose rights it has (predict, contribute, manage).
+    caller: { role: caller.role, roles: rolesWithin(caller.role) },
+    training: trainingFor(training, caller),
   });
 }
 

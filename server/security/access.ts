@@ -1,9 +1,11 @@
-// The gate in front of the API: which device is calling. A device token is accepted as
-// `Authorization: Bearer <token>`, as `Prediction-Key: <token>` (so Custom Vision's own SDKs work against
-// this server unchanged; the header is never forwarded), or as the session cookie set by /pair. With no
-// token configured (loopback only) the server is open and every caller is known by its address.
+// The gate in front of the API: which device is calling, and what it may do. A device token is accepted
+// as `Authorization: Bearer <token>`, as `Prediction-Key: <token>` or `Training-Key: <token>` (so Custom
+// Vision's own SDKs work against this server unchanged; neither header is ever forwarded), or as the
+// session cookie set by /pair. With no token configured (loopback only) the server is open, every caller
+// is known by its address, and the operator at the machine may do everything (manage).
 import type { IncomingMessage } from 'node:http';
 import { CvError, CvErrorCode } from '../http/cv-error.ts';
+import { roleAllows, ROLE_RIGHTS, type Role } from '../../src/shared/roles.ts';
 import type { AuthFailureLimiter } from './auth-failures.ts';
 import { readCookie, SESSION_COOKIE, verifySession } from './session.ts';
 import type { TokenStore } from './token-store.ts';
@@ -13,13 +15,15 @@ export interface Caller {
   readonly id: string;
   /** For logs: the token's label, or the address. */
   readonly label: string;
-  readonly via: 'open' | 'bearer' | 'prediction-key' | 'cookie';
+  readonly via: 'open' | 'bearer' | 'prediction-key' | 'training-key' | 'cookie';
+  /** What the caller may do: its token's role, or manage on an open (loopback) server. */
+  readonly role: Role;
 }
 
 export const UNAUTHORIZED_HEADERS = { 'WWW-Authenticate': 'Bearer realm="sightline"' } as const;
 
 const HOW =
-  'Send a device token as "Authorization: Bearer <token>" or "Prediction-Key: <token>", or pair this browser once at /pair.';
+  'Send a device token as "Authorization: Bearer <token>", "Prediction-Key: <token>" or "Training-Key: <token>", or pair this browser once at /pair.';
 
 function presentedToken(req: IncomingMessage): { token: string; via: Caller['via'] } | undefined {
   const authorization = req.headers.authorization;
@@ -27,7 +31,22 @@ function presentedToken(req: IncomingMessage): { token: string; via: Caller['via
   if (bearer) return { token: bearer, via: 'bearer' };
   const key = req.headers['prediction-key'];
   if (typeof key === 'string' && key.trim()) return { token: key.trim(), via: 'prediction-key' };
+  const trainingKey = req.headers['training-key'];
+  if (typeof trainingKey === 'string' && trainingKey.trim()) {
+    return { token: trainingKey.trim(), via: 'training-key' };
+  }
   return undefined;
+}
+
+/** Nothing, or a 403 in Custom Vision's shape when the caller's role does not reach `needed`. */
+export function requireRole(caller: Caller, needed: Role, what: string): void {
+  if (roleAllows(caller.role, needed)) return;
+  throw new CvError(
+    403,
+    CvErrorCode.Forbidden,
+    `Access denied: ${what} needs a device token with the ${needed} role (${ROLE_RIGHTS[needed]}); ` +
+      `this one has the ${caller.role} role. Ask the operator for a token that says "@${needed}".`,
+  );
 }
 
 export class AccessControl {
@@ -42,15 +61,15 @@ export class AccessControl {
 
   /** The caller if it holds a valid credential (or the server is open); never throws, counts nothing. */
   identify(req: IncomingMessage, address: string): Caller | undefined {
-    if (!this.enabled) return { id: `address:${address}`, label: address, via: 'open' };
+    if (!this.enabled) return { id: `address:${address}`, label: address, via: 'open', role: 'manage' };
     const presented = presentedToken(req);
     if (presented) {
       const token = this.tokens.match(presented.token);
-      return token && { id: token.id, label: token.label, via: presented.via };
+      return token && { id: token.id, label: token.label, via: presented.via, role: token.role };
     }
     const session = readCookie(req.headers.cookie, SESSION_COOKIE);
     const token = session ? verifySession(session, (id) => this.tokens.byId(id)) : undefined;
-    return token && { id: token.id, label: token.label, via: 'cookie' };
+    return token && { id: token.id, label: token.label, via: 'cookie', role: token.role };
   }
 
   /**

@@ -1,7 +1,11 @@
 // Device tokens: parsing a list (ACCESS_TOKENS, or a file of one token a line), and matching a presented
 // token against it in constant time. A token is only ever held here and compared; what leaves this module
-// is its label and a short id (a hash prefix), safe for logs and metrics.
+// is its label, its role and a short id (a hash prefix), safe for logs and metrics.
+//
+// An entry is "token", "label:token", "label@role:token" or "@role:token". A token that names no role is
+// for predictions only: the lists written before roles existed keep meaning what they meant.
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { isRole, ROLES, type Role } from '../../src/shared/roles.ts';
 
 export interface DeviceToken {
   /** For people and logs: the name given in the list, or "token-<id>". */
@@ -12,6 +16,8 @@ export interface DeviceToken {
   readonly digest: Buffer;
   /** The token itself: the session cookie is signed with it, and log lines are scrubbed of it. */
   readonly secret: string;
+  /** What the device may do; "predict" unless the entry says more. */
+  readonly role: Role;
 }
 
 export interface ParsedTokens {
@@ -35,14 +41,22 @@ export const TOKEN_ADVICE =
 
 const sha256 = (value: string) => createHash('sha256').update(value).digest();
 
-export function deviceToken(secret: string, label?: string): DeviceToken {
+export function deviceToken(secret: string, label?: string, role: Role = 'predict'): DeviceToken {
   const digest = sha256(secret);
   const id = digest.subarray(0, 8).toString('hex');
-  return { label: label ?? `token-${id}`, id, digest, secret };
+  return { label: label ?? `token-${id}`, id, digest, secret, role };
+}
+
+/** "lobby@manage" -> label "lobby", role "manage"; "@contribute" -> no label; "lobby" -> role predict. */
+function readName(name: string): { label?: string; role?: string } {
+  const at = name.indexOf('@');
+  if (at < 0) return { label: name };
+  const label = name.slice(0, at).trim();
+  return { ...(label ? { label } : {}), role: name.slice(at + 1).trim() };
 }
 
 /**
- * Reads "token" or "label:token" entries, one a line (ACCESS_TOKENS may also separate them with commas),
+ * Reads "token", "label:token", "label@role:token" or "@role:token" entries, one a line (ACCESS_TOKENS may also separate them with commas),
  * skipping blank lines and lines starting with #; an entry starting with "!" is a revoked token. A
  * malformed line is skipped and reported; the rest of the list still counts.
  */
@@ -57,16 +71,20 @@ export function parseTokenList(text: string, source: string, unit: 'line' | 'ent
     const isRevoked = entry.startsWith('!');
     const line = isRevoked ? entry.slice(1).trim() : entry;
     const colon = line.indexOf(':');
-    const label = colon >= 0 ? line.slice(0, colon).trim() : undefined;
+    const { label, role } = colon >= 0 ? readName(line.slice(0, colon).trim()) : {};
     const secret = colon >= 0 ? line.slice(colon + 1).trim() : line;
     const where = `${source}, ${unit} ${index + 1}`;
     if (label !== undefined && !LABEL.test(label)) {
       problems.push(`${where}: a label is 1 to 64 letters, digits or ._- characters; skipped.`);
+    } else if (role !== undefined && !isRole(role)) {
+      // A role is a short word the operator typed, never the token: safe to quote.
+      const quoted = role.length <= 16 && /^[\w-]*$/.test(role) ? ` "${role}"` : '';
+      problems.push(`${where}: the role${quoted} is not one of ${ROLES.join(', ')}; skipped.`);
     } else if (!TOKEN.test(secret)) {
       problems.push(`${where}: not a usable token (${secret.length} characters). ${TOKEN_ADVICE}; skipped.`);
     } else if (!seen.has(`${isRevoked}:${secret}`)) {
       seen.add(`${isRevoked}:${secret}`);
-      (isRevoked ? revoked : tokens).push(deviceToken(secret, label));
+      (isRevoked ? revoked : tokens).push(deviceToken(secret, label, role));
     }
   });
   // A token both listed and revoked is revoked: the "!" line is the operator's later thought.

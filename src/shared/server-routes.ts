@@ -6,10 +6,26 @@
 // Runtime-agnostic: no DOM and no Node, since the server, the service worker and vite.config.ts all
 // import it.
 
-/** Who may call a route: anyone (probes, pairing), or a caller holding a device token. */
-export type RouteAccess = 'open' | 'token';
+import { matchTrainingPath, TRAINING_PREFIX } from './custom-vision-training.ts';
+import type { Role } from './roles.ts';
 
-export const ROUTE_NAMES = ['health', 'ready', 'pair', 'config', 'metrics', 'prediction'] as const;
+/**
+ * Who may call a route: anyone (probes, pairing); a caller holding any device token; one whose token's
+ * role is at least `role`; or one whose role is at least what the operation at that path needs
+ * (`roleOf`), which names the least role there is any use in for a path that is no operation.
+ */
+export type RouteAccess =
+  'open' | 'token' | { readonly role: Role } | { readonly roleOf: (method: string, path: string) => Role };
+
+export const ROUTE_NAMES = [
+  'health',
+  'ready',
+  'pair',
+  'config',
+  'metrics',
+  'prediction',
+  'training',
+] as const;
 export type RouteName = (typeof ROUTE_NAMES)[number];
 
 export interface ServerRoute {
@@ -33,7 +49,21 @@ export const SERVER_ROUTES: readonly ServerRoute[] = [
     shape:
       '/customvision/v3.1/prediction/{projectId}/{detect|classify}/iterations/{publishedName}/{image|url}[/nostore]',
     methods: ['POST'],
-    access: 'token',
+    access: { role: 'predict' },
+  },
+  {
+    name: 'training',
+    // The operations and the role each needs are in custom-vision-training.ts; the handler says what is
+    // wrong with a training path that is none of them.
+    pattern: TRAINING_PREFIX,
+    shape: '/customvision/{v3.3|v3.4-preview}/training/projects/{projectId}/...',
+    methods: ['GET', 'POST', 'DELETE'],
+    access: {
+      roleOf: (method, path) => {
+        const match = matchTrainingPath(path, method);
+        return match.kind === 'operation' ? match.operation.role : 'contribute';
+      },
+    },
   },
   { name: 'health', pattern: /^\/api\/health$/, shape: '/api/health', methods: READ, access: 'open' },
   { name: 'ready', pattern: /^\/api\/ready$/, shape: '/api/ready', methods: READ, access: 'open' },
