@@ -94,6 +94,12 @@ export const appStyles = css`
     background: #000;
   }
 
+  main.kiosk-main {
+    display: block;
+    max-width: none;
+    padding: 0;
+  }
+
   .kiosk-wait {
     margin: 0;
     padding: 2rem;

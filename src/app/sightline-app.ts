@@ -10,6 +10,7 @@ import {
 import { PollController } from '../controllers/poll-controller.ts';
 import '../components/sightline-live.ts';
 import '../components/sightline-pwa-status.ts';
+import '../components/sightline-kiosk-exit.ts';
 import { mayUseRememberedConfig, rememberConfig, rememberedConfig } from '../api/config-cache.ts';
 import { resolveKioskMode } from '../kiosk/kiosk-mode.ts';
 import { appStyles } from './sightline-app.styles.ts';
@@ -128,11 +129,16 @@ export class SightlineApp extends LitElement {
     // A kiosk shows the live view alone, edge to edge: no header, no navigation, no cards.
     if (this.kiosk) {
       // Updates apply by themselves when nobody is interacting; no prompt waits for a click.
-      return html`<sightline-pwa-status kiosk></sightline-pwa-status> ${
-          this.config.kind === 'loaded'
-            ? this.#renderLive()
-            : html`<p class="kiosk-wait" role="status">Waiting for the Sightline server…</p>`
-        }`;
+      // One main landmark holds the whole screen, for screen readers and their landmark navigation.
+      return html`<sightline-pwa-status kiosk></sightline-pwa-status>
+        <main class="kiosk-main">
+          ${
+            this.config.kind === 'loaded'
+              ? this.#renderLive()
+              : html`<p class="kiosk-wait" role="status">Waiting for the Sightline server…</p>`
+          }
+        </main>
+        <sightline-kiosk-exit></sightline-kiosk-exit>`;
     }
     return html`
       <header class="bar" part="header">

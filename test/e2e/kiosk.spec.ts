@@ -119,3 +119,43 @@ test('sizes its text and box labels for reading from a few metres, by the screen
     await session?.browser.close();
   }
 });
+
+test('a person can find the way out: a tap says how, a long press asks, and leaving is remembered', async () => {
+  let session: CameraBrowser | undefined;
+  try {
+    session = await launchWithCamera(FIXTURES.coffee.file);
+    // A phone that opened the manifest's Kiosk shortcut.
+    const page = await openLive(session.browser, `${E2E_ORIGIN}/?kiosk=1`, { width: 390, height: 844 });
+    await waitForLabel(page, 'cup');
+    await page.goto(E2E_ORIGIN);
+    await expect(kioskState(page)).toBeVisible();
+
+    // A tap tells how to leave.
+    await page.mouse.click(195, 300);
+    await expect(page.getByTestId('kiosk-exit-hint')).toContainText('Touch and hold to leave kiosk mode');
+
+    // A long press asks; staying keeps the kiosk.
+    await page.mouse.move(195, 300);
+    await page.mouse.down();
+    const question = page.getByRole('dialog', { name: 'Leave kiosk mode?' });
+    await expect(question).toBeVisible({ timeout: 10_000 });
+    await page.mouse.up();
+    await question.getByRole('button', { name: 'Stay in kiosk mode' }).click();
+    await expect(question).toBeHidden();
+    await expect(kioskState(page)).toBeVisible();
+
+    // Escape asks too (a screen with a keyboard): the browser keeps the first press to leave full screen
+    // (asked for at the first tap), so it may take two. Leaving brings the controls back, for good.
+    await expect(async () => {
+      await page.keyboard.press('Escape');
+      await expect(question).toBeVisible({ timeout: 1_000 });
+    }).toPass({ timeout: 10_000 });
+    await question.getByRole('button', { name: 'Leave kiosk mode' }).click();
+    await expect(page.getByRole('heading', { level: 1, name: 'Sightline' })).toBeVisible();
+    await page.goto(E2E_ORIGIN);
+    await expect(page.getByRole('heading', { level: 1, name: 'Sightline' })).toBeVisible();
+    await expect(kioskState(page)).toHaveCount(0);
+  } finally {
+    await session?.browser.close();
+  }
+});
