@@ -2,7 +2,7 @@
 // separate Azure resource with a key of its own; the deadline, retries and circuit breaker read the same
 // variables as the prediction upstream's. Anything wrong stops the server with a message that names the
 // variable, never the key's value.
-import { ConfigError, text, type Env } from '../env-parse.ts';
+import { ConfigError, rate, text, type Env } from '../env-parse.ts';
 import {
   budgetWindows,
   checkServiceKey,
@@ -83,6 +83,15 @@ export function parseCustomVisionTrainingConfig(env: Env, rawEndpoint: string): 
 
 function parseTrainingBudget(env: Env): ServiceBudget {
   const tier = parseTier(env, 'CUSTOM_VISION_TRAINING_TIER');
+  const tps = rate(env, 'CUSTOM_VISION_TRAINING_TPS', 'training calls');
+  if (tps !== undefined) {
+    return {
+      nostorePerSecond: tps,
+      storePerSecond: tps,
+      basis: 'CUSTOM_VISION_TRAINING_TPS',
+      ...budgetWindows(env),
+    };
+  }
   return {
     ...CUSTOM_VISION_TRAINING_TIERS[tier],
     basis: `Custom Vision training ${tier} tier`,

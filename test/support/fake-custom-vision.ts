@@ -71,7 +71,16 @@ const THROTTLED = JSON.stringify({
   },
 });
 
-function send(
+/** The gateway's answer to a missing or wrong key: the Cognitive Services envelope, not CustomVisionError. */
+export const GATEWAY_UNAUTHORIZED = {
+  error: {
+    code: '401',
+    message:
+      'Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource.',
+  },
+};
+
+export function send(
   res: ServerResponse,
   status: number,
   body: unknown,
@@ -167,15 +176,8 @@ export async function startFakeCustomVision(
       send(res, behaviour.answer.status, behaviour.answer.body, behaviour.answer.headers);
       return;
     }
-    // Gateway errors use the Cognitive Services envelope, not CustomVisionError.
     if (req.headers['prediction-key'] !== key) {
-      send(res, 401, {
-        error: {
-          code: '401',
-          message:
-            'Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource.',
-        },
-      });
+      send(res, 401, GATEWAY_UNAUTHORIZED);
       return;
     }
     const match = PATH.exec(path);
