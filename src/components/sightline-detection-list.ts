@@ -4,6 +4,11 @@ import type { ListedDetection } from '../controllers/detection-controller.ts';
 import { formatPercent } from '../overlay/draw.ts';
 import { tagColor } from '../overlay/tag-colors.ts';
 
+/** "12 s", "3 min": how long ago, at a glance. */
+function formatAge(seconds: number): string {
+  return seconds < 120 ? `${seconds} s` : `${Math.round(seconds / 60)} min`;
+}
+
 /**
  * What is in view, as text. For object detection, a screen-reader status ("person 87%, cup 45%") that the
  * live view updates at most about once a second; for classification, the top tags with probability bars.
@@ -44,6 +49,14 @@ export class SightlineDetectionList extends LitElement {
       display: block;
       height: 100%;
     }
+    .visually-hidden {
+      position: absolute;
+      width: 1px;
+      height: 1px;
+      overflow: hidden;
+      clip-path: inset(50%);
+      white-space: nowrap;
+    }
     .value {
       text-align: right;
       font-variant-numeric: tabular-nums;
@@ -55,8 +68,16 @@ export class SightlineDetectionList extends LitElement {
   @property() mode: 'detect' | 'classify' = 'detect';
   /** False before the first result, so the region does not announce "nothing" at start-up. */
   @property({ type: Boolean }) hasResult = false;
+  /**
+   * True while the server gives no answers (unreachable, failing, or asking to wait): then what is in view
+   * is unknown, and saying "Nothing detected" would be false.
+   */
+  @property({ type: Boolean }) waiting = false;
+  /** When the last answer came (epoch ms), if one did. */
+  @property({ attribute: false }) lastAnswerAt: number | undefined;
 
   protected override render() {
+    if (this.waiting) return this.renderWaiting();
     const text = this.items.length
       ? this.items.map((item) => `${item.tagName} ${formatPercent(item.probability)}`).join(', ')
       : this.hasResult
@@ -66,6 +87,33 @@ export class SightlineDetectionList extends LitElement {
       <p class="status" part="status" role="status" aria-live="polite" data-testid="detections">${text}</p>
       ${this.mode === 'classify' && this.items.length ? this.renderBars() : nothing}
     `;
+  }
+
+  /**
+   * The live region names the clock time of the last answer, which does not change while waiting, so a
+   * screen reader announces the wait once; the "N s ago" beside it, for the eyes, changes every second.
+   */
+  private renderWaiting() {
+    const at = this.lastAnswerAt;
+    const spoken =
+      at === undefined
+        ? 'Waiting for the server: no answer yet.'
+        : `Waiting for the server: no answer since ${new Date(at).toLocaleTimeString()}.`;
+    const seconds = at === undefined ? undefined : Math.max(0, Math.round((Date.now() - at) / 1000));
+    const shown =
+      seconds === undefined
+        ? 'Waiting for the server…'
+        : `Waiting for the server · last answer ${formatAge(seconds)} ago`;
+    return html`<p
+      class="status"
+      part="status"
+      role="status"
+      aria-live="polite"
+      data-testid="detections"
+      data-waiting=""
+    >
+      <span class="visually-hidden">${spoken}</span><span aria-hidden="true">${shown}</span>
+    </p>`;
   }
 
   private renderBars() {

@@ -167,6 +167,15 @@ export class SightlineLive extends LitElement {
     } as const;
   }
 
+  /** Whether the server is giving no answers now (so what is in view is unknown). */
+  get waitingForServer(): boolean {
+    const { state } = this.detection.status;
+    return (
+      this.camera.state.kind === 'live' &&
+      (state === LoopState.Offline || state === LoopState.Error || state === LoopState.RateLimited)
+    );
+  }
+
   /** A user-facing camera's preview is mirrored, unless the user said otherwise. */
   get mirrored(): boolean {
     return this.settings.mirror ?? this.camera.facing === 'user';
@@ -230,6 +239,8 @@ export class SightlineLive extends LitElement {
         .items=${this.listed}
         mode=${this.model.type}
         ?hasResult=${this.hasResult}
+        ?waiting=${this.waitingForServer}
+        .lastAnswerAt=${this.detection.lastAnswerAt}
       ></sightline-detection-list>
     </div>`;
   }
@@ -242,6 +253,8 @@ export class SightlineLive extends LitElement {
           .items=${this.listed}
           mode=${this.model.type}
           ?hasResult=${this.hasResult}
+          ?waiting=${this.waitingForServer}
+          .lastAnswerAt=${this.detection.lastAnswerAt}
         ></sightline-detection-list>
         <button
           type="button"

@@ -170,6 +170,9 @@ export class DetectionController implements ReactiveController {
     return this.loop?.stats.samples(performance.now());
   }
 
+  /** When the last answer arrived (epoch ms), for people: "last answer 12 s ago". */
+  lastAnswerAt: number | undefined;
+
   /** When the last result arrived (performance.now()), or when the loop (re)started if none since. */
   lastResultAt = performance.now();
 
@@ -194,6 +197,7 @@ export class DetectionController implements ReactiveController {
       this.resultIntervalMs = this.resultIntervalMs * 0.8 + Math.min(5_000, now - this.lastResultAt) * 0.2;
     }
     this.lastResultAt = now;
+    this.lastAnswerAt = Date.now();
     this.tracker.setOptions({ holdMs: this.holdMs(this.options.options().holdMs) });
     const settings = this.options.options();
     const shown = prediction.predictions.filter((p) => passesFilter(p, settings));
