@@ -31,6 +31,29 @@ describe('token lists', () => {
     expect(revoked.map((t) => t.label)).toEqual(['old', `token-${deviceToken(A).id}`]);
   });
 
+  it('reads a role after the label, "predict" when none is given, and refuses an unknown one without the token', () => {
+    const C = 'cccccccccccccccccccccccc';
+    const D = 'dddddddddddddddddddddddd';
+    const { tokens, revoked, problems } = parseTokenList(
+      `lobby:${A}\nfield@contribute:${B}\n@manage:${C}\n${D}\n!old@manage:${'e'.repeat(24)}\nx@root:${'f'.repeat(24)}\n`,
+      'tokens',
+      'line',
+    );
+    expect(tokens.map((t) => [t.label, t.role])).toEqual([
+      ['lobby', 'predict'],
+      ['field', 'contribute'],
+      [`token-${deviceToken(C).id}`, 'manage'],
+      [`token-${deviceToken(D).id}`, 'predict'],
+    ]);
+    expect(revoked.map((t) => [t.label, t.role])).toEqual([['old', 'manage']]);
+    expect(problems).toEqual([
+      'tokens, line 6: the role "root" is not one of predict, contribute, manage; skipped.',
+    ]);
+    expect(
+      parseTokenList(`a@manage:${'g'.repeat(24)},${B}`, 'ACCESS_TOKENS').tokens.map((t) => t.role),
+    ).toEqual(['manage', 'predict']);
+  });
+
   it('matches a presented token against every entry', () => {
     const tokens = parseTokenList(`x:${A}\ny:${B}`, 't').tokens;
     expect(matchToken(tokens, B)?.label).toBe('y');
