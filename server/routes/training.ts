@@ -68,7 +68,14 @@ export async function handleTraining(
   }
   if (backend.projectId === undefined) throw trainingUnavailable();
   const { operation, params, version } = match;
-  checkParams(params, backend.projectId);
+  if (operation.localOnly && backend.source !== 'local') {
+    throw new CvError(
+      404,
+      CvErrorCode.NotFound,
+      `${operation.name} is offered by the local training store only.`,
+    );
+  }
+  checkParams(params, backend.severalProjects ? undefined : backend.projectId);
   const query = readQuery(url, operation);
   const body = await readTrainingBody(req, operation, context.bodyIdleMs);
   const answer = await backend.handle({
@@ -89,8 +96,11 @@ export async function handleTraining(
   res.end(answer.body);
 }
 
-/** Only the configured project is offered: the server is no relay into the whole training resource. */
-function checkParams(params: Readonly<Record<string, string>>, projectId: string): void {
+/**
+ * Only the configured project is offered: the server is no relay into the whole training resource. A
+ * backend that holds several projects (projectId undefined here) says itself which exist.
+ */
+function checkParams(params: Readonly<Record<string, string>>, projectId: string | undefined): void {
   for (const [name, value] of Object.entries(params)) {
     if (!GUID.test(value)) {
       throw new CvError(
@@ -100,7 +110,7 @@ function checkParams(params: Readonly<Record<string, string>>, projectId: string
       );
     }
   }
-  if (params['projectId'] !== undefined && params['projectId'] !== projectId) {
+  if (projectId !== undefined && params['projectId'] !== undefined && params['projectId'] !== projectId) {
     throw new CvError(
       404,
       CvErrorCode.NotFoundProject,

@@ -38,9 +38,11 @@ export interface TrainingRequest {
 }
 
 export interface TrainingBackend {
-  readonly source: 'custom-vision' | 'none';
-  /** The one project offered; undefined when training is not available at all. */
+  readonly source: 'custom-vision' | 'local' | 'none';
+  /** The one project offered (the default one, with severalProjects); undefined when training is not available at all. */
   readonly projectId: string | undefined;
+  /** Set when the backend holds several projects and answers NotFoundProject itself. */
+  readonly severalProjects?: boolean;
   /** The answer to relay: Custom Vision's status, headers and body (207 partial results included). */
   handle(request: TrainingRequest): Promise<UpstreamAnswer>;
   /** The rates the training budget keeps to, when calls go to a rate-limited service. */

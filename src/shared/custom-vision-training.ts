@@ -33,6 +33,8 @@ export interface TrainingOperation {
   /** The query parameters passed on (any other is dropped). */
   readonly query: readonly string[];
   readonly rate: TrainingRate;
+  /** Offered by the local training store only: forwarding answers 404, as for any path not listed. */
+  readonly localOnly: boolean;
 }
 
 const op = (
@@ -40,7 +42,12 @@ const op = (
   method: TrainingOperation['method'],
   path: string,
   role: Role,
-  options: { body?: TrainingBodyKind; query?: readonly string[]; rate?: TrainingRate } = {},
+  options: {
+    body?: TrainingBodyKind;
+    query?: readonly string[];
+    rate?: TrainingRate;
+    localOnly?: boolean;
+  } = {},
 ): TrainingOperation => ({
   name,
   method,
@@ -49,6 +56,7 @@ const op = (
   body: options.body ?? 'none',
   query: options.query ?? [],
   rate: options.rate ?? 'call',
+  localOnly: options.localOnly ?? false,
 });
 
 const P = '/projects/{projectId}';
@@ -109,6 +117,17 @@ export const TRAINING_OPERATIONS: readonly TrainingOperation[] = [
     body: 'image',
     query: ['iterationId', 'store'],
   }),
+  // The local training store only: it holds several projects (forwarding serves one and never lists,
+  // creates or deletes projects of the training resource), and serves its images' files itself, where
+  // Custom Vision's Image points to its blob storage.
+  op('getProjects', 'GET', '/projects', 'contribute', { localOnly: true }),
+  op('createProject', 'POST', '/projects', 'manage', {
+    query: ['name', 'description', 'domainId', 'classificationType', 'targetExportPlatforms'],
+    localOnly: true,
+  }),
+  op('deleteProject', 'DELETE', P, 'manage', { localOnly: true }),
+  op('getImageThumbnail', 'GET', `${P}/images/{imageId}/thumbnail`, 'contribute', { localOnly: true }),
+  op('getImageOriginal', 'GET', `${P}/images/{imageId}/original`, 'contribute', { localOnly: true }),
 ];
 
 export const TRAINING_PREFIX = /^\/customvision\/(v3\.3|v3\.4-preview)\/training(\/.*)$/i;
