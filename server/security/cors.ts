@@ -13,7 +13,8 @@ export interface OriginPolicy {
   readonly openLoopback: boolean;
 }
 
-const ALLOWED_HEADERS = 'Authorization, Prediction-Key, Content-Type';
+// The headers Custom Vision's SDKs send: a device token may come as Prediction-Key or Training-Key.
+const ALLOWED_HEADERS = 'Authorization, Prediction-Key, Training-Key, Content-Type';
 const EXPOSED_HEADERS = 'Retry-After, X-Request-Id, Server-Timing, apim-request-id';
 
 function hostname(host: string): string {
@@ -56,7 +57,8 @@ export function applyOriginPolicy(
   res.setHeader('Access-Control-Expose-Headers', EXPOSED_HEADERS);
   if (req.method === 'OPTIONS' && req.headers['access-control-request-method']) {
     res.writeHead(204, {
-      'Access-Control-Allow-Methods': 'GET, HEAD, POST',
+      // DELETE: the training routes delete images, regions, tags and publications.
+      'Access-Control-Allow-Methods': 'GET, HEAD, POST, DELETE',
       'Access-Control-Allow-Headers': ALLOWED_HEADERS,
       'Access-Control-Max-Age': '600',
       'Content-Length': '0',

@@ -157,6 +157,9 @@ describe('security headers and the origin policy', () => {
     expect(preflight.status).toBe(204);
     expect(preflight.headers['access-control-allow-origin']).toBe('https://kiosk.example.org');
     expect(preflight.headers['access-control-allow-headers']).toMatch(/Authorization/);
+    // Training routes from another origin: the SDK's Training-Key header and DELETE.
+    expect(preflight.headers['access-control-allow-headers']).toMatch(/Training-Key/);
+    expect(preflight.headers['access-control-allow-methods']).toMatch(/DELETE/);
     const cross = await raw(
       guarded.url,
       'POST',
