@@ -7,12 +7,12 @@
 // to a fake Custom Vision on loopback that can be told to echo its key, and, for the shared-budget probe,
 // redis-server (Debian's) and two more Sightline instances. Everything on 127.0.0.0/8.
 import { spawn, spawnSync } from 'node:child_process';
-import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import sharp from 'sharp';
 import { startFakeCustomVision, type FakeCustomVision } from '../test/support/fake-custom-vision.ts';
 import { FIXTURES, fixtureBytes } from '../test/support/fixtures.ts';
+import { oneRequest, type OneAnswer } from '../test/support/one-request.ts';
 import { describeCrashes, installCleanup, REPO_ROOT, stopAllChildren } from './lib/children.ts';
 import { print, progress } from './lib/report.ts';
 import { startSightline, type RunningChild } from './lib/servers.ts';
@@ -32,54 +32,14 @@ interface ProbeResult {
   readonly ok: boolean;
 }
 
-interface Answer {
-  readonly status: number;
-  readonly body: string;
-}
-
-/** One request on its own connection, from `localAddress` when given; a refused body is still an answer. */
-function send(
-  url: string,
-  init: {
-    method?: string;
-    headers?: Record<string, string>;
-    body?: Uint8Array | Readable;
-    localAddress?: string;
-  },
-): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      url,
-      {
-        method: init.method ?? 'POST',
-        headers: { Connection: 'close', ...init.headers },
-        agent: false,
-        ...(init.localAddress ? { localAddress: init.localAddress } : {}),
-      },
-      (res) => {
-        let body = '';
-        res
-          .setEncoding('utf8')
-          .on('data', (chunk: string) => (body += chunk))
-          .on('end', () => resolve({ status: res.statusCode!, body }));
-      },
-    );
-    req.on('error', (error: NodeJS.ErrnoException) =>
-      error.code === 'EPIPE' || error.code === 'ECONNRESET' ? undefined : reject(error),
-    );
-    if (init.body instanceof Readable) init.body.pipe(req);
-    else req.end(init.body);
-  });
-}
-
-const codeOf = (answer: Answer) => {
+const codeOf = (answer: OneAnswer) => {
   try {
     return (JSON.parse(answer.body) as { code?: string }).code ?? '';
   } catch {
     return '';
   }
 };
-const describe = (answer: Answer) => `${answer.status} ${codeOf(answer)}`.trim();
+const describe = (answer: OneAnswer) => `${answer.status} ${codeOf(answer)}`.trim();
 
 async function alive(server: RunningChild): Promise<boolean> {
   if (server.child.hasExited()) return false;
@@ -102,7 +62,7 @@ async function probeDetectorServer(server: RunningChild, path: string): Promise<
     ['a file part', multipartHead('name="imageData"; filename="a"')],
     ['an octet-stream part', multipartHead('name="imageData"', 'Content-Type: application/octet-stream\r\n')],
   ] as const) {
-    const answer = await send(url, {
+    const answer = await oneRequest(url, {
       headers: { ...auth, ...MULTIPART },
       body: Buffer.concat([head, Buffer.from('abc')]),
     });
@@ -117,7 +77,7 @@ async function probeDetectorServer(server: RunningChild, path: string): Promise<
 
   // A JPEG cut mid-scan with its end marker put back: the cheap check passes, the decoder must refuse.
   const cut = Buffer.concat([jpeg.subarray(0, Math.floor(jpeg.length / 2)), Buffer.from([0xff, 0xd9])]);
-  const corrupt = await send(url, { headers: auth, body: cut });
+  const corrupt = await oneRequest(url, { headers: auth, body: cut });
   results.push({
     attack: 'JPEG cut mid-scan, end marker appended',
     expected: '400 BadRequestImageFormat',
@@ -132,7 +92,9 @@ async function probeDetectorServer(server: RunningChild, path: string): Promise<
     .gif()
     .toBuffer();
   const rssBefore = residentMb(server);
-  const bombs = await Promise.all(Array.from({ length: 4 }, () => send(url, { headers: auth, body: bomb })));
+  const bombs = await Promise.all(
+    Array.from({ length: 4 }, () => oneRequest(url, { headers: auth, body: bomb })),
+  );
   const peak = peakResidentMb(server);
   results.push({
     attack: `4 GIFs of 10240x10240 (${Math.round(bomb.length / 1024)} KB each) at once`,
@@ -141,7 +103,7 @@ async function probeDetectorServer(server: RunningChild, path: string): Promise<
     ok: bombs.every((b) => b.status === 400 && codeOf(b) === 'BadRequestImageDimensions') && peak < 600,
   });
 
-  const fileFirst = await send(url, {
+  const fileFirst = await oneRequest(url, {
     headers: { ...auth, ...MULTIPART },
     body: Buffer.concat([
       multipartHead('name="note"; filename="note.txt"'),
@@ -169,7 +131,7 @@ async function probeDetectorServer(server: RunningChild, path: string): Promise<
       }
     })(),
   );
-  const big = await send(url, { headers: { ...auth, ...MULTIPART }, body: chunked });
+  const big = await oneRequest(url, { headers: { ...auth, ...MULTIPART }, body: chunked });
   results.push({
     attack: '32 MiB chunked multipart body',
     expected: '413 before most of it is read',
@@ -195,7 +157,7 @@ async function probeDetectorServer(server: RunningChild, path: string): Promise<
 async function probeLockout(server: RunningChild): Promise<ProbeResult[]> {
   const from = '127.0.0.5';
   const get = (token: string) =>
-    send(`${server.url}/api/config`, {
+    oneRequest(`${server.url}/api/config`, {
       method: 'GET',
       headers: { Authorization: `Bearer ${token}` },
       localAddress: from,

@@ -3,12 +3,12 @@
 // multipart bodies, images that pass the magic-number check but are cut or corrupted, JSON bodies, and
 // connections that stop half-way. Every answer must be a 4xx in Custom Vision's {code, message} shape,
 // and the server must still be up at the end.
-import { request } from 'node:http';
 import { connect } from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeCustomVision, type FakeCustomVision } from '../support/fake-custom-vision.ts';
 import { FIXTURES, fixtureBytes } from '../support/fixtures.ts';
+import { oneRequest, type OneAnswer } from '../support/one-request.ts';
 import { spawnServer, type SpawnedServer } from '../support/spawn-server.ts';
 
 const TOKEN = 'fuzz-device-token-0123456789abcdef';
@@ -21,43 +21,8 @@ const PROJECT = {
 /** Enough runs to cover the shapes below many times over, in well under a minute on two cores. */
 const RUNS = { raw: 800, images: 600, multipart: 1_000, json: 400, cut: 100 } as const;
 
-interface Answer {
-  readonly status: number;
-  readonly body: string;
-}
-
-/** One request over a fresh connection; `localAddress` lets a test speak from another loopback address. */
-function send(
-  url: string,
-  init: { method?: string; headers?: Record<string, string>; body?: Uint8Array; localAddress?: string },
-): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      url,
-      {
-        method: init.method ?? 'POST',
-        headers: { Connection: 'close', ...init.headers },
-        agent: false,
-        ...(init.localAddress ? { localAddress: init.localAddress } : {}),
-      },
-      (res) => {
-        let body = '';
-        res
-          .setEncoding('utf8')
-          .on('data', (chunk: string) => (body += chunk))
-          .on('end', () => resolve({ status: res.statusCode!, body }));
-      },
-    );
-    // The server may refuse a body before it has all arrived and close the connection: that is an answer.
-    req.on('error', (error: NodeJS.ErrnoException) =>
-      error.code === 'EPIPE' || error.code === 'ECONNRESET' ? undefined : reject(error),
-    );
-    req.end(init.body);
-  });
-}
-
 /** A refusal in Custom Vision's shape: a 4xx with a JSON {code, message}. */
-function expectCvRefusal(answer: Answer, what: string): void {
+function expectCvRefusal(answer: OneAnswer, what: string): void {
   expect(answer.status, what).toBeGreaterThanOrEqual(400);
   expect(answer.status, what).toBeLessThan(500);
   const json = JSON.parse(answer.body) as { code?: unknown; message?: unknown };
@@ -230,7 +195,7 @@ describe('fuzzing the request readers', () => {
   it('refuses raw bodies that are no image, or garbage behind a magic number', async () => {
     await fc.assert(
       fc.asyncProperty(fc.oneof(notAnImage, garbageWithMagic), headerValue, async (body, type) => {
-        const answer = await send(`${local.url}${localPath}`, {
+        const answer = await oneRequest(`${local.url}${localPath}`, {
           headers: { ...AUTH, 'Content-Type': type },
           body,
         });
@@ -244,7 +209,7 @@ describe('fuzzing the request readers', () => {
   it('refuses the real photo cut anywhere, with or without an end marker put back', async () => {
     await fc.assert(
       fc.asyncProperty(truncatedJpeg, async (body) => {
-        const answer = await send(`${local.url}${localPath}`, {
+        const answer = await oneRequest(`${local.url}${localPath}`, {
           headers: { ...AUTH, 'Content-Type': 'application/octet-stream' },
           body,
         });
@@ -258,7 +223,7 @@ describe('fuzzing the request readers', () => {
   it('refuses malformed, truncated and imageless multipart bodies', async () => {
     await fc.assert(
       fc.asyncProperty(multipart, async ({ body, contentType }) => {
-        const answer = await send(`${local.url}${localPath}`, {
+        const answer = await oneRequest(`${local.url}${localPath}`, {
           headers: { ...AUTH, 'Content-Type': contentType },
           body,
         });
@@ -273,7 +238,7 @@ describe('fuzzing the request readers', () => {
     await fc.assert(
       fc.asyncProperty(jsonBody, async (body) => {
         fc.pre(!isUsableUrlBody(body));
-        const answer = await send(`${cloud.url}${cloudPath}`, {
+        const answer = await oneRequest(`${cloud.url}${cloudPath}`, {
           headers: { ...AUTH, 'Content-Type': 'application/json' },
           body,
         });
@@ -285,7 +250,7 @@ describe('fuzzing the request readers', () => {
     // Wrong tokens lock an address out after a few tries: pairing speaks from an address of its own.
     await fc.assert(
       fc.asyncProperty(jsonBody, async (body) => {
-        const answer = await send(`${cloud.url}/pair`, {
+        const answer = await oneRequest(`${cloud.url}/pair`, {
           headers: { 'Content-Type': 'application/json' },
           body,
           localAddress: '127.0.0.2',
@@ -306,7 +271,7 @@ describe('fuzzing the request readers', () => {
     );
     await stillUp(local);
     // And still answers a whole, good request.
-    const good = await send(`${local.url}${localPath}`, { headers: AUTH, body: jpeg });
+    const good = await oneRequest(`${local.url}${localPath}`, { headers: AUTH, body: jpeg });
     expect(good.status).toBe(200);
   });
 });
