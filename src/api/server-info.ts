@@ -90,11 +90,21 @@ export class ServerInfoError extends Error {
   override readonly name = 'ServerInfoError';
   readonly kind: ServerInfoErrorKind;
   readonly status: number | undefined;
+  /**
+   * What an operator needs to know to fix it (the address tried, the command to run), kept apart from the
+   * message, which is in words for the person using the app.
+   */
+  readonly technical: string | undefined;
 
-  constructor(kind: ServerInfoErrorKind, message: string, options?: { status?: number; cause?: unknown }) {
+  constructor(
+    kind: ServerInfoErrorKind,
+    message: string,
+    options?: { status?: number; cause?: unknown; technical?: string },
+  ) {
     super(message, { cause: options?.cause });
     this.kind = kind;
     this.status = options?.status;
+    this.technical = options?.technical;
   }
 }
 
@@ -236,8 +246,11 @@ function serverOrigin(): string {
 function unreachable(path: string, cause: unknown): ServerInfoError {
   return new ServerInfoError(
     'unreachable',
-    `Cannot reach the Sightline server at ${serverOrigin()} (${path}) — is \`npm start\` running?`,
-    { cause },
+    "Can't reach the Sightline server right now. This page keeps trying and carries on by itself when it answers.",
+    {
+      cause,
+      technical: `No answer from ${serverOrigin()} (${path}). Check that the Sightline server is running there (\`npm start\`) and that this device can reach it.`,
+    },
   );
 }
 
@@ -278,9 +291,14 @@ async function getJson(
   if (!response.ok && (!acceptErrorBody || bodyError !== undefined)) {
     // Vite's dev proxy answers 502/504 when the API server is down, which is "unreachable" to a person.
     if (response.status === 502 || response.status === 504) throw unreachable(path, bodyError);
-    throw new ServerInfoError('http', `The Sightline server answered ${path} with HTTP ${response.status}`, {
-      status: response.status,
-    });
+    throw new ServerInfoError(
+      'http',
+      `The Sightline server could not answer (error ${response.status}). This page tries again by itself.`,
+      {
+        status: response.status,
+        technical: `The Sightline server answered ${path} with HTTP ${response.status}; its log says why.`,
+      },
+    );
   }
   if (bodyError !== undefined) {
     throw new ServerInfoError(

@@ -180,6 +180,17 @@ export const appStyles = css`
     background: color-mix(in srgb, currentColor 12%, transparent);
   }
 
+  .technical {
+    margin: 0 0 0.5rem;
+    color: var(--sl-muted);
+    font-size: 0.875rem;
+  }
+
+  .technical summary {
+    cursor: pointer;
+    padding: 0.75rem 0; /* a 44 px touch target */
+  }
+
   .health {
     display: flex;
     align-items: center;

@@ -14,12 +14,17 @@ import '../components/sightline-kiosk-exit.ts';
 import { mayUseRememberedConfig, rememberConfig, rememberedConfig } from '../api/config-cache.ts';
 import { resolveKioskMode } from '../kiosk/kiosk-mode.ts';
 import { appStyles } from './sightline-app.styles.ts';
-import { describeHealth, describeModel, formatUptime } from './status-text.ts';
+import { describeHealth, describeModel, describeServerProblem, formatUptime } from './status-text.ts';
 
 type ConfigState =
   | { readonly kind: 'loading' }
   | { readonly kind: 'loaded'; readonly config: ServerConfig; readonly stale?: boolean }
-  | { readonly kind: 'error'; readonly message: string; readonly needsPairing?: boolean };
+  | {
+      readonly kind: 'error';
+      readonly message: string;
+      readonly technical?: string | undefined;
+      readonly needsPairing?: boolean;
+    };
 
 /** Poll quickly while the model loads so "ready" shows up promptly, then settle to a gentle pace. */
 const HEALTH_DELAY_READY_MS = 5_000;
@@ -27,9 +32,21 @@ const HEALTH_DELAY_STARTING_MS = 1_500;
 
 const viewFromHash = (): 'live' | 'history' => (location.hash === '#history' ? 'history' : 'live');
 
-/** Messages mark commands with backticks (as in "is `npm start` running?"); show those as code. */
+/** Technical details mark commands with backticks (as in "running (`npm start`)"); show those as code. */
 function withCode(message: string): (string | TemplateResult)[] {
   return message.split('`').map((part, i) => (i % 2 === 1 ? html`<code>${part}</code>` : part));
+}
+
+/**
+ * The operator's side of a problem (addresses, status codes, commands), closed by default: the person
+ * using the app reads the words above it, and whoever runs the server opens this.
+ */
+function technicalDetail(technical: string | undefined): TemplateResult | typeof nothing {
+  if (technical === undefined) return nothing;
+  return html`<details class="technical" data-testid="technical-detail">
+    <summary>Details for the operator</summary>
+    <p>${withCode(technical)}</p>
+  </details>`;
 }
 
 /**
@@ -113,7 +130,7 @@ export class SightlineApp extends LitElement {
           ? { kind: 'loaded', config: remembered, stale: true }
           : {
               kind: 'error',
-              message: error instanceof Error ? error.message : String(error),
+              ...describeServerProblem(error),
               // A server with access control answers 401 until this browser is paired (issue: device tokens).
               needsPairing: error instanceof ServerInfoError && error.status === 401,
             };
@@ -194,7 +211,8 @@ export class SightlineApp extends LitElement {
     }
     if (config.kind === 'error') {
       return html`
-        <p class="problem" role="alert">${withCode(config.message)}</p>
+        <p class="problem" role="alert">${config.message}</p>
+        ${technicalDetail(config.technical)}
         <button type="button" @click=${this.#onRetryConfig}>Try again</button>
       `;
     }
@@ -241,9 +259,10 @@ export class SightlineApp extends LitElement {
           class=${text.state === 'unreachable' || text.state === 'error' ? 'problem' : 'muted'}
           data-testid="server-health-detail"
         >
-          ${withCode(text.detail)}
+          ${text.detail}
         </p>
       </div>
+      ${technicalDetail(text.technical)}
       <p class="meta">
         ${uptime === undefined ? nothing : html`Up ${formatUptime(uptime)} · `}
         ${checkedAt === undefined ? 'Not checked yet' : html`Checked at ${checkedAt}`}

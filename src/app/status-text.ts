@@ -39,6 +39,35 @@ export interface HealthText {
   /** One word, e.g. "Ready"; the only text in the element tests look at, so it never says "not ready". */
   readonly label: string;
   readonly detail: string;
+  /** For an operator, shown on request: addresses, status codes, what to run. */
+  readonly technical?: string;
+}
+
+export interface ProblemText {
+  /** In the words of the person using the app: what happened and what happens next. */
+  readonly message: string;
+  readonly technical?: string;
+}
+
+/** A failure talking to the server, split into words for the user and the technical detail. */
+export function describeServerProblem(error: unknown): ProblemText {
+  if (error instanceof ServerInfoError) {
+    if (error.kind === 'invalid') {
+      return {
+        message:
+          'The Sightline server sent an answer this version of the app does not understand. Reloading the page may help.',
+        technical: error.message,
+      };
+    }
+    return error.technical
+      ? { message: error.message, technical: error.technical }
+      : { message: error.message };
+  }
+  const technical = error instanceof Error ? error.message : String(error);
+  return {
+    message: 'Something went wrong talking to the Sightline server. This page tries again by itself.',
+    technical,
+  };
 }
 
 export function describeHealth(poll: PollState<ServerHealth>): HealthText {
@@ -61,11 +90,12 @@ export function describeHealth(poll: PollState<ServerHealth>): HealthText {
     }
     case 'error': {
       const { error } = poll;
+      const { message, technical } = describeServerProblem(error);
+      const extra = technical === undefined ? {} : { technical };
       if (error instanceof ServerInfoError && error.kind === 'unreachable') {
-        return { state: 'unreachable', label: 'Unreachable', detail: error.message };
+        return { state: 'unreachable', label: 'Unreachable', detail: message, ...extra };
       }
-      const message = error instanceof Error ? error.message : String(error);
-      return { state: 'error', label: 'Error', detail: `${message}. The server's log should say why.` };
+      return { state: 'error', label: 'Error', detail: message, ...extra };
     }
   }
 }

@@ -67,6 +67,14 @@ test('opens offline from the cache, says the server is unreachable, and recovers
   expect(response?.fromServiceWorker()).toBe(true);
   await expect(page.getByRole('heading', { level: 1, name: 'Sightline' })).toBeVisible();
   await expect(health).toHaveAttribute('data-state', 'unreachable');
+  // In words for the person holding the device; the operator's hint (the command to run) only on request.
+  const detail = page.getByTestId('server-health-detail');
+  await expect(detail).toContainText("Can't reach the Sightline server");
+  await expect(detail).not.toContainText(/npm|\/api\//);
+  const technical = page.getByTestId('technical-detail');
+  await expect(technical.getByText('npm start')).toBeHidden();
+  await technical.getByText('Details for the operator').click();
+  await expect(technical).toContainText('npm start');
 
   // The history view is a chunk loaded on first use: precached, it opens offline too.
   await page.getByRole('link', { name: 'History' }).click();

@@ -261,13 +261,15 @@ describe('fetchConfig / fetchHealth', () => {
     expect(config.models[0]?.publishedName).toBe('coco-centernet');
   });
 
-  it('turns a refused connection into an actionable message', async () => {
+  it('turns a refused connection into user words, and an operator hint apart', async () => {
     const error = await fetchHealth(new AbortController().signal, {
       fetch: () => Promise.reject(new TypeError('fetch failed')),
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ServerInfoError);
     expect((error as ServerInfoError).kind).toBe('unreachable');
-    expect((error as ServerInfoError).message).toMatch(/Cannot reach the Sightline server .*npm start/);
+    expect((error as ServerInfoError).message).toMatch(/reach the Sightline server/);
+    expect((error as ServerInfoError).message).not.toMatch(/npm|\/api\//);
+    expect((error as ServerInfoError).technical).toMatch(/\/api\/health.*npm start/);
   });
 
   it('reads a health body sent with an error status', async () => {

@@ -62,25 +62,38 @@ describe('describeHealth', () => {
     expect(text.detail).not.toBe('');
   });
 
-  it('passes on the actionable unreachable message', () => {
-    const error = new ServerInfoError(
-      'unreachable',
-      'Cannot reach the Sightline server — is `npm start` running?',
-    );
+  it('says unreachable in user words, with the operator hint kept apart', () => {
+    const error = new ServerInfoError('unreachable', "Can't reach the Sightline server right now.", {
+      technical: 'No answer from http://x (/api/health). Check that it runs (`npm start`).',
+    });
     expect(describeHealth({ kind: 'error', at: 0, error })).toEqual({
       state: 'unreachable',
       label: 'Unreachable',
       detail: error.message,
+      technical: error.technical,
     });
   });
 
-  it('reports other failures as errors', () => {
-    const error = new ServerInfoError('http', 'The Sightline server answered /api/health with HTTP 500', {
+  it('reports other failures as errors, the status code in the technical detail', () => {
+    const error = new ServerInfoError('http', 'The Sightline server could not answer (error 500).', {
       status: 500,
+      technical: 'The Sightline server answered /api/health with HTTP 500',
     });
     const text = describeHealth({ kind: 'error', at: 0, error });
     expect(text.state).toBe('error');
-    expect(text.detail).toContain('HTTP 500');
+    expect(text.technical).toContain('HTTP 500');
+    expect(text.detail).not.toMatch(/\/api\//);
+  });
+
+  it('never shows a user a path, a command or a parser message', () => {
+    for (const error of [
+      new ServerInfoError('invalid', '/api/health has no "status"'),
+      new TypeError('Failed to fetch'),
+    ]) {
+      const text = describeHealth({ kind: 'error', at: 0, error });
+      expect(text.detail).not.toMatch(/\/api\/|npm|status"|fetch/);
+      expect(text.technical).toBe(error.message);
+    }
   });
 });
 
