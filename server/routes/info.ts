@@ -67,6 +67,8 @@ export function sendHealth(res: ServerResponse, sources: InfoSources, authorised
     upstream: upstreamDetail,
     limiter: checks.limiter,
     access: checks.access,
+    // Training is not what the instance is ready for (predictions are): reported, never a readiness check.
+    training: { source: sources.training.source, ...sources.training.health() },
   });
 }
 

@@ -267,6 +267,18 @@ describe('the training routes, forwarded to Custom Vision', () => {
     expect(second!.at - first!.at).toBeGreaterThanOrEqual(950);
   });
 
+  it('reports how the training service is doing in /api/health', async () => {
+    const res = await fetch(`${server.url}/api/health`, { headers: { Authorization: `Bearer ${MANAGER}` } });
+    const text = await res.text();
+    seen.push(text);
+    const health = JSON.parse(text) as { ready: boolean; training: Record<string, string> };
+    expect(health.ready).toBe(true);
+    expect(health.training).toMatchObject({ source: 'custom-vision', circuit: 'closed' });
+    expect(health.training['detail']).toMatch(
+      /^Forwarding training to Custom Vision at 127\.0\.0\.1:\d+; last answer: HTTP 200/,
+    );
+  });
+
   it('keeps the training key and the device token out of every answer and log line', () => {
     expect(seen.length).toBeGreaterThan(40);
     const everything = [...seen, ...server.logs].join('\n');

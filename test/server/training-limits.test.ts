@@ -2,6 +2,9 @@
 // Vision's error shape; publishing only to the configured prediction resource; the training budget with
 // TrainProject's own rate; and the answer when training is not configured at all.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../server/env.ts';
+import { createLogger } from '../../server/observability/logger.ts';
+import { buildServer } from '../../server/server.ts';
 import { startFakeTraining, type FakeTraining } from '../support/fake-custom-vision-training.ts';
 import { FIXTURES, fixtureBytes } from '../support/fixtures.ts';
 import { startTestApp, type TestApp } from '../support/test-server.ts';
@@ -198,17 +201,27 @@ describe('training limits, checked before anything goes upstream', () => {
 
 describe('training that is not configured', () => {
   it('answers every training route in Custom Vision shape, saying what it needs', async () => {
-    const app = await startTestApp({ LOCAL_DETECTOR_WORKERS: '1' });
+    // Built with no training backend at all, whatever the default is without a training endpoint.
+    const env = { PORT: '0', HOST: '127.0.0.1', LOCAL_DETECTOR_WORKERS: '1' };
+    const built = await buildServer(
+      { ...parseConfig(env, 1), training: { kind: 'none' } },
+      { staticDir: new URL('../../dist', import.meta.url).pathname, log: createLogger('silent') },
+    );
     try {
-      const res = await app.app.request(`/customvision/v3.4-preview/training/projects/${GUID}/tags`);
+      const res = await built.app.request(`/customvision/v3.4-preview/training/projects/${GUID}/tags`);
       expect(res.status).toBe(400);
       const body = (await res.json()) as { code: string; message: string };
       expect(body.code).toBe('BadRequestNotSupported');
       expect(body.message).toMatch(/CUSTOM_VISION_TRAINING_ENDPOINT and CUSTOM_VISION_TRAINING_KEY/);
-      const config = (await (await app.app.request('/api/config')).json()) as { training: unknown };
+      const config = (await (await built.app.request('/api/config')).json()) as { training: unknown };
       expect(config.training).toEqual({ available: false, source: 'none' });
+      const health = (await (await built.app.request('/api/health')).json()) as {
+        training: { source: string; detail: string };
+      };
+      expect(health.training.source).toBe('none');
+      expect(health.training.detail).toMatch(/not configured/);
     } finally {
-      await app.close();
+      await built.close();
     }
   });
 });
