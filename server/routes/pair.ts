@@ -11,7 +11,42 @@ import { createSession, sessionCookieHeader } from '../security/session.ts';
 
 const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-/** A plain page with a form: no script, no style, so the strict CSP needs no exception. */
+/**
+ * The page's look: the app's colours, type and large touch targets (48 px), light and dark. Inline style
+ * is allowed by the Content-Security-Policy (style-src 'unsafe-inline'); inline script is not, so the page
+ * has none: scanning a QR code with the camera happens in the app itself (/#pair), linked from here.
+ */
+const STYLE = `
+:root { --bg: #f4f6fa; --surface: #fff; --text: #111827; --muted: #4b5563; --border: #d7dce5;
+  --accent: #0e7490; --bad: #b91c1c; color-scheme: light dark; }
+@media (prefers-color-scheme: dark) { :root { --bg: #0b1220; --surface: #131c2e; --text: #e5e9f0;
+  --muted: #9aa5b8; --border: #26324a; --accent: #22d3ee; --bad: #f87171; } }
+* { box-sizing: border-box; }
+body { margin: 0; min-height: 100vh; background: var(--bg); color: var(--text);
+  font: 1rem/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
+header { display: flex; align-items: center; gap: 0.75rem; padding: 0.75rem 1rem;
+  background: var(--surface); border-bottom: 1px solid var(--border); }
+header img { width: 32px; height: 32px; }
+header .title { margin: 0; font-size: 1.375rem; font-weight: 700; }
+main { max-width: 32rem; margin: 0 auto; padding: 1rem; }
+.card { background: var(--surface); border: 1px solid var(--border); border-radius: 0.75rem;
+  padding: 1.25rem; margin-bottom: 1rem; }
+h1 { margin: 0 0 0.5rem; font-size: 1.375rem; }
+p { margin: 0 0 1rem; }
+.problem { color: var(--bad); font-weight: 600; }
+label { display: grid; gap: 0.375rem; font-weight: 600; }
+input { font: inherit; font-size: 1.125rem; width: 100%; min-height: 3rem; padding: 0.5rem 0.75rem;
+  border: 1px solid var(--border); border-radius: 0.5rem; background: var(--bg); color: var(--text); }
+button, .button { display: flex; align-items: center; justify-content: center; width: 100%;
+  min-height: 3rem; margin-top: 1rem; padding: 0.5rem 1rem; border-radius: 0.5rem; font: inherit;
+  font-weight: 600; text-decoration: none; cursor: pointer; }
+button { border: 1px solid var(--accent); background: var(--accent); color: var(--surface); }
+.button { border: 1px solid var(--accent); color: var(--accent); background: transparent; }
+a.back { display: inline-flex; align-items: center; min-height: 3rem; color: var(--accent); }
+:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
+`;
+
+/** The pairing page, styled like the app, with a form: no script, so the strict CSP needs no exception. */
 function page(
   res: ServerResponse,
   status: number,
@@ -20,16 +55,22 @@ function page(
 ): void {
   const html = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Pair this device with Sightline</title></head>
-<body><main>
-<h1>Pair this device with Sightline</h1>
-${message ? `<p role="alert"><strong>${escape(message)}</strong></p>` : ''}
-<p>This Sightline server is for paired devices only. Enter the device code (token) the operator gave you;
-this browser then stays paired, and the code is not stored where a web page could read it.</p>
+<title>Pair this device with Sightline</title><link rel="icon" href="/favicon.svg"><style>${STYLE}</style></head>
+<body><header><img src="/favicon.svg" alt=""><p class="title">Sightline</p></header>
+<main>
+<section class="card" aria-labelledby="pair-heading">
+<h1 id="pair-heading">Pair this device</h1>
+${message ? `<p class="problem" role="alert">${escape(message)}</p>` : ''}
+<p>This Sightline server is for paired devices only. Enter the device code the operator gave you, or scan
+its QR code. This browser then stays paired, and the code is not stored where a web page could read it.</p>
 <form method="post" action="/pair">
-<label>Device code <input name="token" type="password" autocomplete="off" required minlength="20"></label>
+<label for="token">Device code</label>
+<input id="token" name="token" type="password" autocomplete="off" autocapitalize="off" spellcheck="false" required minlength="20">
 <button type="submit">Pair</button>
 </form>
+<a class="button" href="/#pair">Scan the QR code with the camera</a>
+</section>
+<a class="back" href="/">← Back to Sightline</a>
 </main></body></html>
 `;
   res.writeHead(status, {

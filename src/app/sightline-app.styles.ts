@@ -220,6 +220,23 @@ export const appStyles = css`
     background: var(--sl-bad);
   }
 
+  a.button {
+    display: inline-flex;
+    align-items: center;
+    min-height: 2.75rem;
+    padding: 0.5rem 1rem;
+    border-radius: 0.5rem;
+    background: var(--sl-accent);
+    color: var(--sl-surface);
+    font-weight: 600;
+    text-decoration: none;
+  }
+
+  a.button:focus-visible {
+    outline: 3px solid var(--sl-accent);
+    outline-offset: 2px;
+  }
+
   button {
     font: inherit;
     font-size: 0.9375rem;

@@ -11,6 +11,7 @@ import { PollController } from '../controllers/poll-controller.ts';
 import '../components/sightline-live.ts';
 import '../components/sightline-pwa-status.ts';
 import '../components/sightline-kiosk-exit.ts';
+import '../components/sightline-pair.ts';
 import { mayUseRememberedConfig, rememberConfig, rememberedConfig } from '../api/config-cache.ts';
 import { resolveKioskMode } from '../kiosk/kiosk-mode.ts';
 import { appStyles } from './sightline-app.styles.ts';
@@ -30,7 +31,10 @@ type ConfigState =
 const HEALTH_DELAY_READY_MS = 5_000;
 const HEALTH_DELAY_STARTING_MS = 1_500;
 
-const viewFromHash = (): 'live' | 'history' => (location.hash === '#history' ? 'history' : 'live');
+type View = 'live' | 'history' | 'pair';
+
+const viewFromHash = (): View =>
+  location.hash === '#history' ? 'history' : location.hash === '#pair' ? 'pair' : 'live';
 
 /** Technical details mark commands with backticks (as in "running (`npm start`)"); show those as code. */
 function withCode(message: string): (string | TemplateResult)[] {
@@ -84,7 +88,7 @@ export class SightlineApp extends LitElement {
    * Which view is shown, from the address's #fragment so that reloads and the back button keep it. Only
    * one is mounted at a time: leaving Live stops the camera and the loop.
    */
-  @state() private view: 'live' | 'history' = viewFromHash();
+  @state() private view: View = viewFromHash();
 
   /** Kiosk mode (?kiosk=1, remembered): decided once at start-up. */
   @property({ type: Boolean, reflect: true }) kiosk = resolveKioskMode(location.search);
@@ -169,7 +173,7 @@ export class SightlineApp extends LitElement {
         <sightline-pwa-status ?kiosk=${false}></sightline-pwa-status>
       </header>
       <main>
-        ${this.view === 'history' ? html`<sightline-history class="live"></sightline-history>` : this.#renderLive()}
+        ${this.#renderView()}
         <section class="card" part="card" aria-labelledby="model-heading">
           <h2 id="model-heading">Model</h2>
           ${this.#renderModel()}
@@ -180,6 +184,14 @@ export class SightlineApp extends LitElement {
         </section>
       </main>
     `;
+  }
+
+  #renderView(): TemplateResult | typeof nothing {
+    if (this.view === 'history') return html`<sightline-history class="live"></sightline-history>`;
+    if (this.view === 'pair') {
+      return html`<section class="card live" part="card"><sightline-pair></sightline-pair></section>`;
+    }
+    return this.#renderLive();
   }
 
   /** The live camera view, once the server has said which model it serves (and so where to send frames). */
@@ -206,7 +218,7 @@ export class SightlineApp extends LitElement {
           This Sightline server is for paired devices. Pair this browser once with the device code the
           operator gave you.
         </p>
-        <a class="button" href="/pair">Pair this device</a>
+        <a class="button" href="#pair">Pair this device</a>
       `;
     }
     if (config.kind === 'error') {
