@@ -199,9 +199,11 @@ export class SightlineApp extends LitElement {
     if (this.config.kind !== 'loaded') return nothing;
     const model = this.config.config.models[0];
     if (!model) return nothing;
+    const health = this.#health.state;
     return html`<sightline-live
       class="live"
       ?kiosk=${this.kiosk}
+      ?modelReady=${health.kind === 'value' && health.value.ready}
       .model=${model}
       .budget=${this.config.config.budget}
     ></sightline-live>`;

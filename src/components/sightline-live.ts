@@ -57,6 +57,30 @@ export class SightlineLive extends LitElement {
       background: rgb(0 0 0 / 0.7);
       color: #fff;
     }
+    .startup p {
+      margin: 0 0 0.25em;
+    }
+    .startup ol {
+      display: flex;
+      flex-wrap: wrap;
+      gap: 0.25em 1em;
+      margin: 0;
+      padding: 0;
+      list-style: none;
+      font-size: 0.875em;
+    }
+    .startup li::before {
+      content: '○ ';
+    }
+    .startup li.doing::before {
+      content: '◐ ';
+    }
+    .startup li.done::before {
+      content: '✓ ';
+    }
+    .startup li.todo {
+      opacity: 0.7;
+    }
     .banner button {
       margin-left: 8px;
       font: inherit;
@@ -112,6 +136,8 @@ export class SightlineLive extends LitElement {
 
   @property({ attribute: false }) model!: ModelInfo;
   @property({ attribute: false }) budget!: PredictionBudget;
+  /** Whether the server says its model is loaded and answering (its health), for the start-up steps. */
+  @property({ type: Boolean }) modelReady = false;
   /** Kiosk mode: no controls, a large status, and self-healing (see KioskController). */
   @property({ type: Boolean, reflect: true }) kiosk = false;
 
@@ -287,8 +313,6 @@ export class SightlineLive extends LitElement {
   /** One line saying what is wrong and what happens next, over the preview. */
   private renderBanner() {
     const camera = this.camera.state;
-    if (camera.kind === 'starting')
-      return html`<p class="banner" data-testid="banner">Starting the camera…</p>`;
     if (camera.kind === 'failed') {
       const { failure } = camera;
       if (this.kiosk) {
@@ -326,8 +350,33 @@ export class SightlineLive extends LitElement {
           Predictions failing${resuming}: ${loop.message ?? 'unknown error'}
         </p>`;
       default:
-        return nothing;
+        return this.renderStartup();
     }
+  }
+
+  /**
+   * Until the first answer, the steps on the way to it, so the seconds before the first box are visibly
+   * spent: the camera opening, the model warming up on the server, the first frame's answer.
+   */
+  private renderStartup() {
+    if (this.hasResult) return nothing;
+    const cameraOn = this.camera.state.kind === 'live';
+    const stage = !cameraOn ? 'camera' : !this.modelReady ? 'model' : 'answer';
+    const steps = [
+      { id: 'camera', label: 'Camera', doing: 'Starting the camera…' },
+      { id: 'model', label: 'Model', doing: 'The model is warming up on the server…' },
+      { id: 'answer', label: 'First answer', doing: 'Waiting for the first answer…' },
+    ] as const;
+    const current = steps.findIndex((step) => step.id === stage);
+    return html`<div class="banner startup" data-testid="startup" data-stage=${stage}>
+      <p class="startup-now" role="status">${steps[current]!.doing}</p>
+      <ol aria-hidden="true">
+        ${steps.map(
+          (step, i) =>
+            html`<li class=${i < current ? 'done' : i === current ? 'doing' : 'todo'}>${step.label}</li>`,
+        )}
+      </ol>
+    </div>`;
   }
 }
 
