@@ -5,7 +5,14 @@
 import type { LayerRule } from './layers.ts';
 
 const INFRA = ['server-infrastructure', 'shared'];
-const SERVICES = ['server-upstreams', 'server-security', 'server-limits', 'server-detector', ...INFRA];
+const SERVICES = [
+  'server-upstreams',
+  'server-security',
+  'server-limits',
+  'server-training-store',
+  'server-detector',
+  ...INFRA,
+];
 
 export const SERVER_LAYERS: readonly LayerRule[] = [
   // The entry points: start, dev, bundle, healthcheck, build freshness. Anything on the server below them.
@@ -30,7 +37,14 @@ export const SERVER_LAYERS: readonly LayerRule[] = [
   {
     layer: 'server-upstreams',
     pathPrefix: 'server/upstreams/',
-    mayImport: ['server-limits', 'server-detector', ...INFRA],
+    mayImport: ['server-limits', 'server-training-store', 'server-detector', ...INFRA],
+  },
+  // The local training store (database, image files, Custom Vision's shapes); the local-training
+  // upstream answers the training routes from it, and the dataset CLI reads it.
+  {
+    layer: 'server-training-store',
+    pathPrefix: 'server/training-store/',
+    mayImport: ['server-detector', ...INFRA],
   },
   { layer: 'server-security', pathPrefix: 'server/security/', mayImport: INFRA },
   { layer: 'server-limits', pathPrefix: 'server/limits/', mayImport: INFRA },

@@ -1,0 +1,229 @@
+// The store's SQLite database: opened once per data directory by one process, its schema created or
+// checked, statements prepared once and kept. SQLite runs as WebAssembly (node-sqlite3-wasm) on the real
+// file through Node's fs, so nothing native is built or downloaded at install time. Every write goes
+// through transaction(), which runs synchronously: on one event loop no other request can interleave with
+// it, so concurrent uploads are serialised by construction, and SQLite's journal makes each one all or
+// nothing on disk, across a crash or a full disk.
+import fs from 'node:fs';
+import path from 'node:path';
+import sqlite from 'node-sqlite3-wasm';
+import { ConfigError } from '../env-parse.ts';
+
+type Statement = sqlite.Statement;
+export type Row = Record<string, number | bigint | string | Uint8Array | null>;
+export type Values = (string | number | null)[] | Record<string, string | number | null>;
+
+const SCHEMA_VERSION = 1;
+
+const SCHEMA = `
+CREATE TABLE projects (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  description TEXT NOT NULL DEFAULT '',
+  domain_id TEXT NOT NULL,
+  classification_type TEXT,
+  target_export_platforms TEXT NOT NULL DEFAULT '[]',
+  created TEXT NOT NULL,
+  last_modified TEXT NOT NULL
+);
+CREATE UNIQUE INDEX projects_by_name ON projects (name COLLATE NOCASE);
+CREATE TABLE tags (
+  id TEXT PRIMARY KEY,
+  project_id TEXT NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  description TEXT NOT NULL DEFAULT '',
+  type TEXT NOT NULL,
+  created TEXT NOT NULL
+);
+CREATE UNIQUE INDEX tags_by_name ON tags (project_id, name COLLATE NOCASE);
+-- One row per distinct image file (content-addressed by SHA-256): images in several projects share it.
+CREATE TABLE blobs (
+  sha256 TEXT PRIMARY KEY,
+  format TEXT NOT NULL,
+  bytes INTEGER NOT NULL,
+  width INTEGER NOT NULL,
+  height INTEGER NOT NULL
+);
+CREATE TABLE images (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  project_id TEXT NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+  sha256 TEXT NOT NULL REFERENCES blobs (sha256),
+  name TEXT,
+  metadata TEXT,
+  created TEXT NOT NULL
+);
+-- The same bytes once per project: a retried upload is reported as OKDuplicate, as Custom Vision does.
+CREATE UNIQUE INDEX images_by_content ON images (project_id, sha256);
+CREATE INDEX images_by_blob ON images (sha256);
+CREATE TABLE image_tags (
+  image_id TEXT NOT NULL REFERENCES images (id) ON DELETE CASCADE,
+  tag_id TEXT NOT NULL REFERENCES tags (id) ON DELETE CASCADE,
+  created TEXT NOT NULL,
+  PRIMARY KEY (image_id, tag_id)
+);
+CREATE INDEX image_tags_by_tag ON image_tags (tag_id);
+CREATE TABLE regions (
+  id TEXT PRIMARY KEY,
+  image_id TEXT NOT NULL REFERENCES images (id) ON DELETE CASCADE,
+  tag_id TEXT NOT NULL REFERENCES tags (id) ON DELETE CASCADE,
+  left REAL NOT NULL,
+  top REAL NOT NULL,
+  width REAL NOT NULL,
+  height REAL NOT NULL,
+  created TEXT NOT NULL
+);
+CREATE INDEX regions_by_image ON regions (image_id);
+CREATE INDEX regions_by_tag ON regions (tag_id);
+`;
+
+/** SQLite's own words for a full disk or a failed write, which the store answers as a storage error. */
+export const isStorageFailure = (error: unknown): boolean =>
+  error instanceof Error &&
+  /disk is full|database or disk is full|SQLITE_FULL|disk I\/O error|SQLITE_IOERR|ENOSPC|EDQUOT/i.test(
+    error.message + ((error as NodeJS.ErrnoException).code ?? ''),
+  );
+
+/** Data directories held open by this process: a second store on one of them would race the first. */
+const openHere = new Set<string>();
+
+/**
+ * One process owns a data directory: the store sweeps files no row names (left by a crash between
+ * writing an image and committing it), which would delete another process's upload in progress. The
+ * owner's pid is kept in a file; one left by a process that is gone is taken over, together with the
+ * lock directory SQLite's file system layer leaves when a process dies inside a transaction.
+ */
+function takeOwnership(dir: string, dbFile: string): string {
+  const ownerFile = path.join(dir, 'owner.pid');
+  if (openHere.has(dir)) {
+    throw new ConfigError(`The training store in ${dir} is already open in this process.`);
+  }
+  let previous: number | undefined;
+  try {
+    previous = Number(fs.readFileSync(ownerFile, 'utf8').trim());
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  if (previous && previous !== process.pid && isAlive(previous)) {
+    throw new ConfigError(
+      `The training store in ${dir} is in use by process ${previous}. Stop it, or give this server ` +
+        `another DATA_DIR.`,
+    );
+  }
+  fs.rmSync(`${dbFile}.lock`, { recursive: true, force: true });
+  fs.writeFileSync(ownerFile, `${process.pid}\n`);
+  openHere.add(dir);
+  return ownerFile;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export class StoreDatabase {
+  private readonly db: sqlite.Database;
+  private readonly statements = new Map<string, Statement>();
+  private readonly ownerFile: string | undefined;
+
+  /**
+   * Opens (creating when missing) the database in `dir`. A reader (`readOnly`, the dataset CLI) takes no
+   * ownership and may run beside the server.
+   */
+  constructor(
+    readonly dir: string,
+    options: { readOnly?: boolean } = {},
+  ) {
+    const file = path.join(dir, 'store.sqlite');
+    if (options.readOnly) {
+      if (!fs.existsSync(file)) throw new ConfigError(`There is no training store in ${dir}.`);
+      this.db = new sqlite.Database(file, { readOnly: true, fileMustExist: true });
+      this.ownerFile = undefined;
+    } else {
+      fs.mkdirSync(dir, { recursive: true });
+      this.ownerFile = takeOwnership(dir, file);
+      this.db = new sqlite.Database(file);
+    }
+    try {
+      // A rollback journal (WAL needs shared memory, which the WebAssembly file layer does not offer),
+      // synced in full: a commit is on disk when it returns.
+      this.db.exec('PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;');
+      if (!options.readOnly) this.migrate();
+    } catch (error) {
+      this.close();
+      throw error;
+    }
+  }
+
+  private migrate(): void {
+    const version = Number(this.get('PRAGMA user_version')?.['user_version'] ?? 0);
+    if (version === SCHEMA_VERSION) return;
+    if (version !== 0) {
+      throw new ConfigError(
+        `The training store in ${this.dir} has schema version ${version}; this server knows ${SCHEMA_VERSION}. ` +
+          'Use the Sightline version that wrote it, or another DATA_DIR.',
+      );
+    }
+    this.transaction(() => {
+      this.db.exec(SCHEMA);
+      this.db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+    });
+  }
+
+  private statement(sql: string): Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  all(sql: string, values?: Values): Row[] {
+    return this.statement(sql).all(values) as Row[];
+  }
+
+  get(sql: string, values?: Values): Row | undefined {
+    return (this.statement(sql).get(values) as Row | null) ?? undefined;
+  }
+
+  run(sql: string, values?: Values): number {
+    return this.statement(sql).run(values).changes;
+  }
+
+  /** Runs `work` as one transaction: all of it is on disk when this returns, or none of it is. */
+  transaction<T>(work: () => T): T {
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      const result = work();
+      this.db.exec('COMMIT');
+      return result;
+    } catch (error) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+
+  /** Bytes the database file takes. */
+  fileBytes(): number {
+    try {
+      return fs.statSync(path.join(this.dir, 'store.sqlite')).size;
+    } catch {
+      return 0;
+    }
+  }
+
+  close(): void {
+    for (const statement of this.statements.values()) statement.finalize();
+    this.statements.clear();
+    if (this.db.isOpen) this.db.close();
+    if (this.ownerFile) {
+      fs.rmSync(this.ownerFile, { force: true });
+      openHere.delete(this.dir);
+    }
+  }
+}

@@ -1,0 +1,340 @@
+// The training routes answered by the server itself, from the local training store, when no Custom Vision
+// training resource is configured: the local detector's project (its 80 labels as tags) and any project
+// created through the API, with images, tags and regions kept on disk. Each operation of the table is
+// read here into a call on the store, and its result written in Custom Vision's shape. The store opens on
+// the first training request, so a server that is never asked to train touches no disk. Training itself
+// is not done locally yet: trainProject says what to do instead.
+import { CvError, CvErrorCode } from '../http/cv-error.ts';
+import { COCO_LABELS } from '../detector/coco-labels.ts';
+import { stableUuid } from '../detector/stable-uuid.ts';
+import type { TrainingStoreConfig } from '../training-store/config.ts';
+import { DETECTION_DOMAIN_ID, domainJson, findDomain } from '../training-store/domains.ts';
+import { cloudTimestamp } from '../training-store/shapes.ts';
+import { TrainingStore, type ImageQuery, type NewImage, type NewRegion } from '../training-store/store.ts';
+import { LOCAL_ITERATION_ID, LOCAL_PROJECT_ID, LOCAL_PUBLISHED_NAME } from './local.ts';
+import type { TrainingBackend, TrainingRequest } from './training-backend.ts';
+import type { UpstreamAnswer, UpstreamHealth } from './upstream.ts';
+
+const json = (value: unknown, status = 200): UpstreamAnswer => ({
+  status,
+  headers: { 'Content-Type': 'application/json; charset=utf-8' },
+  body: Buffer.from(JSON.stringify(value)),
+});
+const noContent = (): UpstreamAnswer => ({ status: 204, headers: {}, body: Buffer.alloc(0) });
+
+const notSupported = (message: string) => new CvError(400, CvErrorCode.BadRequestNotSupported, message);
+
+export const TRAINING_NOT_LOCAL =
+  'The local training store keeps images, tags and regions but does not train models yet. Push its ' +
+  'images to a Custom Vision project with `npm run dataset -- push` and train there, or set ' +
+  'CUSTOM_VISION_TRAINING_ENDPOINT and CUSTOM_VISION_TRAINING_KEY so that this server forwards training ' +
+  'to Custom Vision.';
+
+/** The detector's project as the store first holds it: its labels as tags, with the detector's tag ids. */
+const DETECTOR_PROJECT = {
+  id: LOCAL_PROJECT_ID,
+  name: 'Local COCO detector (CenterNet, 80 labels)',
+  description: "The server's embedded detector: images collected for it are kept here to train on later.",
+  domainId: DETECTION_DOMAIN_ID,
+  tags: COCO_LABELS.map((label) => ({ id: stableUuid(`tag:${label}`), name: label })),
+};
+
+/** The detector's one iteration, published under its name: what getIterations shows for its project. */
+function detectorIteration() {
+  const when = cloudTimestamp(new Date(0));
+  return {
+    id: LOCAL_ITERATION_ID,
+    name: 'coco-centernet',
+    status: 'Completed',
+    created: when,
+    lastModified: when,
+    trainedAt: when,
+    projectId: LOCAL_PROJECT_ID,
+    exportable: false,
+    exportableTo: [],
+    domainId: DETECTION_DOMAIN_ID,
+    classificationType: null,
+    trainingType: 'Regular',
+    reservedBudgetInHours: 0,
+    trainingTimeInMinutes: 0,
+    publishName: LOCAL_PUBLISHED_NAME,
+    originalPublishResourceId: '',
+  };
+}
+
+const list = (value: string | undefined) =>
+  (value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+const ids = (value: unknown): string[] =>
+  Array.isArray(value) ? value.filter((id): id is string => typeof id === 'string') : [];
+const regions = (value: unknown): NewRegion[] =>
+  Array.isArray(value) ? value.filter(isRecord).map((r) => r as unknown as NewRegion) : [];
+const metadata = (value: unknown): Record<string, string> | undefined =>
+  isRecord(value)
+    ? Object.fromEntries(
+        Object.entries(value).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+      )
+    : undefined;
+
+export class LocalTrainingBackend implements TrainingBackend {
+  readonly source = 'local';
+  readonly projectId = LOCAL_PROJECT_ID;
+  readonly severalProjects = true;
+  private store: TrainingStore | undefined;
+  private openError: Error | undefined;
+
+  constructor(private readonly config: TrainingStoreConfig) {}
+
+  private open(): TrainingStore {
+    if (this.store) return this.store;
+    try {
+      this.store = new TrainingStore(this.config, DETECTOR_PROJECT);
+      this.openError = undefined;
+      return this.store;
+    } catch (error) {
+      this.openError = error as Error;
+      throw new CvError(
+        503,
+        CvErrorCode.ErrorUnknown,
+        `The local training store in ${this.config.dataDir} cannot be opened: ${(error as Error).message}`,
+      );
+    }
+  }
+
+  async handle(request: TrainingRequest): Promise<UpstreamAnswer> {
+    const store = this.open();
+    const { operation, params, body } = request;
+    const projectId = params['projectId'] ?? '';
+    const query = new Map(request.query);
+    const q = (name: string) => query.get(name);
+    const paging = (): ImageQuery => {
+      const orderBy = q('orderBy');
+      return {
+        tagIds: list(q('tagIds')),
+        ...(orderBy === 'Newest' || orderBy === 'Oldest' ? { orderBy } : {}),
+        ...(q('take') !== undefined ? { take: Number(q('take')) } : {}),
+        ...(q('skip') !== undefined && /^\d+$/.test(q('skip')!) ? { skip: Number(q('skip')) } : {}),
+      };
+    };
+    const tagging = (): ImageQuery['tagging'] => {
+      const status = q('taggingStatus');
+      return status === 'Tagged' || status === 'Untagged' ? status : 'All';
+    };
+    switch (operation.name) {
+      case 'getDomain': {
+        const domain = findDomain(params['domainId'] ?? '');
+        if (!domain)
+          throw new CvError(404, CvErrorCode.NotFoundDomain, `There is no domain ${params['domainId']}.`);
+        return json(domainJson(domain));
+      }
+      case 'getProjects':
+        return json(store.projects());
+      case 'getProject':
+        return json(store.project(projectId));
+      case 'createProject':
+        return json(
+          store.createProject({
+            name: q('name'),
+            ...(q('description') !== undefined ? { description: q('description')! } : {}),
+            ...(q('domainId') !== undefined ? { domainId: q('domainId')! } : {}),
+            ...(q('classificationType') !== undefined
+              ? { classificationType: q('classificationType')! }
+              : {}),
+            ...(q('targetExportPlatforms') !== undefined
+              ? { targetExportPlatforms: q('targetExportPlatforms')! }
+              : {}),
+          }),
+        );
+      case 'deleteProject':
+        await store.deleteProject(projectId);
+        return noContent();
+      case 'getTags':
+        return json(store.tags(projectId));
+      case 'createTag':
+        return json(
+          store.createTag(projectId, {
+            name: q('name'),
+            ...(q('description') !== undefined ? { description: q('description')! } : {}),
+            ...(q('type') !== undefined ? { type: q('type')! } : {}),
+          }),
+        );
+      case 'createImagesFromData': {
+        if (body.kind !== 'images') break;
+        const tagIds = list(q('tagIds'));
+        return this.created(
+          await store.createImages(
+            projectId,
+            body.images.map((image): NewImage => ({
+              bytes: image.bytes,
+              // Custom Vision reports each file by the name its part came with, in quotes.
+              sourceUrl: image.name !== undefined ? `"${image.name}"` : '',
+              ...(image.name !== undefined ? { name: image.name } : {}),
+              tagIds,
+              regions: [],
+            })),
+          ),
+        );
+      }
+      case 'createImagesFromFiles': {
+        if (body.kind !== 'json' || !isRecord(body.value)) break;
+        const batch = body.value;
+        const batchTags = ids(batch['tagIds']);
+        const batchMetadata = metadata(batch['metadata']);
+        const images = Array.isArray(batch['images']) ? batch['images'].filter(isRecord) : [];
+        return this.created(
+          await store.createImages(
+            projectId,
+            images.map((image): NewImage => {
+              const name = typeof image['name'] === 'string' ? image['name'] : undefined;
+              return {
+                bytes: Buffer.from(String(image['contents']), 'base64'),
+                sourceUrl: name ?? '',
+                ...(name !== undefined ? { name } : {}),
+                tagIds: [...batchTags, ...ids(image['tagIds'])],
+                regions: regions(image['regions']),
+                ...(batchMetadata ? { metadata: batchMetadata } : {}),
+              };
+            }),
+          ),
+        );
+      }
+      case 'createImagesFromPredictions':
+        throw notSupported(
+          'The local store keeps no stored predictions to promote (the local detector stores none). Upload ' +
+            'the frame itself with createImagesFromFiles, with its tags and regions.',
+        );
+      case 'createImageRegions': {
+        if (body.kind !== 'json' || !isRecord(body.value)) break;
+        const entries = Array.isArray(body.value['regions']) ? body.value['regions'].filter(isRecord) : [];
+        const summary = store.createRegions(
+          projectId,
+          entries as unknown as (NewRegion & { imageId: string })[],
+        );
+        return json(summary, summary.duplicated.length || summary.exceeded.length ? 207 : 200);
+      }
+      case 'deleteImageRegions':
+        store.deleteRegions(projectId, list(q('regionIds')));
+        return noContent();
+      case 'createImageTags': {
+        if (body.kind !== 'json' || !isRecord(body.value)) break;
+        const entries = Array.isArray(body.value['tags']) ? body.value['tags'].filter(isRecord) : [];
+        return json(
+          store.createImageTags(projectId, entries as unknown as { imageId: string; tagId: string }[]),
+        );
+      }
+      case 'deleteImageTags':
+        store.deleteImageTags(projectId, list(q('imageIds')), list(q('tagIds')));
+        return noContent();
+      case 'getImages':
+        return json(store.images(projectId, { ...paging(), tagging: tagging() }));
+      case 'getImageCount':
+        return json(store.imageCount(projectId, { tagIds: list(q('tagIds')), tagging: tagging() }));
+      case 'getTaggedImages':
+        return json(store.images(projectId, { ...paging(), tagging: 'Tagged' }));
+      case 'getTaggedImageCount':
+        return json(store.imageCount(projectId, { tagIds: list(q('tagIds')), tagging: 'Tagged' }));
+      case 'getUntaggedImages':
+        return json(store.images(projectId, { ...paging(), tagIds: [], tagging: 'Untagged' }));
+      case 'getUntaggedImageCount':
+        return json(store.imageCount(projectId, { tagging: 'Untagged' }));
+      case 'getImagesByIds':
+        return json(store.imagesByIds(projectId, list(q('imageIds'))));
+      case 'getImageThumbnail':
+      case 'getImageOriginal': {
+        const file = await store.imageFile(
+          projectId,
+          params['imageId'] ?? '',
+          operation.name === 'getImageThumbnail' ? 'thumbnail' : 'original',
+        );
+        return { status: 200, headers: { 'Content-Type': file.type }, body: file.bytes };
+      }
+      case 'deleteImages': {
+        if (q('allImages') === 'true') await store.deleteImages(projectId, { all: true });
+        else {
+          const imageIds = list(q('imageIds'));
+          if (imageIds.length === 0) {
+            throw new CvError(
+              400,
+              CvErrorCode.BadRequestRequiredParamIsNull,
+              'Name the images to delete (imageIds), or pass allImages=true.',
+            );
+          }
+          await store.deleteImages(projectId, { ids: imageIds });
+        }
+        return noContent();
+      }
+      case 'queryPredictions':
+        store.project(projectId);
+        // The local detector stores no predictions, so there are none to list.
+        return json({
+          token: { session: '', continuation: '', maxCount: 0, orderBy: 'Newest', tags: [], application: '' },
+          results: [],
+        });
+      case 'getIterations':
+        store.project(projectId);
+        return json(projectId === LOCAL_PROJECT_ID ? [detectorIteration()] : []);
+      case 'getIteration':
+        store.project(projectId);
+        this.requireIteration(projectId, params['iterationId']);
+        return json(detectorIteration());
+      case 'trainProject':
+        store.project(projectId);
+        throw notSupported(TRAINING_NOT_LOCAL);
+      case 'getIterationPerformance':
+      case 'publishIteration':
+      case 'unpublishIteration':
+      case 'exportIteration':
+      case 'getExports':
+        store.project(projectId);
+        this.requireIteration(projectId, params['iterationId']);
+        throw notSupported(
+          `The local detector's iteration is built into the server: ${operation.name} does not apply to it. ` +
+            'It is published as "coco-centernet" already.',
+        );
+      case 'quickTestImage':
+        store.project(projectId);
+        throw notSupported(
+          `Quick tests need a trained iteration; the local store trains none. Ask the local detector through ` +
+            `the prediction route instead: POST /customvision/v3.1/prediction/${LOCAL_PROJECT_ID}/detect/iterations/${LOCAL_PUBLISHED_NAME}/image.`,
+        );
+    }
+    throw notSupported(`${operation.name} is not offered by the local training store.`);
+  }
+
+  private requireIteration(projectId: string, iterationId: string | undefined): void {
+    if (projectId !== LOCAL_PROJECT_ID || iterationId !== LOCAL_ITERATION_ID) {
+      throw new CvError(
+        404,
+        CvErrorCode.NotFoundIteration,
+        `There is no iteration ${iterationId} in project ${projectId}.`,
+      );
+    }
+  }
+
+  /** 200 when every image was stored new, 207 (Multi-Status) otherwise, as Custom Vision answers. */
+  private created(summary: Awaited<ReturnType<TrainingStore['createImages']>>): UpstreamAnswer {
+    return json(summary, summary.isBatchSuccessful ? 200 : 207);
+  }
+
+  budget(): undefined {
+    return undefined;
+  }
+
+  health(): UpstreamHealth {
+    if (this.openError) {
+      return { ready: false, detail: `The local training store cannot be opened: ${this.openError.message}` };
+    }
+    return { ready: true, detail: `Local training store in ${this.config.dataDir}` };
+  }
+
+  close(): Promise<void> {
+    this.store?.close();
+    this.store = undefined;
+    return Promise.resolve();
+  }
+}
