@@ -9,7 +9,8 @@ import {
   type DrawItem,
   type DrawnBox,
 } from '../overlay/draw.ts';
-import type { FitMode } from '../overlay/geometry.ts';
+import { boxToScreen, type FitMode } from '../overlay/geometry.ts';
+import type { BoundingBox } from '../api/prediction-types.ts';
 
 /**
  * The camera preview with the detection overlay drawn over it. The video's placement (object-fit,
@@ -131,6 +132,15 @@ export class SightlineViewfinder extends LitElement {
       labelFontSize: this.lastLabelFontSize,
     });
     return this.lastDrawn;
+  }
+
+  /** Whether any part of this box is on screen, with the preview's current fit and size. */
+  shows(box: BoundingBox): boolean {
+    const view = { width: this.clientWidth, height: this.clientHeight };
+    const video = this.videoElement;
+    const source = { width: video?.videoWidth ?? 0, height: video?.videoHeight ?? 0 };
+    if (view.width === 0 || source.width === 0) return true;
+    return boxToScreen(box, view, source, this.fit, this.mirrored).visible;
   }
 
   private redraw(): void {

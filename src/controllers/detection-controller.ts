@@ -8,6 +8,7 @@ import { historyStore } from '../history/history-database.ts';
 import { HistoryRecorder } from '../history/history-recorder.ts';
 import { HistoryWriter } from '../history/history-writer.ts';
 import type { RecordedModel } from '../history/history-types.ts';
+import type { BoundingBox } from '../api/prediction-types.ts';
 import type { DrawItem } from '../overlay/draw.ts';
 import { DetectionTracker } from '../overlay/tracker.ts';
 import { predictImage } from '../api/prediction-client.ts';
@@ -27,6 +28,8 @@ export interface ListedDetection {
 export interface DetectionSurface {
   readonly video: HTMLVideoElement | undefined;
   draw(items: readonly DrawItem[]): unknown;
+  /** Whether any of this box is on screen (a cropped preview, fit=cover, hides the picture's edges). */
+  shows(box: BoundingBox): boolean;
 }
 
 export interface DetectionControllerOptions {
@@ -228,7 +231,7 @@ export class DetectionController implements ReactiveController {
     const shownTags =
       this.options.model().type === 'classify'
         ? shown.slice(0, 1).map((p) => p.tagName)
-        : this.visibleList().map((item) => item.tagName);
+        : this.trackedList().map((item) => item.tagName);
     const reason = this.recorder.decide(shownTags, Date.now());
     if (!reason) return;
     void this.writer.enqueue({
@@ -319,11 +322,24 @@ export class DetectionController implements ReactiveController {
     });
   }
 
-  private visibleList(): readonly ListedDetection[] {
-    if (this.options.model().type === 'classify') return this.classification;
+  /** What the model sees in the whole frame (the history keeps the whole frame, so it records this). */
+  private trackedList(): readonly ListedDetection[] {
     return this.tracker
       .visible(performance.now())
       .filter((item) => item.opacity > 0.5)
+      .map(({ tagName, probability }) => ({ tagName, probability }));
+  }
+
+  /**
+   * What the person can see: the tracked detections whose box is on screen. A preview that fills the
+   * screen crops the picture's edges, and listing what is cut off would name things nobody can see.
+   */
+  private visibleList(): readonly ListedDetection[] {
+    if (this.options.model().type === 'classify') return this.classification;
+    const surface = this.options.viewfinder();
+    return this.tracker
+      .visible(performance.now())
+      .filter((item) => item.opacity > 0.5 && (surface?.shows(item.box) ?? true))
       .map(({ tagName, probability }) => ({ tagName, probability }));
   }
 
