@@ -183,16 +183,35 @@ export class StoreDatabase {
     return statement;
   }
 
+  /**
+   * Runs a kept statement. One whose step failed (a full disk) keeps that error and refuses to be reset
+   * for the next call, so it is dropped and prepared afresh next time.
+   */
+  private use<T>(sql: string, work: (statement: Statement) => T): T {
+    const statement = this.statement(sql);
+    try {
+      return work(statement);
+    } catch (error) {
+      this.statements.delete(sql);
+      try {
+        statement.finalize();
+      } catch {
+        // Finalizing reports the same failure again; the statement is gone either way.
+      }
+      throw error;
+    }
+  }
+
   all(sql: string, values?: Values): Row[] {
-    return this.statement(sql).all(values) as Row[];
+    return this.use(sql, (statement) => statement.all(values) as Row[]);
   }
 
   get(sql: string, values?: Values): Row | undefined {
-    return (this.statement(sql).get(values) as Row | null) ?? undefined;
+    return this.use(sql, (statement) => (statement.get(values) as Row | null) ?? undefined);
   }
 
   run(sql: string, values?: Values): number {
-    return this.statement(sql).run(values).changes;
+    return this.use(sql, (statement) => statement.run(values).changes);
   }
 
   /** Runs `work` as one transaction: all of it is on disk when this returns, or none of it is. */
