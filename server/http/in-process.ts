@@ -51,7 +51,8 @@ export async function requestInProcess(
   const body = Buffer.from(await normalised.arrayBuffer());
   const headers: Record<string, string> = { host: 'localhost' };
   normalised.headers.forEach((value, name) => (headers[name] = value));
-  if (body.length > 0 && headers['content-length'] === undefined) headers['content-length'] = String(body.length);
+  if (body.length > 0 && headers['content-length'] === undefined)
+    headers['content-length'] = String(body.length);
 
   const socket = new CapturingSocket(options.remoteAddress ?? '127.0.0.1');
   const req = new IncomingMessage(socket as unknown as Socket);
