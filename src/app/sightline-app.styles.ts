@@ -113,10 +113,37 @@ export const appStyles = css`
     gap: 4px;
   }
   .views a {
-    padding: 6px 12px;
+    display: inline-flex;
+    align-items: center;
+    justify-content: center;
+    min-height: 2.75rem;
+    padding: 0 1rem;
     border-radius: 999px;
     color: inherit;
     text-decoration: none;
+  }
+
+  /* On a phone the views sit at the bottom, where a thumb reaches them. */
+  @media (max-width: 40rem) {
+    .views {
+      position: fixed;
+      left: 0;
+      right: 0;
+      bottom: 0;
+      z-index: 10;
+      margin: 0;
+      gap: 0.5rem;
+      padding: 0.5rem 1rem;
+      padding-bottom: max(0.5rem, env(safe-area-inset-bottom));
+      background: var(--sl-surface);
+      border-top: 1px solid var(--sl-border);
+    }
+    .views a {
+      flex: 1;
+    }
+    main {
+      padding-bottom: calc(4.5rem + env(safe-area-inset-bottom));
+    }
   }
   .views a[aria-current='page'] {
     background: var(--sl-accent, #0b6e8a);

@@ -96,7 +96,7 @@ export class SightlineLive extends LitElement {
     }
     .actions button {
       font: inherit;
-      min-height: 2.5rem;
+      min-height: 2.75rem;
       padding: 0 1rem;
     }
     .note {
@@ -130,7 +130,7 @@ export class SightlineLive extends LitElement {
     }
     details > summary {
       cursor: pointer;
-      padding: 4px 0;
+      padding: 0.625rem 0; /* 44 px tall: a comfortable touch target */
     }
   `;
 

@@ -38,7 +38,7 @@ export class SightlinePwaStatus extends LitElement {
     }
     button {
       font: inherit;
-      min-height: 2.25rem;
+      min-height: 2.75rem;
       padding: 0.25rem 0.875rem;
       border: 1px solid var(--sl-accent, #0e7490);
       border-radius: 0.5rem;
@@ -55,7 +55,7 @@ export class SightlinePwaStatus extends LitElement {
       outline-offset: 2px;
     }
     .dismiss {
-      min-width: 2.25rem;
+      min-width: 2.75rem;
       padding: 0;
       border-color: transparent;
     }

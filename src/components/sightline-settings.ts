@@ -26,7 +26,8 @@ export class SightlineSettings extends LitElement {
     }
     form {
       display: grid;
-      grid-template-columns: repeat(auto-fill, minmax(15rem, 1fr));
+      /* min(): a phone narrower than two columns gets one, never a column wider than the screen. */
+      grid-template-columns: repeat(auto-fill, minmax(min(15rem, 100%), 1fr));
       gap: 12px 16px;
       align-items: end;
     }
@@ -34,17 +35,32 @@ export class SightlineSettings extends LitElement {
       display: grid;
       gap: 4px;
       font-size: 0.85rem;
+      min-width: 0;
     }
     label.inline {
       display: flex;
       align-items: center;
       gap: 8px;
+      min-height: 2.75rem;
+    }
+    label.inline input {
+      width: 1.5rem;
+      height: 1.5rem;
+      min-height: 0;
+      margin: 0;
+    }
+    /* A camera's label can be very long: the select shrinks to its column and the label is cut. */
+    select {
+      width: 100%;
+      min-width: 0;
+      max-width: 100%;
+      text-overflow: ellipsis;
     }
     input,
     select,
     button {
       font: inherit;
-      min-height: 2.25rem;
+      min-height: 2.75rem;
     }
     :focus-visible {
       outline: 3px solid #4c9ffe;

@@ -47,6 +47,7 @@ export function drawPicture(
   predictions: readonly Prediction[],
   view: Size,
   dpr: number,
+  labels = true,
 ): DrawnBox[] {
   const backing = canvasSizeFor(view, dpr);
   if (canvas.width !== backing.width) canvas.width = backing.width;
@@ -60,6 +61,7 @@ export function drawPicture(
     fit: 'contain',
     mirrored: false,
     devicePixelRatio: dpr,
+    labels,
   });
   if (bitmap) {
     const rect = pictureRect(view, source, dpr);

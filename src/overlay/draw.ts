@@ -51,6 +51,11 @@ export interface DrawOptions {
   readonly devicePixelRatio: number;
   /** The label text's size in CSS pixels (default LABEL_FONT_SIZE); see wallLabelFontSize. */
   readonly labelFontSize?: number;
+  /**
+   * Whether to draw the labels (default true). A thumbnail has no room for them: they would cover the
+   * picture and each other, and its row names the tags in text beside it.
+   */
+  readonly labels?: boolean;
 }
 
 /** What was drawn, in CSS pixels relative to the element: the box as clipped to the visible video. */
@@ -186,7 +191,7 @@ export function drawDetections(
   ctx.font = `600 ${fontSize * dpr}px ${FONT_FAMILY}`;
   ctx.textAlign = 'left';
   ctx.textBaseline = 'middle';
-  for (const { item, rect, color, opacity } of placed) {
+  for (const { item, rect, color, opacity } of options.labels === false ? [] : placed) {
     ctx.globalAlpha = opacity;
     drawLabel(ctx, item, rect, color, bounds, dpr, fontSize);
   }

@@ -16,7 +16,7 @@ export const focusRing = css`
   input,
   select {
     font: inherit;
-    min-height: 2.25rem;
+    min-height: 2.75rem;
   }
 `;
 
@@ -42,6 +42,20 @@ export const historyStyles = css`
   }
   .problem {
     color: var(--sl-bad, #b91c1c);
+  }
+  /* On a phone an open record takes the page, which scrolls as a whole, rather than scrolling in a box. */
+  @media (max-width: 40rem) {
+    .body.detail-open {
+      height: auto;
+    }
+    .body.detail-open sightline-history-list {
+      display: none;
+    }
+    .body.detail-open sightline-history-detail {
+      position: static;
+      overflow: visible;
+      padding: 0;
+    }
   }
   .empty {
     position: absolute;

@@ -206,7 +206,16 @@ export class SightlineHistoryList extends LitElement {
   private draw(canvas: HTMLCanvasElement, id: number, bitmap: ImageBitmap | undefined): void {
     const record = this.loader.record(id);
     if (!record) return;
-    const drawn = drawPicture(canvas, bitmap, record.thumbnail, record.predictions, THUMB_VIEW, thumbRatio());
+    // Boxes only: labels at thumbnail size would cover the picture and each other (the row says the tags).
+    const drawn = drawPicture(
+      canvas,
+      bitmap,
+      record.thumbnail,
+      record.predictions,
+      THUMB_VIEW,
+      thumbRatio(),
+      false,
+    );
     canvas.dataset['drawn'] = bitmap ? 'picture' : 'boxes';
     canvas.dataset['boxes'] = String(drawn.length);
   }

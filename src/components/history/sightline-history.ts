@@ -115,7 +115,7 @@ export class SightlineHistory extends LitElement {
       ></sightline-history-actions>
       ${this.problem ? html`<p class="problem" role="alert">${this.problem}</p>` : nothing}
       <p role="status" aria-live="polite" data-testid="history-message">${this.message}</p>
-      <div class="body">
+      <div class="body ${this.selected ? 'detail-open' : ''}">
         <sightline-history-list
           .ids=${this.ids}
           .source=${this.history.source}

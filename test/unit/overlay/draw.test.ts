@@ -183,6 +183,15 @@ describe('drawDetections', () => {
     expect(ctx.ops('fillText')[0]?.font).toContain(`${2 * LABEL_FONT_SIZE}px`);
   });
 
+  it('draws boxes without labels when asked (thumbnails)', () => {
+    const { ctx, drawn } = draw([item({ left: 0.1, top: 0.4, width: 0.5, height: 0.4 }, 'cup')], {
+      labels: false,
+    });
+    expect(drawn).toHaveLength(1);
+    expect(ctx.ops('strokeRect')).toHaveLength(1);
+    expect(ctx.ops('fillText')).toHaveLength(0);
+  });
+
   it('sizes wall-screen labels by the window, never below the default', () => {
     expect(wallLabelFontSize({ width: 1920, height: 1080 })).toBeGreaterThanOrEqual(27);
     expect(wallLabelFontSize({ width: 3840, height: 2160 })).toBeGreaterThan(
