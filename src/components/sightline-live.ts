@@ -219,6 +219,15 @@ export class SightlineLive extends LitElement {
     if (reopen) void this.camera.reopen(() => this.cameraRequest());
   };
 
+  /** Escape closes the settings, as it would a dialog, and leaves the focus on their summary. */
+  private readonly onSettingsKey = (event: KeyboardEvent): void => {
+    const details = event.currentTarget as HTMLDetailsElement;
+    if (event.key !== 'Escape' || !details.open) return;
+    event.stopPropagation();
+    details.open = false;
+    details.querySelector('summary')?.focus();
+  };
+
   private readonly onSnapshot = (): void => {
     this.note = 'Saving a snapshot…';
     this.detection.snapshot().then(
@@ -292,7 +301,7 @@ export class SightlineLive extends LitElement {
         </button>
       </div>
       <p class="note" role="status" aria-live="polite" data-testid="history-note">${this.note}</p>
-      <details>
+      <details @keydown=${this.onSettingsKey}>
         <summary>Settings</summary>
         <sightline-settings
           .settings=${this.settings}

@@ -44,10 +44,23 @@ export class SightlineConfirmButton extends LitElement {
   @state() private armed = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
 
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.addEventListener('keydown', this.onKeyDown);
+  }
+
   override disconnectedCallback(): void {
     super.disconnectedCallback();
+    this.removeEventListener('keydown', this.onKeyDown);
     this.disarm();
   }
+
+  /** Escape backs out of the question, as it does of any dialog-like step. */
+  private readonly onKeyDown = (event: KeyboardEvent): void => {
+    if (event.key !== 'Escape' || !this.armed) return;
+    event.stopPropagation();
+    this.cancel();
+  };
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('disabled') && this.disabled) this.disarm();

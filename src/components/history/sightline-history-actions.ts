@@ -1,4 +1,4 @@
-import { LitElement, css, html, nothing } from 'lit';
+import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { focusRing } from './history.styles.ts';
 import { customElement, property } from 'lit/decorators.js';
 import type { ExportKind } from '../../history/export-format.ts';
@@ -55,6 +55,34 @@ export class SightlineHistoryActions extends LitElement {
   /** A deletion is running: nothing else may start meanwhile. */
   @property({ type: Boolean }) busy = false;
 
+  /**
+   * The export asked for from here, while it runs. Its button is disabled meanwhile, which would drop the
+   * keyboard focus to the page's start: focus moves to "Cancel export" instead, and back when it ends.
+   */
+  private focusedExport: ExportKind | undefined;
+
+  private requestExport(kind: ExportKind): void {
+    this.focusedExport = kind;
+    emit(this, 'sl-export-request', { kind });
+  }
+
+  protected override updated(changed: PropertyValues<this>): void {
+    if (!changed.has('exporting') || this.focusedExport === undefined) return;
+    const started = changed.get('exporting') === undefined && this.exporting !== undefined;
+    const ended = changed.get('exporting') !== undefined && this.exporting === undefined;
+    const active = document.activeElement;
+    // Only where the focus was left by this element (or lost): never taken from elsewhere.
+    const ours = this.matches(':focus-within') || active === null || active === document.body;
+    if (started && ours) this.renderRoot.querySelector<HTMLButtonElement>('.cancel-export')?.focus();
+    if (ended) {
+      if (ours)
+        this.renderRoot
+          .querySelector<HTMLButtonElement>(`[data-testid="export-${this.focusedExport}"]`)
+          ?.focus();
+      this.focusedExport = undefined;
+    }
+  }
+
   protected override render() {
     const idle = !this.exporting && !this.busy;
     const shown = formatCount(this.matching, 'record', 'records');
@@ -63,7 +91,7 @@ export class SightlineHistoryActions extends LitElement {
         type="button"
         data-testid="export-zip"
         ?disabled=${!idle || this.matching === 0}
-        @click=${() => emit(this, 'sl-export-request', { kind: 'zip' })}
+        @click=${() => this.requestExport('zip')}
       >
         Export ZIP
       </button>
@@ -71,7 +99,7 @@ export class SightlineHistoryActions extends LitElement {
         type="button"
         data-testid="export-csv"
         ?disabled=${!idle || this.matching === 0}
-        @click=${() => emit(this, 'sl-export-request', { kind: 'csv' })}
+        @click=${() => this.requestExport('csv')}
       >
         Export CSV
       </button>
@@ -109,7 +137,9 @@ export class SightlineHistoryActions extends LitElement {
         max=${Math.max(1, state.total)}
         .value=${state.done}
       ></progress>
-      <button type="button" @click=${() => emit(this, 'sl-export-cancel')}>Cancel export</button>
+      <button type="button" class="cancel-export" @click=${() => emit(this, 'sl-export-cancel')}>
+        Cancel export
+      </button>
     </div>`;
   }
 }

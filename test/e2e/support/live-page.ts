@@ -43,7 +43,9 @@ export async function openLive(
   url: string,
   viewport = { width: 900, height: 800 },
 ): Promise<Page> {
-  const page = await browser.newPage({ viewport });
+  // A context of its own (closed with the browser), which axe's checks need: they refuse browser.newPage().
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
   page.on('pageerror', (error) => console.error('page error:', error.message));
   await page.goto(url);
   return page;
