@@ -38,7 +38,7 @@ label { display: grid; gap: 0.375rem; font-weight: 600; }
 input { font: inherit; font-size: 1.125rem; width: 100%; min-height: 3rem; padding: 0.5rem 0.75rem;
   border: 1px solid var(--border); border-radius: 0.5rem; background: var(--bg); color: var(--text); }
 button, .button { display: flex; align-items: center; justify-content: center; width: 100%;
-  min-height: 3rem; margin-top: 1rem; padding: 0.5rem 1rem; border-radius: 0.5rem; font: inherit;
+  min-height: 3rem; margin-top: 1rem; padding: 0.5rem 1rem; border-radius: 0.5rem; font: inherit; text-align: center;
   font-weight: 600; text-decoration: none; cursor: pointer; }
 button { border: 1px solid var(--accent); background: var(--accent); color: var(--surface); }
 .button { border: 1px solid var(--accent); color: var(--accent); background: transparent; }
