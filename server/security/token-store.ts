@@ -110,7 +110,10 @@ export class TokenStore {
     );
     this.revoked = [...this.listedRevoked, ...parsed.revoked, ...this.dropped];
     this.fileTokens = parsed.tokens;
-    this.all = [...this.config.tokens, ...parsed.tokens];
+    // A "!" line in either list revokes the token in both: the operator's word to revoke wins over a
+    // listing of the same token in the other list.
+    const revokedIds = new Set([...this.listedRevoked, ...parsed.revoked].map((token) => token.id));
+    this.all = [...this.config.tokens, ...parsed.tokens].filter((token) => !revokedIds.has(token.id));
     this.fileProblem = undefined;
     return undefined;
   }

@@ -1,5 +1,10 @@
 // Device token lists and the pairing cookie.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { createLogger } from '../../server/observability/logger.ts';
+import { TokenStore } from '../../server/security/token-store.ts';
 import {
   createSession,
   readCookie,
@@ -52,6 +57,33 @@ describe('token lists', () => {
     expect(
       parseTokenList(`a@manage:${'g'.repeat(24)},${B}`, 'ACCESS_TOKENS').tokens.map((t) => t.role),
     ).toEqual(['manage', 'predict']);
+  });
+
+  it('revokes a token in both lists when either says "!" (ACCESS_TOKENS and ACCESS_TOKENS_FILE)', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'sightline-tokens-'));
+    try {
+      const file = path.join(dir, 'tokens');
+      const store = (inline: string, fileText: string) => {
+        writeFileSync(file, fileText);
+        const { tokens, revoked } = parseTokenList(inline, 'ACCESS_TOKENS');
+        const tokenStore = new TokenStore(
+          { tokens, revokedTokens: revoked, tokensFile: file },
+          createLogger('silent', () => undefined),
+        );
+        tokenStore.load();
+        return tokenStore;
+      };
+      const revokedInFile = store(`kiosk:${A}`, `!${A}\n${B}\n`);
+      expect(revokedInFile.match(A)).toBeUndefined();
+      expect(revokedInFile.byId(deviceToken(A).id)).toBeUndefined();
+      expect(revokedInFile.isRevoked(A)).toBe(true);
+      expect(revokedInFile.match(B)?.id).toBe(deviceToken(B).id);
+      const revokedInline = store(`!${A},${B}`, `kiosk:${A}\n`);
+      expect(revokedInline.match(A)).toBeUndefined();
+      expect(revokedInline.match(B)).toBeDefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('matches a presented token against every entry', () => {
