@@ -20,10 +20,11 @@ export class BlobFiles {
   /** Files being written for uploads not yet committed: a concurrent delete must leave them be. */
   private readonly pending = new Map<string, number>();
 
-  constructor(dir: string) {
+  constructor(dir: string, options: { readOnly: boolean }) {
     this.originals = path.join(dir, 'images');
     this.thumbnails = path.join(dir, 'thumbnails');
     this.temporary = path.join(dir, 'tmp');
+    if (options.readOnly) return;
     for (const folder of [this.originals, this.thumbnails, this.temporary]) {
       fs.mkdirSync(folder, { recursive: true });
     }

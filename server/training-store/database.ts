@@ -190,7 +190,7 @@ export class StoreDatabase {
   private use<T>(sql: string, work: (statement: Statement) => T): T {
     const statement = this.statement(sql);
     try {
-      return work(statement);
+      return this.whenUnlocked(() => work(statement));
     } catch (error) {
       this.statements.delete(sql);
       try {
@@ -206,17 +206,38 @@ export class StoreDatabase {
     return this.use(sql, (statement) => statement.all(values) as Row[]);
   }
 
+  /**
+   * The first row. Read to the end, never with the package's get(): that stops at the first row and
+   * leaves the statement running, holding the database's lock until the statement is next used, which
+   * shuts out a reader beside the server (every query passed here names at most one row).
+   */
   get(sql: string, values?: Values): Row | undefined {
-    return this.use(sql, (statement) => (statement.get(values) as Row | null) ?? undefined);
+    return this.use(sql, (statement) => (statement.all(values) as Row[])[0]);
   }
 
   run(sql: string, values?: Values): number {
     return this.use(sql, (statement) => statement.run(values).changes);
   }
 
+  /**
+   * SQLite's file layer here has one lock for readers and writers alike, so the dataset CLI reading beside
+   * the server and the server's writes exclude each other: whichever meets the other's lock waits for it
+   * (each holds it for milliseconds) and tries again.
+   */
+  private whenUnlocked<T>(work: () => T): T {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return work();
+      } catch (error) {
+        if (attempt >= 100 || !/locked|busy/i.test((error as Error).message)) throw error;
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+      }
+    }
+  }
+
   /** Runs `work` as one transaction: all of it is on disk when this returns, or none of it is. */
   transaction<T>(work: () => T): T {
-    this.db.exec('BEGIN IMMEDIATE');
+    this.whenUnlocked(() => this.db.exec('BEGIN IMMEDIATE'));
     try {
       const result = work();
       this.db.exec('COMMIT');

@@ -93,18 +93,24 @@ export class TrainingStore {
   private readonly files: BlobFiles;
   readonly dir: string;
 
+  /**
+   * Opens the store in config.dataDir, owning it (see database.ts), with the seed project created when
+   * missing. `readOnly` (the dataset CLI) owns nothing, changes nothing, and may run beside the server.
+   */
   constructor(
     private readonly config: TrainingStoreConfig,
-    seed?: SeedProject,
+    options: { seed?: SeedProject; readOnly?: boolean } = {},
   ) {
     this.dir = path.join(config.dataDir, 'training');
-    this.db = new StoreDatabase(this.dir);
+    this.db = new StoreDatabase(this.dir, { readOnly: options.readOnly ?? false });
     try {
-      this.files = new BlobFiles(this.dir);
-      this.files.sweep(
-        (sha256) => this.db.get('SELECT 1 AS k FROM blobs WHERE sha256 = ?', [sha256]) !== undefined,
-      );
-      if (seed) this.seed(seed);
+      this.files = new BlobFiles(this.dir, { readOnly: options.readOnly ?? false });
+      if (!options.readOnly) {
+        this.files.sweep(
+          (sha256) => this.db.get('SELECT 1 AS k FROM blobs WHERE sha256 = ?', [sha256]) !== undefined,
+        );
+      }
+      if (options.seed && !options.readOnly) this.seed(options.seed);
     } catch (error) {
       this.db.close();
       throw error;
@@ -698,7 +704,7 @@ export class TrainingStore {
   *allImages(
     projectId: string,
     pageSize = 256,
-  ): Generator<ImageJson & { file: string; fileName: string | null }> {
+  ): Generator<ImageJson & { file: string; fileName: string | null; format: string }> {
     let after = 0;
     for (;;) {
       const rows = this.db.all(
@@ -714,6 +720,7 @@ export class TrainingStore {
           ...image,
           file: this.files.originalPath(String(row['sha256'])),
           fileName: (row['name'] as string | null) ?? null,
+          format: String(row['format']),
         };
       }
     }

@@ -93,7 +93,7 @@ export class LocalTrainingBackend implements TrainingBackend {
   private open(): TrainingStore {
     if (this.store) return this.store;
     try {
-      this.store = new TrainingStore(this.config, DETECTOR_PROJECT);
+      this.store = new TrainingStore(this.config, { seed: DETECTOR_PROJECT });
       this.openError = undefined;
       return this.store;
     } catch (error) {
