@@ -68,6 +68,11 @@ export async function requestInProcess(
   const finished = new Promise<void>((resolve, reject) => {
     res.once('finish', resolve);
     res.once('error', reject);
+    // The app destroys a response it cannot finish (an error after the headers went out): a socket
+    // client would see the connection cut, so this rejects rather than waiting for ever.
+    socket.once('close', () =>
+      res.writableFinished ? resolve() : reject(new Error('the app closed the connection without an answer')),
+    );
   });
 
   handle(req, res);

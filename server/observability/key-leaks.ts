@@ -46,7 +46,9 @@ export class KeyLeakDetector {
     try {
       value = JSON.parse(text);
     } catch {
-      return this.leaks(text) ? Buffer.from(REDACTED) : body;
+      // Not JSON, yet a client may still undo its escapes (a lenient parser, or by hand): judge the text
+      // with them undone too.
+      return this.leaks(text) || this.leaks(unescaped(text)) ? Buffer.from(REDACTED) : body;
     }
     let changed = false;
     const scrub = (node: unknown): unknown => {
@@ -104,3 +106,14 @@ function decodedRuns(run: string): string {
 function percentDecoded(text: string): string {
   return text.replace(/%([0-9a-fA-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
 }
+
+/** JSON's string escapes undone (\uXXXX and the one-character ones), wherever they stand. */
+function unescaped(text: string): string {
+  return text.replace(
+    /\\(?:u([0-9a-fA-F]{4})|(.))/g,
+    (_, hex: string | undefined, char: string | undefined) =>
+      hex !== undefined ? String.fromCharCode(parseInt(hex, 16)) : (ESCAPES[char!] ?? char!),
+  );
+}
+
+const ESCAPES: Readonly<Record<string, string>> = { n: '\n', r: '\r', t: '\t', b: '\b', f: '\f' };

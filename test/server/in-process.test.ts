@@ -1,6 +1,7 @@
 // The app called in this process (app.request) answers exactly as it does over a socket, so tests that
 // do not depend on the network can use it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requestInProcess } from '../../server/http/in-process.ts';
 import { startFakeCustomVision, type FakeCustomVision } from '../support/fake-custom-vision.ts';
 import { FIXTURES, fixtureBytes } from '../support/fixtures.ts';
 import { startTestServer, type TestServer } from '../support/test-server.ts';
@@ -60,5 +61,14 @@ describe('app.request', () => {
     const direct = await summary(await server.app.request(path, init));
     const overSocket = await summary(await fetch(`${server.url}${path}`, init));
     expect(direct).toEqual(overSocket);
+  });
+
+  it('fails, rather than hangs, when the app cuts the connection mid-answer', async () => {
+    const cut = requestInProcess((_, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/plain' });
+      res.write('half');
+      res.destroy();
+    }, '/');
+    await expect(cut).rejects.toThrow(/closed the connection/);
   });
 });

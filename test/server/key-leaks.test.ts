@@ -81,6 +81,9 @@ describe('KeyLeakDetector', () => {
 
   it('replaces a body that is not JSON whole when it leaks', () => {
     expect(detector.scrubBody(Buffer.from(`oops ${KEY}`)).toString()).toBe(REDACTED);
+    // Escaped, in a body that only looks like JSON (a trailing comma): its escapes are undone to judge it.
+    const almostJson = Buffer.from(`{"message":"${unicodeEscaped(KEY)}", }`);
+    expect(detector.scrubBody(almostJson).toString()).toBe(REDACTED);
   });
 });
 
