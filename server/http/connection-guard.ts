@@ -1,5 +1,5 @@
 // Keeps one client from holding the server's connection slots: at most MAX_CONNECTIONS_PER_CLIENT open
-// connections per client address (MAX_CONNECTIONS is for the whole server), and a connection that has
+// connections per client address (per /64 network for IPv6) (MAX_CONNECTIONS is for the whole server), and a connection that has
 // sent no complete request within FIRST_REQUEST_TIMEOUT_MS is dropped, long before the headers timeout
 // would. Without these, one client opening hundreds of silent sockets filled MAX_CONNECTIONS and made
 // other clients' health probes fail.
@@ -19,6 +19,26 @@ export interface ConnectionGuardOptions {
   readonly onDrop: (reason: 'connections-per-client' | 'no-request') => void;
 }
 
+/**
+ * Whom a connection counts against: its address, or for IPv6 its /64 network, since one client (a home
+ * router, a phone) is handed a whole /64 and can open each connection from another address in it.
+ */
+export function connectionClient(address: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return mapped[1]!;
+  if (!address.includes(':')) return address;
+  const [head = '', tail = ''] = address.split('%')[0]!.split('::');
+  const left = head ? head.split(':') : [];
+  const right = address.includes('::') && tail ? tail.split(':') : [];
+  const groups = address.includes('::')
+    ? [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right]
+    : left;
+  return `${groups
+    .slice(0, 4)
+    .map((group) => parseInt(group || '0', 16).toString(16))
+    .join(':')}::/64`;
+}
+
 /** The timer of a connection that has not yet sent a whole request. */
 const AWAITING_REQUEST = Symbol('awaiting first request');
 type WatchedSocket = Socket & { [AWAITING_REQUEST]?: NodeJS.Timeout };
@@ -29,7 +49,7 @@ export function guardConnections(server: HttpServer, tls: boolean, options: Conn
 
   server.on('connection', (socket: Socket) => {
     if (!capped) return;
-    const address = socket.remoteAddress ?? 'unknown';
+    const address = connectionClient(socket.remoteAddress ?? 'unknown');
     const count = open.get(address) ?? 0;
     if (count >= options.perClient) {
       options.onDrop('connections-per-client');
