@@ -49,6 +49,8 @@ const SNAPSHOT_LONG_SIDE = 1280;
 const SNAPSHOT_QUALITY = 0.9;
 
 const TICK_MS = 500;
+/** The text list of what is in view changes at most this often. */
+const LIST_EVERY_MS = 1_000;
 const REQUEST_TIMEOUT_MS = 8_000;
 
 export function passesFilter(
@@ -72,11 +74,11 @@ export class DetectionController implements ReactiveController {
   /** The capture time of a result not yet drawn: its capture-to-box latency is recorded when it is. */
   private undrawnCapturedAt: number | undefined;
   private ticker: ReturnType<typeof setInterval> | undefined;
-  private ticks = 0;
   private gotResult = false;
   /** Smoothed time between results (ms). */
   private resultIntervalMs = 0;
   private lastListed: string | undefined;
+  private lastListedAt = Number.NEGATIVE_INFINITY;
   private readonly recorder = new HistoryRecorder();
   private readonly snapshotsInProgress = new Set<Promise<void>>();
   private writer: HistoryWriter | undefined;
@@ -216,6 +218,7 @@ export class DetectionController implements ReactiveController {
       // Drawn at once rather than on the next animation frame: the canvas shows it at the next paint anyway.
       this.drawNow();
     }
+    this.listIfDue();
     this.record(shown, frame, latencyMs);
   }
 
@@ -346,14 +349,23 @@ export class DetectionController implements ReactiveController {
   private tick(): void {
     const figures = this.figures;
     if (figures) this.options.onFigures(figures);
-    // The text region changes at most once a second, so a screen reader is not flooded.
-    if (++this.ticks % 2 === 0 && this.gotResult) {
-      const listed = this.visibleList();
-      const key = listed.map((item) => `${item.tagName}:${Math.round(item.probability * 100)}`).join(',');
-      if (key !== this.lastListed) {
-        this.lastListed = key;
-        this.options.onListed(listed);
-      }
-    }
+    if (this.gotResult) this.listIfDue();
+  }
+
+  /**
+   * Hands the view what is in view when it changed, at most once a second so that a screen reader is not
+   * flooded. Called on every tick and on every result: a change after a quiet second is told at once
+   * rather than at the next tick, and so is anything appearing after nothing (the first sighting above
+   * all), which costs at most one more announcement a second.
+   */
+  private listIfDue(): void {
+    const now = performance.now();
+    if (now - this.lastListedAt < LIST_EVERY_MS && this.lastListed !== '') return;
+    const listed = this.visibleList();
+    const key = listed.map((item) => `${item.tagName}:${Math.round(item.probability * 100)}`).join(',');
+    if (key === this.lastListed) return;
+    this.lastListed = key;
+    this.lastListedAt = now;
+    this.options.onListed(listed);
   }
 }
