@@ -13,6 +13,7 @@ import { sendConfig, sendHealth, sendMetrics, sendReady, type InfoSources } from
 import { handlePair } from './routes/pair.ts';
 import { handlePrediction } from './routes/prediction.ts';
 import { serveStatic } from './routes/static.ts';
+import { BodyMemory } from './routes/body-memory.ts';
 import { handleTraining } from './routes/training.ts';
 import { requireRole, type AccessControl, type Caller } from './security/access.ts';
 import { clientAddress, isSecure } from './security/client-address.ts';
@@ -126,6 +127,8 @@ export function createApp(options: AppOptions): App {
   const { upstream, staticDir, log, access, tokens, budget, trustProxy } = options;
   let inFlight = 0;
   let draining = false;
+  // Large upload bodies being read at once, for every training request of this app together.
+  const bodyMemory = new BodyMemory();
   const metrics = new Metrics({
     inFlight: () => inFlight,
     queueDepth: () => Number(upstream.health()['queued'] ?? 0),
@@ -166,6 +169,7 @@ export function createApp(options: AppOptions): App {
         budget: options.trainingBudget,
         caller: caller!,
         bodyIdleMs: options.bodyIdleMs,
+        bodyMemory,
         ...context,
       }),
   };

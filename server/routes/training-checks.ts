@@ -187,11 +187,13 @@ export function checkJsonBody(operation: string, body: unknown): void {
   JSON_CHECKS[operation]?.(body);
 }
 
-/** The most a JSON body may hold: 64 images of 6 MiB in base64 for an upload, far less for the rest. */
+/**
+ * The most a JSON body may hold: 256 MiB for an upload (about 48 frames of 4 MB in base64), far less for the
+ * rest. A batch of 64 images of 6 MiB would be 513 MiB of JSON, past the longest string V8 can make, and
+ * parsed it would take gigabytes: larger batches go as multipart (the `images` route) or split.
+ */
 export const jsonBodyLimit = (operation: string) =>
-  operation === 'createImagesFromFiles'
-    ? Math.ceil((MAX_BATCH_IMAGES * MAX_TRAINING_IMAGE_BYTES * 4) / 3) + 1024 * 1024
-    : 1024 * 1024;
+  operation === 'createImagesFromFiles' ? 256 * 1024 * 1024 : 1024 * 1024;
 
 /** Query parameters that are id lists or counts: their limits, per operation. */
 export function checkQuery(operation: string, name: string, value: string): void {

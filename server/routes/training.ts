@@ -9,6 +9,7 @@ import { CvError, CvErrorCode } from '../http/cv-error.ts';
 import { readBody } from '../http/read-body.ts';
 import { readRequestImage, readRequestImages } from '../http/read-image.ts';
 import type { Budget } from '../limits/budget.ts';
+import type { BodyMemory } from './body-memory.ts';
 import type { Caller } from '../security/access.ts';
 import {
   trainingUnavailable,
@@ -39,6 +40,8 @@ export interface TrainingContext {
   readonly client: ClientPresence;
   readonly trace: UpstreamTrace;
   readonly bodyIdleMs: number;
+  /** Memory the training bodies being read at once may take (shared by every request). */
+  readonly bodyMemory: BodyMemory;
 }
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -77,23 +80,50 @@ export async function handleTraining(
   }
   checkParams(params, backend.severalProjects ? undefined : backend.projectId);
   const query = readQuery(url, operation);
-  const body = await readTrainingBody(req, operation, context.bodyIdleMs);
-  const answer = await backend.handle({
-    version,
-    operation,
-    params,
-    query,
-    body,
-    client,
-    trace,
-    admit: () => admitOne(context, operation),
-  });
-  res.writeHead(answer.status, {
-    ...answer.headers,
-    'Content-Length': answer.body.length,
-    'Cache-Control': 'no-store',
-  });
-  res.end(answer.body);
+  const release = context.bodyMemory.reserve(bodyMemoryNeeded(req, operation));
+  try {
+    await readAndHandle();
+  } finally {
+    release();
+  }
+
+  async function readAndHandle(): Promise<void> {
+    const body = await readTrainingBody(req, operation, context.bodyIdleMs);
+    const answer = await backend.handle({
+      version,
+      operation,
+      params,
+      query,
+      body,
+      client,
+      trace,
+      admit: () => admitOne(context, operation),
+    });
+    res.writeHead(answer.status, {
+      ...answer.headers,
+      'Content-Length': answer.body.length,
+      'Cache-Control': 'no-store',
+    });
+    res.end(answer.body);
+  }
+}
+
+/**
+ * What reading an operation's body may take: its Content-Length (HTTP framing holds a body to it) or, sent
+ * chunked, the most it may be; JSON three times over (the bytes, the string, and what parsing and base64
+ * decoding make of it).
+ */
+function bodyMemoryNeeded(req: IncomingMessage, operation: TrainingOperation): number {
+  if (operation.body === 'none') return 0;
+  const declared = Number(req.headers['content-length']);
+  const most =
+    operation.body === 'json'
+      ? jsonBodyLimit(operation.name)
+      : operation.body === 'image'
+        ? MAX_TRAINING_IMAGE_BYTES
+        : MAX_BATCH_IMAGES * MAX_TRAINING_IMAGE_BYTES;
+  const bytes = Number.isFinite(declared) && declared >= 0 ? Math.min(declared, most) : most;
+  return operation.body === 'json' ? bytes * 3 : bytes;
 }
 
 /**
@@ -160,7 +190,11 @@ async function readTrainingBody(
         limit,
         idleMs,
         tooLarge: () =>
-          new CvError(413, CvErrorCode.BadRequestImageSizeBytes, `The body is larger than ${limit} bytes.`),
+          new CvError(
+            413,
+            CvErrorCode.BadRequestImageSizeBytes,
+            `The body is larger than ${limit} bytes. Send fewer images a batch, or large ones as multipart to the images route.`,
+          ),
       });
       let value: unknown;
       try {
