@@ -13,7 +13,7 @@ import '../components/sightline-pwa-status.ts';
 import '../components/sightline-kiosk-exit.ts';
 import '../components/sightline-pair.ts';
 import { mayUseRememberedConfig, rememberConfig, rememberedConfig } from '../api/config-cache.ts';
-import { resolveKioskMode } from '../kiosk/kiosk-mode.ts';
+import { isKioskLocked, resolveKioskMode } from '../kiosk/kiosk-mode.ts';
 import { appStyles } from './sightline-app.styles.ts';
 import { describeHealth, describeModel, describeServerProblem, formatUptime } from './status-text.ts';
 
@@ -92,6 +92,8 @@ export class SightlineApp extends LitElement {
 
   /** Kiosk mode (?kiosk=1, remembered): decided once at start-up. */
   @property({ type: Boolean, reflect: true }) kiosk = resolveKioskMode(location.search);
+  /** A locked kiosk (?kiosk=locked) offers no way out at the screen: only the address can end it. */
+  readonly #kioskLocked = isKioskLocked(location.search);
 
   readonly #onHashChange = (): void => {
     this.view = viewFromHash();
@@ -159,7 +161,7 @@ export class SightlineApp extends LitElement {
               : html`<p class="kiosk-wait" role="status">Waiting for the Sightline server…</p>`
           }
         </main>
-        <sightline-kiosk-exit></sightline-kiosk-exit>`;
+        ${this.#kioskLocked ? nothing : html`<sightline-kiosk-exit></sightline-kiosk-exit>`}`;
     }
     return html`
       <header class="bar" part="header">

@@ -1,7 +1,10 @@
 // Kiosk mode: turned on by ?kiosk=1 (or off by ?kiosk=0) and remembered, so a wall screen comes back
-// the same way after a power cut. Plus the daily-reload schedule. DOM-free apart from storage.
+// the same way after a power cut. ?kiosk=locked is the same without the way out a person at the screen
+// can find (a long press), for touch screens in public places: only ?kiosk=0 in the address leaves it.
+// Plus the daily-reload schedule. DOM-free apart from storage.
 
 const STORAGE_KEY = 'sightline.kiosk';
+const LOCKED = 'locked';
 
 export interface KioskOptions {
   /** Reload the page once a day at this local time ("HH:MM"), when given: clears any slow leak. */
@@ -25,17 +28,32 @@ export function resolveKioskMode(
   search: string,
   storage: KioskStorage | undefined = globalThis.localStorage,
 ): boolean {
-  const value = new URLSearchParams(search).get('kiosk');
+  const value = new URLSearchParams(search).get('kiosk')?.toLowerCase() ?? null;
   try {
     if (value !== null) {
-      const on = ['1', 'true', 'yes', 'on'].includes(value.toLowerCase());
-      if (on) storage?.setItem(STORAGE_KEY, '1');
+      const on = ['1', 'true', 'yes', 'on', LOCKED].includes(value);
+      if (on) storage?.setItem(STORAGE_KEY, value === LOCKED ? LOCKED : '1');
       else storage?.removeItem(STORAGE_KEY);
       return on;
     }
-    return storage?.getItem(STORAGE_KEY) === '1';
+    const remembered = storage?.getItem(STORAGE_KEY);
+    return remembered === '1' || remembered === LOCKED;
   } catch {
-    return value === '1';
+    return value === '1' || value === LOCKED;
+  }
+}
+
+/** Whether kiosk mode is the locked kind (?kiosk=locked, remembered): no exit gesture at the screen. */
+export function isKioskLocked(
+  search: string,
+  storage: KioskStorage | undefined = globalThis.localStorage,
+): boolean {
+  const value = new URLSearchParams(search).get('kiosk');
+  if (value !== null) return value.toLowerCase() === LOCKED;
+  try {
+    return storage?.getItem(STORAGE_KEY) === LOCKED;
+  } catch {
+    return false;
   }
 }
 

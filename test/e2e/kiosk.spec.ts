@@ -159,3 +159,21 @@ test('a person can find the way out: a tap says how, a long press asks, and leav
     await session?.browser.close();
   }
 });
+
+test('a locked kiosk (?kiosk=locked) offers no way out at the screen, only through its address', async () => {
+  let session: CameraBrowser | undefined;
+  try {
+    session = await launchWithCamera(FIXTURES.coffee.file);
+    const page = await openLive(session.browser, `${E2E_ORIGIN}/?kiosk=locked`);
+    await waitForLabel(page, 'cup');
+    await expect(page.locator('sightline-kiosk-exit')).toHaveCount(0);
+    await page.goto(E2E_ORIGIN);
+    await expect(kioskState(page)).toBeVisible();
+    await expect(page.locator('sightline-kiosk-exit')).toHaveCount(0);
+
+    await page.goto(`${E2E_ORIGIN}/?kiosk=0`);
+    await expect(page.getByRole('heading', { level: 1, name: 'Sightline' })).toBeVisible();
+  } finally {
+    await session?.browser.close();
+  }
+});

@@ -4,6 +4,7 @@ import {
   DEFAULT_KIOSK,
   kioskOptionsFromUrl,
   msUntilNext,
+  isKioskLocked,
   resolveKioskMode,
 } from '../../../src/kiosk/kiosk-mode.ts';
 
@@ -24,6 +25,19 @@ describe('kiosk mode', () => {
     expect(resolveKioskMode('?threshold=0.5', storage)).toBe(true);
     expect(resolveKioskMode('?kiosk=0', storage)).toBe(false);
     expect(resolveKioskMode('', storage)).toBe(false);
+  });
+
+  it('remembers a locked kiosk as locked, until ?kiosk=0 or ?kiosk=1', () => {
+    const storage = memoryStorage();
+    expect(resolveKioskMode('?kiosk=locked', storage)).toBe(true);
+    expect(isKioskLocked('?kiosk=locked', storage)).toBe(true);
+    expect(resolveKioskMode('', storage)).toBe(true);
+    expect(isKioskLocked('', storage)).toBe(true);
+    expect(resolveKioskMode('?kiosk=1', storage)).toBe(true);
+    expect(isKioskLocked('', storage)).toBe(false);
+    resolveKioskMode('?kiosk=locked', storage);
+    expect(resolveKioskMode('?kiosk=0', storage)).toBe(false);
+    expect(isKioskLocked('', storage)).toBe(false);
   });
 
   it('reads its options from the URL, ignoring nonsense', () => {
