@@ -68,6 +68,14 @@ export class BlobFiles {
         await handle.close();
       }
       await fsp.rename(temporary, target);
+      // The rename is durable only once its directory is synced: before the row that names the file is
+      // committed, so that a power cut can never leave a row without its file.
+      const directory = await fsp.open(path.dirname(target), 'r');
+      try {
+        await directory.sync();
+      } finally {
+        await directory.close();
+      }
     } catch (error) {
       await fsp.rm(temporary, { force: true });
       throw error;

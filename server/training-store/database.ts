@@ -140,7 +140,12 @@ export class StoreDatabase {
   ) {
     const file = path.join(dir, 'store.sqlite');
     if (options.readOnly) {
-      if (!fs.existsSync(file)) throw new ConfigError(`There is no training store in ${dir}.`);
+      if (!fs.existsSync(file)) {
+        throw new ConfigError(
+          `There is no training store in ${dir}: set DATA_DIR to the server's, or collect images first ` +
+            '(the server creates the store on its first training request).',
+        );
+      }
       this.db = new sqlite.Database(file, { readOnly: true, fileMustExist: true });
       this.ownerFile = undefined;
     } else {
