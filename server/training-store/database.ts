@@ -157,6 +157,9 @@ export class StoreDatabase {
       // A rollback journal (WAL needs shared memory, which the WebAssembly file layer does not offer),
       // synced in full: a commit is on disk when it returns.
       this.db.exec('PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;');
+      // The journal is emptied rather than deleted after each commit: deleting it costs a sync of the
+      // directory on every upload.
+      if (!options.readOnly) this.db.exec('PRAGMA journal_mode = TRUNCATE;');
       if (!options.readOnly) this.migrate();
     } catch (error) {
       this.close();
