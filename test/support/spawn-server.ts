@@ -1,7 +1,10 @@
 // Runs the real Sightline server as its own process (as `npm start` would, minus the build), on a free
 // loopback port, for tests and benchmarks that need a server other than Playwright's default one.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 
 export interface SpawnedServer {
   readonly url: string;
@@ -36,6 +39,10 @@ export const SERVER_SETTING_VARIABLES = [
   'TLS_KEY_FILE',
   'REDIS_URL',
   'PER_CLIENT_TPS',
+  // The local training store: its own temporary DATA_DIR per server unless a test names one.
+  'DATA_MAX_BYTES',
+  'LOCAL_TRAINING_TIER',
+  'LOCAL_TRAINING',
 ];
 
 export async function freePort(): Promise<number> {
@@ -63,15 +70,31 @@ export async function spawnServer(
   const port = fixedPort ?? (await freePort());
   // Blank (not absent), so that a developer's .env cannot fill them in either.
   const blanks = Object.fromEntries(SERVER_SETTING_VARIABLES.map((name) => [name, '']));
+  // A data directory of its own, so that no test writes into the checkout or shares one with another.
+  const dataDir =
+    env['DATA_DIR'] === undefined ? mkdtempSync(path.join(os.tmpdir(), 'sightline-data-')) : undefined;
   const child = spawn(process.execPath, ['--import', 'tsx', ENTRY], {
-    env: { ...process.env, ...blanks, LOG_LEVEL: 'warn', ...env, PORT: String(port), HOST: '127.0.0.1' },
+    env: {
+      ...process.env,
+      ...blanks,
+      LOG_LEVEL: 'warn',
+      ...(dataDir ? { DATA_DIR: dataDir } : {}),
+      ...env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const url = `http://127.0.0.1:${port}`;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+      resolve();
+    }),
+  );
 
   const deadline = Date.now() + readyTimeoutMs;
   for (;;) {
