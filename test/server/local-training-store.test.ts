@@ -262,6 +262,28 @@ describe('the local training store', () => {
     });
   });
 
+  it("keeps to the tier's counts: projects and tags (F0: 2 and 50)", async () => {
+    const store = await openStore(tempDir(), { LOCAL_TRAINING_TIER: 'F0' });
+    try {
+      // The local detector's project is one of the two.
+      const p = await store.project('Second');
+      const third = await store.call('POST', `/projects?name=Third&domainId=${DETECTION_DOMAIN}`);
+      expect([third.status, (third.body as { code: string }).code]).toEqual([
+        400,
+        'BadRequestExceedProjectLimit',
+      ]);
+      for (let i = 0; i < 50; i++) expect(await store.tag(p, `tag-${i}`)).toBeTruthy();
+      const over = await store.call('POST', `/projects/${p}/tags?name=one-more`);
+      expect([over.status, (over.body as { code: string }).code]).toEqual([
+        400,
+        'BadRequestExceedTagPerProjectLimit',
+      ]);
+      expect((await store.call('GET', `/projects/${p}/tags`)).body).toHaveLength(50);
+    } finally {
+      await store.app.close();
+    }
+  });
+
   describe('bad input', () => {
     let store: Awaited<ReturnType<typeof openStore>>;
     let p: string;
