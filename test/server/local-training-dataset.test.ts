@@ -7,6 +7,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runDataset } from '../../server/dataset.ts';
+import { parseTrainingStoreConfig } from '../../server/training-store/config.ts';
+import { pushProject } from '../../server/training-store/push.ts';
+import { TrainingStore } from '../../server/training-store/store.ts';
 import { startFakeTraining, type FakeTraining } from '../support/fake-custom-vision-training.ts';
 import { jpegFor } from '../support/training-images.ts';
 import { startTestApp, type TestApp } from '../support/test-server.ts';
@@ -150,5 +153,25 @@ describe('npm run dataset', () => {
     const third = fake.requests.length;
     expect(await run(push, env)).toBe(0);
     expect(fake.requests.slice(third).filter((r) => r.method === 'POST')).toEqual([]);
+  });
+
+  it('push splits batches of large images by bytes as well', async () => {
+    const other = await startFakeTraining();
+    const store = new TrainingStore(parseTrainingStoreConfig({ DATA_DIR: dataDir }), { readOnly: true });
+    try {
+      const largest = Math.max(...(await Promise.all(ids.map((_, i) => jpegFor(i)))).map((b) => b.length));
+      const report = await pushProject(
+        store,
+        p,
+        { endpoint: other.url, key: other.key, projectId: other.projectId },
+        { batchBytes: 2 * largest },
+      );
+      expect(report).toMatchObject({ total: COUNT, pushed: COUNT, failed: [] });
+      const uploads = other.requests.filter((r) => r.path.endsWith('/images/files'));
+      expect(uploads).toHaveLength(COUNT / 2);
+    } finally {
+      store.close();
+      await other.close();
+    }
   });
 });
