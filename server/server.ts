@@ -75,9 +75,11 @@ export async function buildServer(
 ): Promise<BuiltServer> {
   const tokens = new TokenStore(config.security, log);
   tokens.load();
+  // The upstream first: the local detector's model loads in its workers while Redis is reached (which
+  // may take up to two seconds when Redis is away) and the server starts listening.
+  const { upstream, ready, budget: terms, description } = createUpstream(config.upstream, log);
   let redis: Redis | undefined;
   if (config.redisUrl) redis = await connectRedis(config.redisUrl, log);
-  const { upstream, ready, budget: terms, description } = createUpstream(config.upstream, log);
   const budget = new Budget({
     figures: () => upstream.budget(),
     ...(config.perClientTps !== undefined ? { perClientTps: config.perClientTps } : {}),

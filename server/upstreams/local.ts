@@ -87,14 +87,16 @@ export class LocalUpstream implements PredictionUpstream {
         CvErrorCode.BadRequestNotSupported,
         'The local detector takes image bytes only.',
       );
-    if (this.startError) {
+    // One worker with its model loaded is enough to answer: the first frames need not wait for the rest.
+    const serving = this.pool.stats().readyWorkers > 0;
+    if (this.startError && !serving) {
       throw new CvError(
         503,
         CvErrorCode.ErrorPredictionServiceUnavailable,
         `The local detector failed to start (${this.startError.message}); see the server's log.`,
       );
     }
-    if (!this.started) {
+    if (!serving) {
       throw new CvError(
         503,
         CvErrorCode.ErrorPredictionServiceUnavailable,
@@ -166,12 +168,15 @@ export class LocalUpstream implements PredictionUpstream {
 
   health(): UpstreamHealth {
     const stats = this.pool.stats();
-    const detail = this.startError
-      ? `The local detector failed to start: ${this.startError.message}`
-      : this.started
-        ? `Local detector ready: ${stats.readyWorkers} worker(s), ${stats.busyWorkers} busy, ${stats.queued} waiting.`
-        : 'The local detector is loading its model.';
-    return { ready: this.started && stats.readyWorkers > 0, detail, ...stats };
+    const loading = this.started ? '' : ` (still loading the model in ${stats.workers - stats.readyWorkers})`;
+    const detail =
+      this.startError && stats.readyWorkers === 0
+        ? `The local detector failed to start: ${this.startError.message}`
+        : stats.readyWorkers > 0
+          ? `Local detector ready: ${stats.readyWorkers} worker(s)${loading}, ${stats.busyWorkers} busy, ${stats.queued} waiting.`
+          : 'The local detector is loading its model.';
+    // Ready with the first worker loaded: predictions are answered from then on.
+    return { ready: stats.readyWorkers > 0, detail, ...stats };
   }
 
   close(): Promise<void> {
