@@ -9,9 +9,32 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { decodeBmp } from '../detector/bmp.ts';
+import { MAX_IMAGE_PIXELS } from '../detector/image-probe.ts';
 
 /** Custom Vision's thumbnails fit in about this many pixels a side. */
 const THUMBNAIL_SIDE = 320;
+
+/** Thumbnails made at the same time, at most. */
+const MAX_THUMBNAIL_BUILDS = 2;
+
+/** Runs at most `most` tasks at once; the others wait their turn, in order. */
+class Limit {
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly most: number) {}
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.running >= this.most) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.running++;
+    try {
+      return await task();
+    } finally {
+      this.running--;
+      this.waiting.shift()?.();
+    }
+  }
+}
 
 export class BlobFiles {
   private readonly originals: string;
@@ -19,6 +42,9 @@ export class BlobFiles {
   private readonly temporary: string;
   /** Files being written for uploads not yet committed: a concurrent delete must leave them be. */
   private readonly pending = new Map<string, number>();
+  /** Thumbnails being made now, by original. */
+  private readonly building = new Map<string, Promise<Buffer>>();
+  private readonly builds = new Limit(MAX_THUMBNAIL_BUILDS);
 
   constructor(dir: string, options: { readOnly: boolean }) {
     this.originals = path.join(dir, 'images');
@@ -86,7 +112,12 @@ export class BlobFiles {
     return fsp.readFile(this.originalPath(sha256));
   }
 
-  /** The thumbnail (JPEG), made from the original the first time it is asked for. */
+  /**
+   * The thumbnail (JPEG), made from the original the first time it is asked for. One image's thumbnail is
+   * made once however many ask for it at the same moment, and at most MAX_THUMBNAIL_BUILDS are made at
+   * once: each decodes a whole picture, and a page of thumbnails must not take the event loop's CPU and
+   * memory all at once.
+   */
   async thumbnail(sha256: string, format: string): Promise<Buffer> {
     const target = this.thumbnailPath(sha256);
     try {
@@ -94,6 +125,16 @@ export class BlobFiles {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     }
+    let building = this.building.get(sha256);
+    if (!building) {
+      building = this.builds.run(() => this.makeThumbnail(sha256, format, target));
+      this.building.set(sha256, building);
+      void building.finally(() => this.building.delete(sha256)).catch(() => undefined);
+    }
+    return building;
+  }
+
+  private async makeThumbnail(sha256: string, format: string, target: string): Promise<Buffer> {
     const original = await this.read(sha256);
     const source =
       format === 'bmp'
@@ -101,7 +142,9 @@ export class BlobFiles {
             const raw = decodeBmp(original);
             return sharp(raw.data, { raw: { width: raw.width, height: raw.height, channels: 3 } });
           })()
-        : sharp(original);
+        : // Stored images passed the detector's limits; the pixel cap here is the net under that, and
+          // JPEGs shrink as they load.
+          sharp(original, { limitInputPixels: MAX_IMAGE_PIXELS, failOn: 'none' });
     const thumbnail = await source
       .rotate()
       .resize(THUMBNAIL_SIDE, THUMBNAIL_SIDE, { fit: 'inside', withoutEnlargement: true })

@@ -6,7 +6,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { CvError, CvErrorCode } from '../http/cv-error.ts';
-import { probeImage } from '../detector/image-probe.ts';
+import { assertDecodable, probeImage, type ImageProbe } from '../detector/image-probe.ts';
 import { BlobFiles } from './blobs.ts';
 import type { TrainingStoreConfig } from './config.ts';
 import { isStorageFailure, StoreDatabase, type Row } from './database.ts';
@@ -35,6 +35,7 @@ export type ImageStatus =
   | 'OK'
   | 'OKDuplicate'
   | 'ErrorImageFormat'
+  | 'ErrorImageDimensions'
   | 'ErrorLimitExceed'
   | 'ErrorTagLimitExceed'
   | 'ErrorRegionLimitExceed'
@@ -402,12 +403,20 @@ export class TrainingStore {
     const prepared = await Promise.all(
       batch.map(async (image) => {
         const sha256 = createHash('sha256').update(image.bytes).digest('hex');
+        let probe: ImageProbe;
         try {
-          const probe = await probeImage(image.bytes);
-          return { image, sha256, probe };
+          probe = await probeImage(image.bytes);
         } catch {
           return { image, sha256, probe: undefined };
         }
+        // Thumbnails, the detector and exports decode what is stored: an image bomb (a small file that
+        // declares a huge picture) is refused here, with the limits the detector keeps.
+        try {
+          assertDecodable(probe);
+        } catch {
+          return { image, sha256, probe: undefined, tooLarge: true };
+        }
+        return { image, sha256, probe };
       }),
     );
     // Files for every readable image, written (unless there already) before the rows and held against
@@ -433,12 +442,13 @@ export class TrainingStore {
           this.db.get('SELECT COUNT(*) AS n FROM images WHERE project_id = ?', [projectId])?.['n'],
         );
         const now = cloudTimestamp();
-        const out = prepared.map(({ image, sha256, probe }) => {
+        const out = prepared.map(({ image, sha256, probe, tooLarge }) => {
           const report = (status: ImageStatus, imageId?: string) => ({
             sourceUrl: image.sourceUrl,
             status,
             ...(imageId ? { imageId } : {}),
           });
+          if (tooLarge) return report('ErrorImageDimensions');
           if (!probe) return report('ErrorImageFormat');
           const existing = this.db.get('SELECT id FROM images WHERE project_id = ? AND sha256 = ?', [
             projectId,

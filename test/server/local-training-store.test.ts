@@ -336,6 +336,21 @@ describe('the local training store', () => {
       await refused(store.call('GET', `/projects/${randomUUID()}/tags`), 404, 'NotFoundProject');
     });
 
+    it('refuses an image bomb (a small file declaring a huge picture) per image, storing nothing', async () => {
+      // A progressive JPEG of a few hundred bytes whose header says 10240x10240: decoding it (for a
+      // thumbnail or the detector) would take gigabytes.
+      const jpeg = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#345' } })
+        .jpeg({ progressive: true })
+        .toBuffer();
+      const sof = jpeg.indexOf(Buffer.from([0xff, 0xc2]));
+      jpeg.writeUInt16BE(10_240, sof + 5);
+      jpeg.writeUInt16BE(10_240, sof + 7);
+      const res = await store.files(p, [entry(jpeg, 'bomb.jpg')]);
+      const summary = res.body as Summary;
+      expect(summary.images.map((image) => image.status)).toEqual(['ErrorImageDimensions']);
+      expect(await store.count(p)).toBe(0);
+    });
+
     it('reports an unknown tag id per image, or as NotFoundTag for a region or tag added later', async () => {
       const unknown = randomUUID();
       const upload = await store.call('POST', `/projects/${p}/images?tagIds=${unknown}`, await jpegFor(8));
