@@ -4,6 +4,7 @@
 // through transaction(), which runs synchronously: on one event loop no other request can interleave with
 // it, so concurrent uploads are serialised by construction, and SQLite's journal makes each one all or
 // nothing on disk, across a crash or a full disk.
+import { CvError } from '../http/cv-error.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 import sqlite from 'node-sqlite3-wasm';
@@ -77,12 +78,19 @@ CREATE INDEX regions_by_image ON regions (image_id);
 CREATE INDEX regions_by_tag ON regions (tag_id);
 `;
 
-/** SQLite's own words for a full disk or a failed write, which the store answers as a storage error. */
-export const isStorageFailure = (error: unknown): boolean =>
-  error instanceof Error &&
-  /disk is full|database or disk is full|SQLITE_FULL|disk I\/O error|SQLITE_IOERR|ENOSPC|EDQUOT/i.test(
-    error.message + ((error as NodeJS.ErrnoException).code ?? ''),
+/**
+ * A full disk or a failed write, which the store answers as a storage error: SQLite's own words, or the
+ * file system's error code. A refusal of the store's own (a CvError, such as the quota) is never one,
+ * whatever its words.
+ */
+export const isStorageFailure = (error: unknown): boolean => {
+  if (!(error instanceof Error) || error instanceof CvError) return false;
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'EIO') return true;
+  return /disk is full|database or disk is full|SQLITE_FULL|disk I\/O error|SQLITE_IOERR|\bENOSPC\b|\bEDQUOT\b/i.test(
+    error.message,
   );
+};
 
 /** Data directories held open by this process: a second store on one of them would race the first. */
 const openHere = new Set<string>();

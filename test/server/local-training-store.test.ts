@@ -206,6 +206,31 @@ describe('the local training store', () => {
     }
   });
 
+  it('refuses concurrent uploads past DATA_MAX_BYTES as over the quota, not as a failing disk', async () => {
+    const dataDir = tempDir();
+    // Room for the database and about one and a half of these images.
+    const image = await noisyJpeg(320);
+    const store = await openStore(dataDir, {
+      DATA_MAX_BYTES: String(120_000 + Math.round(image.length * 1.5)),
+    });
+    try {
+      const p = await store.project('Crowded');
+      const images = await Promise.all(Array.from({ length: 4 }, () => noisyJpeg(320)));
+      const answers = await Promise.all(images.map((bytes, i) => store.files(p, [entry(bytes, `${i}.jpg`)])));
+      const refusals = answers.filter((answer) => answer.status !== 200);
+      expect(refusals.length).toBeGreaterThan(0);
+      for (const refusal of refusals) {
+        expect([refusal.status, (refusal.body as { code: string }).code]).toEqual([
+          400,
+          'BadRequestExceededQuota',
+        ]);
+      }
+      expect(await store.count(p)).toBe(answers.length - refusals.length);
+    } finally {
+      await store.app.close();
+    }
+  });
+
   describe('on a full disk (a 1.5 MiB tmpfs)', () => {
     const mountPoint = path.join(os.tmpdir(), `sightline-full-${randomUUID()}`);
     let mounted = false;
