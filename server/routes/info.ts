@@ -95,7 +95,10 @@ function trainingFor(training: TrainingBackend, caller: Caller) {
       maxTagsPerBatch: MAX_BATCH_TAGS,
       maxRegionsPerImage: MAX_REGIONS_PER_IMAGE,
     },
-    operations: TRAINING_OPERATIONS.filter((op) => roleAllows(caller.role, op.role)).map((op) => op.name),
+    // Only what this backend offers: the local store's own operations are not forwarded to Azure.
+    operations: TRAINING_OPERATIONS.filter(
+      (op) => roleAllows(caller.role, op.role) && (!op.localOnly || training.source === 'local'),
+    ).map((op) => op.name),
   };
 }
 

@@ -106,8 +106,9 @@ describe('roles', () => {
       };
       expect(config.caller).toEqual({ role, roles: ROLES.filter((r) => roleAllows(role, r)) });
       expect(config.training).toMatchObject({ available: true, projectId: training.projectId });
+      // Forwarding: the local store's own operations (projects, thumbnails) are not offered.
       expect(config.training.operations).toEqual(
-        TRAINING_OPERATIONS.filter((op) => roleAllows(role, op.role)).map((op) => op.name),
+        TRAINING_OPERATIONS.filter((op) => roleAllows(role, op.role) && !op.localOnly).map((op) => op.name),
       );
     });
   });
