@@ -1,0 +1,39 @@
+// The local training store keeps to the tier's image count per project, as Custom Vision does: an image
+// past it is refused per image (ErrorLimitExceed) and nothing of it stored. The store is built with a small
+// count here, since the real tiers' 5,000 and 100,000 would take minutes to fill.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { TrainingStore } from '../../server/training-store/store.ts';
+import { jpegFor } from '../support/training-images.ts';
+
+describe('the image count per project', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sightline-limits-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('refuses the images past it, per image', async () => {
+    const store = new TrainingStore({
+      dataDir: dir,
+      maxBytes: undefined,
+      tier: 'F0',
+      limits: { projects: 2, tagsPerProject: 50, imagesPerProject: 3 },
+    });
+    try {
+      const project = store.createProject({ name: 'Small' }) as { id: string };
+      const image = async (i: number) => ({
+        bytes: await jpegFor(i),
+        sourceUrl: `${i}.jpg`,
+        tagIds: [],
+        regions: [],
+      });
+      const first = await store.createImages(project.id, [await image(1), await image(2)]);
+      expect(first.images.map((r) => r.status)).toEqual(['OK', 'OK']);
+      const second = await store.createImages(project.id, [await image(3), await image(4), await image(5)]);
+      expect(second.images.map((r) => r.status)).toEqual(['OK', 'ErrorLimitExceed', 'ErrorLimitExceed']);
+      expect(second.isBatchSuccessful).toBe(false);
+    } finally {
+      store.close();
+    }
+  });
+});
