@@ -81,12 +81,21 @@ export class SightlineLive extends LitElement {
     .startup li.todo {
       opacity: 0.7;
     }
-    .banner button {
+    .banner button,
+    .banner a.button {
       margin-left: 8px;
       font: inherit;
       min-height: 44px;
       min-width: 44px;
       padding: 0 1rem;
+    }
+    .banner a.button {
+      display: inline-flex;
+      align-items: center;
+      color: inherit;
+      border: 1px solid currentColor;
+      border-radius: 6px;
+      text-decoration: none;
     }
     .actions {
       display: flex;
@@ -357,6 +366,12 @@ export class SightlineLive extends LitElement {
       case 'error':
         return html`<p class="banner" data-testid="banner">
           Predictions failing${resuming}: ${loop.message ?? 'unknown error'}
+          ${
+            // What the message asks for, offered (a kiosk's operator pairs it from another device).
+            loop.needsPairing && !this.kiosk
+              ? html`<a class="button" data-testid="pair-link" href="#pair">Pair this device</a>`
+              : nothing
+          }
         </p>`;
       default:
         return this.renderStartup();

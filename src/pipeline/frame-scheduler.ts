@@ -63,6 +63,8 @@ export interface SchedulerStatus {
   /** When a rate-limited or backing-off loop sends again (clock time). */
   readonly resumeAt?: number;
   readonly message?: string;
+  /** The server refuses this device until it is paired (HTTP 401): what the person can do about it. */
+  readonly needsPairing?: boolean;
   readonly inFlight: number;
   readonly allowedInFlight: number;
   /** Smoothed round-trip time of recent requests, in ms. */
@@ -92,6 +94,7 @@ export class FrameScheduler<F, R> {
   private options: SchedulerOptions;
   private state: LoopState = LoopState.Idle;
   private message: string | undefined;
+  private needsPairing = false;
   private pending: Waiting<F> | undefined;
   private readonly inFlight = new Map<number, { controller: AbortController; sentAt: number }>();
   private nextSeq = 1;
@@ -213,6 +216,7 @@ export class FrameScheduler<F, R> {
       state: this.state,
       ...(waiting && this.blockedUntil > this.deps.clock.now() ? { resumeAt: this.blockedUntil } : {}),
       ...(this.message ? { message: this.message } : {}),
+      ...(this.needsPairing && this.state === LoopState.Error ? { needsPairing: true } : {}),
       inFlight: this.inFlight.size,
       allowedInFlight: this.allowedInFlight(),
       latencyMs: this.latencyMs,
@@ -317,14 +321,15 @@ export class FrameScheduler<F, R> {
       case 'rejected':
         // One refused frame says little (it may be a bad frame); several in a row mean the setup is wrong.
         if (++this.rejections >= this.options.rejectionsBeforeError)
-          this.backOff(LoopState.Error, failure.message);
+          this.backOff(LoopState.Error, failure.message, undefined, failure.status === 401);
         return;
     }
   }
 
   /** Waits Retry-After when the server gave one, else an exponentially growing, jittered delay. */
-  private backOff(state: LoopState, message: string, retryAfterMs?: number): void {
+  private backOff(state: LoopState, message: string, retryAfterMs?: number, needsPairing = false): void {
     this.failures++;
+    this.needsPairing = needsPairing;
     const { backoffInitialMs, backoffMaxMs, backoffJitter } = this.options;
     const exponential = Math.min(backoffMaxMs, backoffInitialMs * 2 ** (this.failures - 1));
     const jittered = exponential * (1 + backoffJitter * (2 * this.random() - 1));

@@ -95,6 +95,29 @@ test('pairs by scanning the QR code with the camera, where the browser reads QR 
   }
 });
 
+test('a device whose pairing stops working mid-run is offered to pair again', async () => {
+  const session = await launchWithCamera(FIXTURES.coffee.file);
+  try {
+    const page = await session.browser.newPage();
+    await page.goto(`${server.url}/pair?token=${TOKEN}`);
+    await expect(page.getByTestId('model-name')).toContainText('Local COCO detector', { timeout: 30_000 });
+    // The operator revokes the token: from now on the server refuses this device's frames.
+    await page.route('**/customvision/**', (route) =>
+      route.fulfill({
+        status: 401,
+        contentType: 'application/json',
+        body: JSON.stringify({ code: '401', message: 'Access denied: that device token was revoked.' }),
+      }),
+    );
+    const link = page.getByTestId('pair-link');
+    await expect(link).toBeVisible({ timeout: 30_000 });
+    await link.click();
+    await expect(page.getByLabel('Device code')).toBeVisible();
+  } finally {
+    await session.browser.close();
+  }
+});
+
 test('without QR support, the in-app pairing says so and takes a typed code', async () => {
   const page = await browser.newPage({ viewport: PHONE });
   await page.goto(`${server.url}/#pair`);

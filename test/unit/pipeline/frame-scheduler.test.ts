@@ -332,6 +332,17 @@ describe('FrameScheduler', () => {
     expect(h.scheduler.status()).toMatchObject({ state: LoopState.Error, message: 'bad frame' });
   });
 
+  it('says when the refusals are for want of pairing (HTTP 401), so the app can offer to pair', async () => {
+    const h = harness({ budgetPerSecond: 10, latencyMs: 10, rejectionsBeforeError: 2 });
+    h.setAnswer(() => failure({ kind: 'rejected', status: 400, message: 'bad frame' }));
+    h.scheduler.start();
+    await h.run(1_000);
+    expect(h.scheduler.status().needsPairing).toBeUndefined();
+    h.setAnswer(() => failure({ kind: 'rejected', status: 401, message: 'not paired' }));
+    await h.run(5_000);
+    expect(h.scheduler.status()).toMatchObject({ state: LoopState.Error, needsPairing: true });
+  });
+
   it('treats a send that fails unexpectedly as a failed request rather than stalling', async () => {
     const h = harness({ budgetPerSecond: 10, latencyMs: 10 });
     (h.scheduler as unknown as { deps: { send: () => Promise<never> } }).deps.send = () =>
