@@ -21,6 +21,8 @@ import { AuthFailureLimiter } from './security/auth-failures.ts';
 import { TokenStore } from './security/token-store.ts';
 import { createTrainingBackend } from './upstreams/choose-training-backend.ts';
 import { createUpstream } from './upstreams/choose-upstream.ts';
+import { LocalUpstream } from './upstreams/local.ts';
+import { LocalTrainingBackend } from './upstreams/local-training.ts';
 import type { TrainingBackend } from './upstreams/training-backend.ts';
 import type { PredictionUpstream } from './upstreams/upstream.ts';
 
@@ -90,6 +92,13 @@ export async function buildServer(
     log,
   });
   const { backend: training, budget: trainingTerms } = createTrainingBackend(config.training);
+  // The local detector and the local training store together close the loop without Azure: predictions
+  // on the storing route are kept in the store (to list and promote by id), and quick tests run on the
+  // detector.
+  if (upstream instanceof LocalUpstream && training instanceof LocalTrainingBackend) {
+    upstream.keepPredictionsIn(training);
+    training.testWith(upstream);
+  }
   const trainingFigures = training.budget();
   const trainingBudget =
     trainingTerms && trainingFigures

@@ -14,7 +14,25 @@ type Statement = sqlite.Statement;
 export type Row = Record<string, number | bigint | string | Uint8Array | null>;
 export type Values = (string | number | null)[] | Record<string, string | number | null>;
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
+
+/** What each later version adds to the schema, applied in order to a store written by an older one. */
+const MIGRATIONS: Readonly<Record<number, string>> = {
+  // Predictions the local detector stored (its storing /image route, and quick tests), to be listed and
+  // promoted to training images by id, as Custom Vision keeps them. Their pictures are blobs like images'.
+  2: `
+CREATE TABLE predictions (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  project_id TEXT NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+  iteration_id TEXT NOT NULL,
+  sha256 TEXT NOT NULL REFERENCES blobs (sha256),
+  results TEXT NOT NULL,
+  created TEXT NOT NULL
+);
+CREATE INDEX predictions_by_project ON predictions (project_id, seq);
+`,
+};
 
 const SCHEMA = `
 CREATE TABLE projects (
@@ -178,14 +196,16 @@ export class StoreDatabase {
   private migrate(): void {
     const version = Number(this.get('PRAGMA user_version')?.['user_version'] ?? 0);
     if (version === SCHEMA_VERSION) return;
-    if (version !== 0) {
+    if (version > SCHEMA_VERSION) {
       throw new ConfigError(
         `The training store in ${this.dir} has schema version ${version}; this server knows ${SCHEMA_VERSION}. ` +
           'Use the Sightline version that wrote it, or another DATA_DIR.',
       );
     }
     this.transaction(() => {
-      this.db.exec(SCHEMA);
+      if (version === 0) this.db.exec(SCHEMA);
+      for (let next = Math.max(version, 1) + 1; next <= SCHEMA_VERSION; next++)
+        this.db.exec(MIGRATIONS[next]!);
       this.db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
     });
   }

@@ -34,6 +34,7 @@ export interface NewImage {
 export type ImageStatus =
   | 'OK'
   | 'OKDuplicate'
+  | 'ErrorSource'
   | 'ErrorImageFormat'
   | 'ErrorImageDimensions'
   | 'ErrorLimitExceed'
@@ -41,6 +42,27 @@ export type ImageStatus =
   | 'ErrorRegionLimitExceed'
   | 'ErrorInvalidTag'
   | 'ErrorNegativeAndRegularTagOnSameImage';
+
+/** A prediction the local detector made, to keep (see recordPrediction). */
+export interface StoredPredictionInput {
+  readonly id: string;
+  readonly iterationId: string;
+  readonly bytes: Buffer;
+  /** The ImagePrediction's predictions, as answered. */
+  readonly results: unknown;
+  readonly created: string;
+}
+
+export interface StoredPrediction {
+  readonly id: string;
+  readonly iterationId: string;
+  readonly sha256: string;
+  readonly results: unknown;
+  readonly created: string;
+}
+
+/** Stored predictions a project keeps, newest first. */
+export const MAX_STORED_PREDICTIONS = 1_000;
 
 export interface ImageCreateResult {
   readonly sourceUrl: string;
@@ -230,7 +252,10 @@ export class TrainingStore {
     this.projectRow(id);
     const orphans = this.db.transaction(() => {
       const shas = this.db
-        .all('SELECT DISTINCT sha256 FROM images WHERE project_id = ?', [id])
+        .all(
+          'SELECT sha256 FROM images WHERE project_id = ? UNION SELECT sha256 FROM predictions WHERE project_id = ?',
+          [id, id],
+        )
         .map((r) => String(r['sha256']));
       this.db.run('DELETE FROM projects WHERE id = ?', [id]);
       return this.dropUnusedBlobs(shas);
@@ -569,15 +594,92 @@ export class TrainingStore {
     await this.files.remove(orphans);
   }
 
-  /** Deletes the blob rows no image names any more; returns their hashes, whose files go after commit. */
+  /**
+   * Deletes the blob rows no image and no stored prediction names any more; returns their hashes, whose
+   * files go after commit.
+   */
   private dropUnusedBlobs(sha256s: readonly string[]): string[] {
     const dropped: string[] = [];
     for (const sha256 of new Set(sha256s)) {
       if (this.db.get('SELECT 1 AS k FROM images WHERE sha256 = ?', [sha256])) continue;
+      if (this.db.get('SELECT 1 AS k FROM predictions WHERE sha256 = ?', [sha256])) continue;
       this.db.run('DELETE FROM blobs WHERE sha256 = ?', [sha256]);
       dropped.push(sha256);
     }
     return dropped;
+  }
+
+  // --- stored predictions ---------------------------------------------------------------------------
+
+  /**
+   * Keeps a prediction the local detector made on a storing route or in a quick test: its picture (a blob,
+   * like an image's) and its results, so that it can be listed and promoted to a training image by id. A
+   * project keeps its newest MAX_STORED_PREDICTIONS: a camera on the storing route would fill the disk.
+   */
+  async recordPrediction(projectId: string, prediction: StoredPredictionInput): Promise<void> {
+    this.projectRow(projectId);
+    const probe = await probeImage(prediction.bytes);
+    const sha256 = createHash('sha256').update(prediction.bytes).digest('hex');
+    this.checkQuota(prediction.bytes.length);
+    this.files.hold(sha256);
+    let dropped: string[];
+    try {
+      await this.files.write(sha256, prediction.bytes);
+      dropped = this.db.transaction(() => {
+        this.db.run(
+          'INSERT OR IGNORE INTO blobs (sha256, format, bytes, width, height) VALUES (?, ?, ?, ?, ?)',
+          [sha256, probe.format, prediction.bytes.length, probe.width, probe.height],
+        );
+        this.db.run(
+          'INSERT INTO predictions (id, project_id, iteration_id, sha256, results, created) VALUES (?, ?, ?, ?, ?, ?)',
+          [
+            prediction.id,
+            projectId,
+            prediction.iterationId,
+            sha256,
+            JSON.stringify(prediction.results),
+            prediction.created,
+          ],
+        );
+        const old = this.db.all(
+          'SELECT id, sha256 FROM predictions WHERE project_id = ? ORDER BY seq DESC LIMIT -1 OFFSET ?',
+          [projectId, MAX_STORED_PREDICTIONS],
+        );
+        for (const row of old) this.db.run('DELETE FROM predictions WHERE id = ?', [String(row['id'])]);
+        return this.dropUnusedBlobs([...old.map((row) => String(row['sha256'])), sha256]);
+      });
+    } catch (error) {
+      throw isStorageFailure(error) ? storageFailed(this.dir) : error;
+    } finally {
+      this.files.release(sha256);
+    }
+    await this.files.remove(dropped);
+  }
+
+  /** A project's stored predictions, newest first. */
+  storedPredictions(projectId: string, take = 256): StoredPrediction[] {
+    this.projectRow(projectId);
+    return this.db
+      .all(
+        'SELECT id, iteration_id, sha256, results, created FROM predictions WHERE project_id = ? ORDER BY seq DESC LIMIT ?',
+        [projectId, take],
+      )
+      .map((row) => ({
+        id: String(row['id']),
+        iterationId: String(row['iteration_id']),
+        sha256: String(row['sha256']),
+        results: JSON.parse(String(row['results'])) as unknown,
+        created: String(row['created']),
+      }));
+  }
+
+  /** The picture of a stored prediction, or undefined when the project has no prediction of that id. */
+  async storedPredictionImage(projectId: string, id: string): Promise<Buffer | undefined> {
+    const row = this.db.get('SELECT sha256 FROM predictions WHERE id = ? AND project_id = ?', [
+      id.toLowerCase(),
+      projectId,
+    ]);
+    return row ? this.files.read(String(row['sha256'])) : undefined;
   }
 
   // --- regions and image tags -----------------------------------------------------------------------

@@ -11,7 +11,13 @@ import type { TrainingStoreConfig } from '../training-store/config.ts';
 import { DETECTION_DOMAIN_ID, domainJson, findDomain } from '../training-store/domains.ts';
 import { cloudTimestamp } from '../training-store/shapes.ts';
 import { TrainingStore, type ImageQuery, type NewImage, type NewRegion } from '../training-store/store.ts';
-import { LOCAL_ITERATION_ID, LOCAL_PROJECT_ID, LOCAL_PUBLISHED_NAME } from './local.ts';
+import {
+  LOCAL_ITERATION_ID,
+  LOCAL_PROJECT_ID,
+  LOCAL_PUBLISHED_NAME,
+  type LocalUpstream,
+  type PredictionKeeper,
+} from './local.ts';
 import type { TrainingBackend, TrainingRequest } from './training-backend.ts';
 import type { UpstreamAnswer, UpstreamHealth } from './upstream.ts';
 
@@ -81,14 +87,27 @@ const metadata = (value: unknown): Record<string, string> | undefined =>
       )
     : undefined;
 
-export class LocalTrainingBackend implements TrainingBackend {
+export class LocalTrainingBackend implements TrainingBackend, PredictionKeeper {
   readonly source = 'local';
   readonly projectId = LOCAL_PROJECT_ID;
   readonly severalProjects = true;
   private store: TrainingStore | undefined;
   private openError: Error | undefined;
 
+  /** The local detector, for quick tests of its project's iteration, when it is what serves predictions. */
+  private detector: Pick<LocalUpstream, 'detectImage'> | undefined;
+
   constructor(private readonly config: TrainingStoreConfig) {}
+
+  /** Quick tests of the local detector's project run on this detector from now on. */
+  testWith(detector: Pick<LocalUpstream, 'detectImage'>): void {
+    this.detector = detector;
+  }
+
+  /** Keeps a prediction of the local detector's storing route in its project (see PredictionKeeper). */
+  async keepPrediction(prediction: Parameters<PredictionKeeper['keepPrediction']>[0]): Promise<void> {
+    await this.open().recordPrediction(LOCAL_PROJECT_ID, prediction);
+  }
 
   private open(): TrainingStore {
     if (this.store) return this.store;
@@ -203,11 +222,39 @@ export class LocalTrainingBackend implements TrainingBackend {
           ),
         );
       }
-      case 'createImagesFromPredictions':
-        throw notSupported(
-          'The local store keeps no stored predictions to promote (the local detector stores none). Upload ' +
-            'the frame itself with createImagesFromFiles, with its tags and regions.',
+      case 'createImagesFromPredictions': {
+        if (body.kind !== 'json' || !isRecord(body.value)) break;
+        const batch = body.value;
+        const batchTags = ids(batch['tagIds']);
+        const entries = Array.isArray(batch['images']) ? batch['images'].filter(isRecord) : [];
+        // Each stored prediction's picture, promoted with the tags and regions given; an id the project
+        // has not stored is reported for that image alone, as Custom Vision does.
+        const found = await Promise.all(
+          entries.map(async (entry) => {
+            const id = typeof entry['id'] === 'string' ? entry['id'] : '';
+            const bytes = id ? await store.storedPredictionImage(projectId, id) : undefined;
+            return { id, entry, bytes };
+          }),
         );
+        const promoted = found.filter((item) => item.bytes !== undefined);
+        const summary = await store.createImages(
+          projectId,
+          promoted.map(({ id, entry, bytes }): NewImage => ({
+            bytes: bytes!,
+            sourceUrl: id,
+            tagIds: [...batchTags, ...ids(entry['tagIds'])],
+            regions: regions(entry['regions']),
+          })),
+        );
+        const results = new Map(promoted.map((item, i) => [item, summary.images[i]!]));
+        const images = found.map(
+          (item) => results.get(item) ?? { sourceUrl: item.id, status: 'ErrorSource' as const },
+        );
+        return this.created({
+          isBatchSuccessful: images.every((image) => image.status === 'OK' || image.status === 'OKDuplicate'),
+          images,
+        });
+      }
       case 'createImageRegions': {
         if (body.kind !== 'json' || !isRecord(body.value)) break;
         const entries = Array.isArray(body.value['regions']) ? body.value['regions'].filter(isRecord) : [];
@@ -268,13 +315,27 @@ export class LocalTrainingBackend implements TrainingBackend {
         }
         return noContent();
       }
-      case 'queryPredictions':
-        store.project(projectId);
-        // The local detector stores no predictions, so there are none to list.
+      case 'queryPredictions': {
+        const token = body.kind === 'json' && isRecord(body.value) ? body.value : {};
+        const maxCount =
+          typeof token['maxCount'] === 'number' && token['maxCount'] > 0 ? token['maxCount'] : 256;
+        const stored = store.storedPredictions(projectId, Math.min(maxCount, 256));
         return json({
-          token: { session: '', continuation: '', maxCount: 0, orderBy: 'Newest', tags: [], application: '' },
-          results: [],
+          token: { session: '', continuation: '', maxCount, orderBy: 'Newest', tags: [], application: '' },
+          results: stored.map((prediction) => ({
+            // The picture stays in the store (promote it by id); it has no address of its own here.
+            resizedImageUri: '',
+            thumbnailUri: '',
+            originalImageUri: '',
+            domain: DETECTION_DOMAIN_ID,
+            id: prediction.id,
+            project: projectId,
+            iteration: prediction.iterationId,
+            created: prediction.created,
+            predictions: prediction.results,
+          })),
         });
+      }
       case 'getIterations':
         store.project(projectId);
         return json(projectId === LOCAL_PROJECT_ID ? [detectorIteration()] : []);
@@ -296,12 +357,29 @@ export class LocalTrainingBackend implements TrainingBackend {
           `The local detector's iteration is built into the server: ${operation.name} does not apply to it. ` +
             'It is published as "coco-centernet" already.',
         );
-      case 'quickTestImage':
+      case 'quickTestImage': {
         store.project(projectId);
-        throw notSupported(
-          `Quick tests need a trained iteration; the local store trains none. Ask the local detector through ` +
-            `the prediction route instead: POST /customvision/v3.1/prediction/${LOCAL_PROJECT_ID}/detect/iterations/${LOCAL_PUBLISHED_NAME}/image.`,
-        );
+        const iterationId = q('iterationId');
+        if (projectId !== LOCAL_PROJECT_ID || !this.detector || body.kind !== 'image') {
+          throw notSupported(
+            'Quick tests need a trained iteration; the local store trains none, and only the local ' +
+              "detector's project has one (when the local detector serves predictions).",
+          );
+        }
+        if (iterationId !== undefined) this.requireIteration(projectId, iterationId.toLowerCase());
+        const prediction = await this.detector.detectImage(body.image.bytes, request.client.signal);
+        // Custom Vision keeps a quick test's image and results unless told store=false.
+        if (q('store') !== 'false') {
+          await store.recordPrediction(projectId, {
+            id: prediction.id,
+            iterationId: prediction.iteration,
+            bytes: body.image.bytes,
+            results: prediction.predictions,
+            created: prediction.created,
+          });
+        }
+        return json(prediction);
+      }
     }
     throw notSupported(`${operation.name} is not offered by the local training store.`);
   }

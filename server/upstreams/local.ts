@@ -30,6 +30,47 @@ const TAG_IDS = COCO_LABELS.map((label) => stableUuid(`tag:${label}`));
 const cloudTimestamp = (date: Date) => date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 const round = (value: number) => Math.round(value * 1e8) / 1e8;
 
+/** What the client is told when the detector could not answer; any other error as it is. */
+function detectorRefusal(error: unknown): unknown {
+  if (error instanceof QueueFullError) {
+    return new CvError(
+      429,
+      CvErrorCode.TooManyRequests,
+      `${error.message} Retry after ${error.retryAfterSeconds} s.`,
+      {
+        'Retry-After': String(error.retryAfterSeconds),
+      },
+    );
+  }
+  if (error instanceof DetectorFailedError) {
+    return new CvError(503, CvErrorCode.ErrorPredictionServiceUnavailable, error.message, {
+      'Retry-After': '5',
+    });
+  }
+  if (error instanceof ImageTooLargeError) {
+    return new CvError(400, CvErrorCode.BadRequestImageDimensions, error.message);
+  }
+  if (error instanceof ImageUnreadableError) {
+    return new CvError(
+      400,
+      CvErrorCode.BadRequestImageFormat,
+      `The image could not be decoded (corrupt or truncated?): ${error.message}`,
+    );
+  }
+  return error;
+}
+
+/** Keeps a prediction of the storing route (the local training store implements it). */
+export interface PredictionKeeper {
+  keepPrediction(prediction: {
+    readonly id: string;
+    readonly iterationId: string;
+    readonly bytes: Buffer;
+    readonly results: unknown;
+    readonly created: string;
+  }): Promise<void>;
+}
+
 export function toImagePrediction(result: DetectResult, now = new Date()) {
   return {
     id: randomUUID(),
@@ -62,11 +103,36 @@ export class LocalUpstream implements PredictionUpstream {
   };
   readonly acceptsUrls = false;
   private readonly pool: DetectorPool;
+  /** Where predictions on the storing route are kept (the local training store), when there is one. */
+  private kept: PredictionKeeper | undefined;
   private startError: Error | undefined;
   private started = false;
 
   constructor(config: LocalDetectorConfig) {
     this.pool = new DetectorPool(config);
+  }
+
+  /** Keeps the predictions of the storing route there from now on. */
+  keepPredictionsIn(keeper: PredictionKeeper): void {
+    this.kept = keeper;
+  }
+
+  /** One image through the detector, in Custom Vision's ImagePrediction shape (for quick tests). */
+  async detectImage(bytes: Buffer, signal: AbortSignal): Promise<ReturnType<typeof toImagePrediction>> {
+    if (this.pool.stats().readyWorkers === 0) {
+      throw new CvError(
+        503,
+        CvErrorCode.ErrorPredictionServiceUnavailable,
+        'The local detector is still loading its model; retry in a few seconds.',
+        { 'Retry-After': '2' },
+      );
+    }
+    try {
+      // A copy goes to the worker (which takes what it is given), so the caller keeps its bytes.
+      return toImagePrediction(await this.pool.detect(Buffer.from(bytes), signal));
+    } catch (error) {
+      throw detectorRefusal(error);
+    }
   }
 
   /** Loads the model in every worker. The server listens meanwhile; /api/health says when it is ready. */
@@ -107,40 +173,33 @@ export class LocalUpstream implements PredictionUpstream {
       );
     }
     (await request.admit()).sent(); // nothing to wait for: the pool is in this process
+    // The pool moves the bytes to a worker thread (leaving this buffer empty): the picture to keep is
+    // copied first, on the storing route only.
+    const toKeep = request.route.store && this.kept ? Buffer.from(request.image.bytes) : undefined;
     let result: DetectResult;
     try {
       result = await this.pool.detect(request.image.bytes, request.client.signal);
       request.trace.outcomes.push('200');
     } catch (error) {
-      if (error instanceof QueueFullError) {
-        request.trace.refused = 'queue-full';
-        throw new CvError(
-          429,
-          CvErrorCode.TooManyRequests,
-          `${error.message} Retry after ${error.retryAfterSeconds} s.`,
-          {
-            'Retry-After': String(error.retryAfterSeconds),
-          },
-        );
-      }
-      if (error instanceof DetectorFailedError) {
-        throw new CvError(503, CvErrorCode.ErrorPredictionServiceUnavailable, error.message, {
-          'Retry-After': '5',
-        });
-      }
-      if (error instanceof ImageTooLargeError) {
-        throw new CvError(400, CvErrorCode.BadRequestImageDimensions, error.message);
-      }
-      if (error instanceof ImageUnreadableError) {
-        throw new CvError(
-          400,
-          CvErrorCode.BadRequestImageFormat,
-          `The image could not be decoded (corrupt or truncated?): ${error.message}`,
-        );
-      }
-      throw error;
+      if (error instanceof QueueFullError) request.trace.refused = 'queue-full';
+      throw detectorRefusal(error);
     }
     const { decodeMs, modelMs, postprocessMs } = result.timing;
+    const prediction = toImagePrediction(result);
+    // The storing route keeps the picture and its results, as Custom Vision does, so the prediction can be
+    // listed and promoted to a training image by its id. Keeping is best-effort: a full store must not
+    // cost the camera its answer.
+    if (toKeep && this.kept) {
+      await this.kept
+        .keepPrediction({
+          id: prediction.id,
+          iterationId: prediction.iteration,
+          bytes: toKeep,
+          results: prediction.predictions,
+          created: prediction.created,
+        })
+        .catch(() => undefined);
+    }
     return {
       status: 200,
       headers: {
@@ -148,7 +207,7 @@ export class LocalUpstream implements PredictionUpstream {
         // Lets clients and the benchmark see where the time went without another channel.
         'Server-Timing': `decode;dur=${decodeMs.toFixed(1)}, model;dur=${modelMs.toFixed(1)}, postprocess;dur=${postprocessMs.toFixed(1)}`,
       },
-      body: Buffer.from(JSON.stringify(toImagePrediction(result))),
+      body: Buffer.from(JSON.stringify(prediction)),
     };
   }
 

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { StoreDatabase } from '../../server/training-store/database.ts';
 import { TrainingStore } from '../../server/training-store/store.ts';
 import { jpegFor } from '../support/training-images.ts';
 
@@ -34,6 +35,32 @@ describe('the image count per project', () => {
       expect(second.isBatchSuccessful).toBe(false);
     } finally {
       store.close();
+    }
+  });
+});
+
+describe('a store written by the first schema', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sightline-schema-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('gains the stored predictions when opened, keeping what it held', () => {
+    const first = new StoreDatabase(dir);
+    first.run(
+      "INSERT INTO projects (id, name, domain_id, created, last_modified) VALUES ('p', 'kept', 'd', 'now', 'now')",
+    );
+    // As version 1 left it: no predictions table.
+    first.run('DROP TABLE predictions');
+    first.run('PRAGMA user_version = 1');
+    first.close();
+    const again = new StoreDatabase(dir);
+    try {
+      expect(
+        again.get("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'predictions'"),
+      ).toBeDefined();
+      expect(again.get('PRAGMA user_version')?.['user_version']).toBe(2);
+      expect(again.get("SELECT name FROM projects WHERE id = 'p'")?.['name']).toBe('kept');
+    } finally {
+      again.close();
     }
   });
 });

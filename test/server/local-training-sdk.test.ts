@@ -9,8 +9,9 @@ import { ApiKeyCredentials } from '@azure/ms-rest-js';
 import { TrainingAPIClient } from '@azure/cognitiveservices-customvision-training';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOCAL_PROJECT_ID } from '../../server/upstreams/local.ts';
+import { LOCAL_PROJECT_ID, LOCAL_PUBLISHED_NAME } from '../../server/upstreams/local.ts';
 import { TRAINING_OPERATIONS } from '../../src/shared/custom-vision-training.ts';
+import { FIXTURES, fixtureBytes } from '../support/fixtures.ts';
 import { jpegFor } from '../support/training-images.ts';
 import { startTestServer, type TestServer } from '../support/test-server.ts';
 
@@ -21,7 +22,6 @@ const DETECTION_DOMAIN = 'da2e3a8a-40a5-4171-82f4-58522f70fbc1';
 
 /** Operations that do not apply to the local store, each answered with the error the test checks. */
 const REFUSED = new Set([
-  'createImagesFromPredictions',
   'trainProject',
   'getIterationPerformance',
   'publishIteration',
@@ -229,7 +229,6 @@ describe('the training routes, answered by the local training store', () => {
     expect(train.message).toMatch(/CUSTOM_VISION_TRAINING_ENDPOINT/);
     const localIteration = iterations[0]!.id!;
     for (const [name, call] of [
-      ['createImagesFromPredictions', client.createImagesFromPredictions(p, { images: [{ id: image.id! }] })],
       ['getIterationPerformance', client.getIterationPerformance(LOCAL_PROJECT_ID, localIteration)],
       ['publishIteration', client.publishIteration(LOCAL_PROJECT_ID, localIteration, 'x', 'default')],
       ['unpublishIteration', client.unpublishIteration(LOCAL_PROJECT_ID, localIteration)],
@@ -248,6 +247,48 @@ describe('the training routes, answered by the local training store', () => {
     await sdk('deleteProject', client.deleteProject(p));
     const gone = await refusal('getProject', client.getProject(p));
     expect([gone.statusCode, gone.code]).toEqual([404, 'NotFoundProject']);
+  });
+
+  it("keeps the detector's storing predictions, lists them, promotes them by id, and quick-tests", async () => {
+    const coffee = fixtureBytes(FIXTURES.coffee);
+    const stored = await fetch(
+      `${server.url}/customvision/v3.1/prediction/${LOCAL_PROJECT_ID}/detect/iterations/${LOCAL_PUBLISHED_NAME}/image`,
+      { method: 'POST', body: coffee, headers: { Authorization: `Bearer ${MANAGER}` } },
+    );
+    expect(stored.status).toBe(200);
+    const answer = (await stored.json()) as { id: string; predictions: { tagName: string; tagId: string }[] };
+    const cup = answer.predictions.find((prediction) => prediction.tagName === 'cup');
+    expect(cup).toBeDefined();
+    // The nostore route keeps nothing.
+    await fetch(
+      `${server.url}/customvision/v3.1/prediction/${LOCAL_PROJECT_ID}/detect/iterations/${LOCAL_PUBLISHED_NAME}/image/nostore`,
+      { method: 'POST', body: coffee, headers: { Authorization: `Bearer ${MANAGER}` } },
+    );
+    const listed = await sdk('queryPredictions', client.queryPredictions(LOCAL_PROJECT_ID, {}));
+    expect(listed.results!.map((result) => result.id)).toEqual([answer.id]);
+    expect(listed.results![0]!.predictions!.some((prediction) => prediction.tagName === 'cup')).toBe(true);
+
+    const region = { tagId: cup!.tagId, left: 0.28, top: 0.04, width: 0.4, height: 0.68 };
+    const promoted = await sdk(
+      'createImagesFromPredictions',
+      client.createImagesFromPredictions(LOCAL_PROJECT_ID, {
+        images: [{ id: answer.id, regions: [region] }, { id: '00000000-0000-4000-8000-000000000000' }],
+      }),
+    );
+    expect(promoted.images!.map((image) => image.status)).toEqual(['OK', 'ErrorSource']);
+    const [image] = await client.getImagesByIds(LOCAL_PROJECT_ID, {
+      imageIds: [promoted.images![0]!.image!.id!],
+    });
+    expect(image!.regions!.map((r) => [r.tagId, r.left])).toEqual([[cup!.tagId, 0.28]]);
+    const original = await fetch(new URL(image!.originalImageUri!, server.url), {
+      headers: { Authorization: `Bearer ${MANAGER}` },
+    });
+    expect(Buffer.from(await original.arrayBuffer()).equals(coffee)).toBe(true);
+
+    const quick = await sdk('quickTestImage', client.quickTestImage(LOCAL_PROJECT_ID, coffee));
+    expect(quick.predictions!.some((prediction) => prediction.tagName === 'cup')).toBe(true);
+    expect((await client.queryPredictions(LOCAL_PROJECT_ID, {})).results).toHaveLength(2);
+    await client.deleteImages(LOCAL_PROJECT_ID, { allImages: true });
   });
 
   it('left no operation of the table out', () => {
