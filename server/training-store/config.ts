@@ -23,7 +23,12 @@ export interface TrainingStoreConfig {
   readonly maxBytes: number | undefined;
   readonly tier: 'F0' | 'S0';
   readonly limits: TierLimits;
+  /** Stored predictions a project keeps, newest first (default MAX_STORED_PREDICTIONS). */
+  readonly maxStoredPredictions?: number;
 }
+
+/** A camera on the storing route keeps a picture a frame: a project keeps only its newest predictions. */
+export const MAX_STORED_PREDICTIONS = 1_000;
 
 const UNITS: Readonly<Record<string, number>> = {
   '': 1,

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { CvError, CvErrorCode } from '../http/cv-error.ts';
 import { assertDecodable, probeImage, type ImageProbe } from '../detector/image-probe.ts';
 import { BlobFiles } from './blobs.ts';
-import type { TrainingStoreConfig } from './config.ts';
+import { MAX_STORED_PREDICTIONS, type TrainingStoreConfig } from './config.ts';
 import { isStorageFailure, StoreDatabase, type Row } from './database.ts';
 import { DEFAULT_DOMAIN_ID, findDomain } from './domains.ts';
 import { cloudTimestamp, imageJson, projectJson, regionJson, tagJson, type ImageJson } from './shapes.ts';
@@ -60,9 +60,6 @@ export interface StoredPrediction {
   readonly results: unknown;
   readonly created: string;
 }
-
-/** Stored predictions a project keeps, newest first. */
-export const MAX_STORED_PREDICTIONS = 1_000;
 
 export interface ImageCreateResult {
   readonly sourceUrl: string;
@@ -643,7 +640,7 @@ export class TrainingStore {
         );
         const old = this.db.all(
           'SELECT id, sha256 FROM predictions WHERE project_id = ? ORDER BY seq DESC LIMIT -1 OFFSET ?',
-          [projectId, MAX_STORED_PREDICTIONS],
+          [projectId, this.config.maxStoredPredictions ?? MAX_STORED_PREDICTIONS],
         );
         for (const row of old) this.db.run('DELETE FROM predictions WHERE id = ?', [String(row['id'])]);
         return this.dropUnusedBlobs([...old.map((row) => String(row['sha256'])), sha256]);

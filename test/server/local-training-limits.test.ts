@@ -1,7 +1,7 @@
 // The local training store keeps to the tier's image count per project, as Custom Vision does: an image
 // past it is refused per image (ErrorLimitExceed) and nothing of it stored. The store is built with a small
 // count here, since the real tiers' 5,000 and 100,000 would take minutes to fill.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -33,6 +33,48 @@ describe('the image count per project', () => {
       const second = await store.createImages(project.id, [await image(3), await image(4), await image(5)]);
       expect(second.images.map((r) => r.status)).toEqual(['OK', 'ErrorLimitExceed', 'ErrorLimitExceed']);
       expect(second.isBatchSuccessful).toBe(false);
+    } finally {
+      store.close();
+    }
+  });
+});
+
+describe('stored predictions', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sightline-predictions-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('are kept newest first, up to the cap, their pictures removed with them unless an image uses them', async () => {
+    const store = new TrainingStore({
+      dataDir: dir,
+      maxBytes: undefined,
+      tier: 'S0',
+      limits: { projects: 2, tagsPerProject: 50, imagesPerProject: 100 },
+      maxStoredPredictions: 2,
+    });
+    try {
+      const project = store.createProject({ name: 'Camera' }) as { id: string };
+      const pictures = await Promise.all([1, 2, 3].map((i) => jpegFor(i)));
+      for (const [i, bytes] of pictures.entries()) {
+        await store.recordPrediction(project.id, {
+          id: `00000000-0000-4000-8000-00000000000${i}`,
+          iterationId: 'i',
+          bytes,
+          results: [],
+          created: `2026-01-01T00:00:0${i}Z`,
+        });
+      }
+      expect(store.storedPredictions(project.id).map((p) => p.id)).toEqual([
+        '00000000-0000-4000-8000-000000000002',
+        '00000000-0000-4000-8000-000000000001',
+      ]);
+      // The oldest one's picture went with it.
+      expect(
+        await store.storedPredictionImage(project.id, '00000000-0000-4000-8000-000000000000'),
+      ).toBeUndefined();
+      const files = readdirSync(path.join(dir, 'training', 'images')).flatMap((shard) =>
+        readdirSync(path.join(dir, 'training', 'images', shard)),
+      );
+      expect(files).toHaveLength(2);
     } finally {
       store.close();
     }
