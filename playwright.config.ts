@@ -12,7 +12,8 @@ const isCI = Boolean(process.env['CI']);
 
 export default defineConfig({
   testDir: 'test/e2e',
-  testMatch: '*.spec.ts',
+  // `npm run screenshots` (SIGHTLINE_SCREENSHOTS=1) takes the README's pictures instead of running the tests.
+  testMatch: process.env['SIGHTLINE_SCREENSHOTS'] ? 'screenshots.take.ts' : '*.spec.ts',
   // Two cores, one real model server: parallel browsers would only measure contention.
   workers: 1,
   fullyParallel: false,

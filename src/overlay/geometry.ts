@@ -1,6 +1,6 @@
 // Where the video's pixels land inside its element, and where a detection box lands on screen.
-// Field note 4: boxes drift off their objects whenever the preview and the overlay compute placement
-// differently (cover crops, contain letterboxes, resize, rotation). So ONE function, `contentRect`, models
+// Boxes drift off their objects whenever the preview and the overlay compute placement differently
+// (cover crops, contain letterboxes, resize, rotation). So ONE function, `contentRect`, models
 // CSS `object-fit` and everything else (the overlay, any element sized to the content) derives from it.
 // Pure arithmetic: no DOM, so it runs in Node tests and in workers alike.
 import type { BoundingBox } from '../api/prediction-types.ts';

@@ -68,7 +68,7 @@ test('history fills while the loop runs, and entries carry the right label with 
   const texts = await rowTexts(history);
   expect(texts.length).toBeGreaterThanOrEqual(2);
   for (const text of texts) expect(text).toMatch(/cup \d+%/);
-  // Field note 12: the thumbnail shows the saved frame, with the box drawn on it.
+  // People reviewing past detections want the boxes on the saved frame: the thumbnail draws both.
   const first = history.getByTestId('history-row').first().locator('canvas');
   await expect(first).toHaveAttribute('data-drawn', 'picture');
   expect(Number(await first.getAttribute('data-boxes'))).toBeGreaterThanOrEqual(1);

@@ -1,10 +1,10 @@
 // The README's screenshots ("What it looks like"), taken from the real app with Chromium's fake camera
 // showing a committed photo, so they can be brought up to date with one command:
 //
-//   SIGHTLINE_SCREENSHOTS=1 npx playwright test test/e2e/screenshots.spec.ts
+//   npm run screenshots
 //
-// They are written to test/e2e/screenshots/. Without the variable the test is skipped, so an ordinary test
-// run leaves the committed pictures alone.
+// They are written to test/e2e/screenshots/. This file is not one of the end-to-end tests (*.spec.ts):
+// `npm run screenshots` runs it alone, so an ordinary test run leaves the committed pictures alone.
 import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { FIXTURES } from '../support/fixtures.ts';
@@ -15,11 +15,6 @@ import { E2E_ORIGIN } from './support/server-port.ts';
 const OUT = path.join(import.meta.dirname, 'screenshots');
 const PHONE = { width: 390, height: 844 };
 const DESKTOP = { width: 1280, height: 800 };
-
-test.skip(
-  !process.env['SIGHTLINE_SCREENSHOTS'],
-  'set SIGHTLINE_SCREENSHOTS=1 to refresh the README screenshots',
-);
 
 async function boxesShown(page: Page): Promise<void> {
   await expect.poll(async () => (await drawn(page)).boxes.length, { timeout: 30_000 }).toBeGreaterThan(0);
