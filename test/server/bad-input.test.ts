@@ -1,12 +1,12 @@
 // Every kind of bad prediction request gets a Custom Vision-shaped refusal; none reaches the upstream or
 // the model, and the server keeps serving. Run against both upstreams: the local detector and a fake
 // Custom Vision on loopback.
-import { request } from 'node:http';
 import { connect } from 'node:net';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeCustomVision, type FakeCustomVision } from '../support/fake-custom-vision.ts';
 import { FIXTURES, fixtureBytes } from '../support/fixtures.ts';
+import { oneRequest } from '../support/one-request.ts';
 import { startTestServer, type TestServer } from '../support/test-server.ts';
 
 const PROJECT = {
@@ -57,33 +57,15 @@ async function cloudSetup(): Promise<Setup> {
 }
 
 /** Sends a body without Content-Length (chunked), as a streaming client would. */
-function postChunked(
-  url: string,
-  chunks: number,
-  chunkSize: number,
-): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      url,
-      { method: 'POST', headers: { 'Content-Type': 'application/octet-stream' } },
-      (res) => {
-        let body = '';
-        res
-          .setEncoding('utf8')
-          .on('data', (chunk: string) => (body += chunk))
-          .on('end', () => resolve({ status: res.statusCode!, body }));
-      },
-    );
-    // The server may close the connection as soon as it has refused the body.
-    req.on('error', (error: NodeJS.ErrnoException) =>
-      error.code === 'EPIPE' || error.code === 'ECONNRESET' ? undefined : reject(error),
-    );
-    const jpegStart = Buffer.from([0xff, 0xd8, 0xff, 0xe0]);
-    Readable.from(
+function postChunked(url: string, chunks: number, chunkSize: number) {
+  const jpegStart = Buffer.from([0xff, 0xd8, 0xff, 0xe0]);
+  return oneRequest(url, {
+    headers: { 'Content-Type': 'application/octet-stream' },
+    body: Readable.from(
       Array.from({ length: chunks }, (_, i) =>
         i === 0 ? Buffer.concat([jpegStart, Buffer.alloc(chunkSize)]) : Buffer.alloc(chunkSize),
       ),
-    ).pipe(req);
+    ),
   });
 }
 
@@ -99,44 +81,29 @@ const multipartEnd = Buffer.from(`--${BOUNDARY}--\r\n`);
 const MULTIPART = { 'Content-Type': `multipart/form-data; boundary=${BOUNDARY}` };
 
 /**
- * Streams a multipart body without Content-Length: a `filler`-byte file part named "other" of `fillerBytes`,
- * then an imageData part. Resolves with the answer and how many bytes the server had pulled by then.
+ * Streams a multipart body without Content-Length: a file part named "other" of `fillerBytes`, then an
+ * imageData part. Resolves with the answer and how many bytes the server had pulled by then (it stops
+ * reading once it has answered).
  */
-function postChunkedMultipart(
-  url: string,
-  fillerBytes: number,
-  image: Uint8Array,
-): Promise<{ status: number; body: string; sentWhenAnswered: number }> {
-  return new Promise((resolve, reject) => {
-    let sent = 0;
-    const chunk = Buffer.alloc(64 * 1024, 0x61);
-    function* body() {
-      const head = Buffer.from(
-        `--${BOUNDARY}\r\nContent-Disposition: form-data; name="other"; filename="big.bin"\r\n\r\n`,
-      );
-      sent += head.length;
-      yield head;
-      for (let i = 0; i < fillerBytes / chunk.length; i++) {
-        sent += chunk.length;
-        yield chunk;
-      }
-      yield Buffer.from('\r\n');
-      yield multipartPart('name="imageData"; filename="a.jpg"', image);
-      yield multipartEnd;
-    }
-    const req = request(url, { method: 'POST', headers: MULTIPART }, (res) => {
-      const sentWhenAnswered = sent;
-      let text = '';
-      res
-        .setEncoding('utf8')
-        .on('data', (piece: string) => (text += piece))
-        .on('end', () => resolve({ status: res.statusCode!, body: text, sentWhenAnswered }));
-    });
-    req.on('error', (error: NodeJS.ErrnoException) =>
-      error.code === 'EPIPE' || error.code === 'ECONNRESET' ? undefined : reject(error),
+async function postChunkedMultipart(url: string, fillerBytes: number, image: Uint8Array) {
+  let sent = 0;
+  const chunk = Buffer.alloc(64 * 1024, 0x61);
+  function* body() {
+    const head = Buffer.from(
+      `--${BOUNDARY}\r\nContent-Disposition: form-data; name="other"; filename="big.bin"\r\n\r\n`,
     );
-    Readable.from(body()).pipe(req);
-  });
+    sent += head.length;
+    yield head;
+    for (let i = 0; i < fillerBytes / chunk.length; i++) {
+      sent += chunk.length;
+      yield chunk;
+    }
+    yield Buffer.from('\r\n');
+    yield multipartPart('name="imageData"; filename="a.jpg"', image);
+    yield multipartEnd;
+  }
+  const answer = await oneRequest(url, { headers: MULTIPART, body: Readable.from(body()) });
+  return { ...answer, sentWhenAnswered: sent };
 }
 
 /** Sends raw bytes (for targets no HTTP client would send) and resolves with everything the server sent. */
