@@ -7,6 +7,7 @@ import {
   predictionPath as buildPredictionPath,
 } from '../shared/custom-vision-path.ts';
 import { isObject } from '../shared/json.ts';
+import { isRole, rolesWithin, type Role } from '../shared/roles.ts';
 
 export const ModelType = { detect: 'detect', classify: 'classify' } as const;
 export type ModelType = (typeof ModelType)[keyof typeof ModelType];
@@ -49,11 +50,42 @@ export interface PredictionBudget {
   readonly basis: string;
 }
 
+/** What this caller may do: its role and every role whose rights it has (see src/shared/roles.ts). */
+export interface CallerInfo {
+  readonly role: Role;
+  readonly roles: readonly Role[];
+}
+
+/** The server's training routes as this caller may use them: where, their limits, which operations. */
+export type TrainingInfo =
+  | { readonly available: false; readonly source: string }
+  | {
+      readonly available: true;
+      readonly source: string;
+      readonly projectId: string;
+      /** Path on the Sightline server of the project's training routes (…/training/projects/{id}). */
+      readonly basePath: string;
+      readonly limits: {
+        readonly maxImageBytes: number;
+        readonly maxImagesPerBatch: number;
+        readonly maxTagsPerBatch: number;
+        readonly maxRegionsPerImage: number;
+      };
+      /** The training operations this caller may use, by the official SDK's method names. */
+      readonly operations: readonly string[];
+    };
+
 export interface ServerConfig {
   readonly models: readonly ModelInfo[];
   readonly limits: { readonly maxImageBytes: number };
   readonly budget: PredictionBudget;
+  /** Missing from an older server's answer: then the caller is taken to only predict. */
+  readonly caller: CallerInfo;
+  readonly training: TrainingInfo;
 }
+
+const PREDICT_ONLY: CallerInfo = { role: 'predict', roles: ['predict'] };
+const NO_TRAINING: TrainingInfo = { available: false, source: 'none' };
 
 /** Custom Vision's free tier: the safe pace when the server does not say. */
 export const DEFAULT_BUDGET: PredictionBudget = {
@@ -187,8 +219,58 @@ export function parseConfig(json: unknown): ServerConfig {
       ? Math.floor(rawMax)
       : DEFAULT_MAX_IMAGE_BYTES;
 
-  return { models, limits: { maxImageBytes }, budget: parseBudget(json['budget']) };
+  return {
+    models,
+    limits: { maxImageBytes },
+    budget: parseBudget(json['budget']),
+    caller: parseCaller(json['caller']),
+    training: parseTraining(json['training']),
+  };
 }
+
+function parseCaller(raw: unknown): CallerInfo {
+  if (!isObject(raw) || typeof raw['role'] !== 'string' || !isRole(raw['role'])) return PREDICT_ONLY;
+  const role = raw['role'];
+  // Derived, not read: the roles a role includes are fixed, whatever a proxy did to the list.
+  return { role, roles: rolesWithin(role) };
+}
+
+const positiveInteger = (value: unknown, fallback: number): number =>
+  typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : fallback;
+
+function parseTraining(raw: unknown): TrainingInfo {
+  if (!isObject(raw)) return NO_TRAINING;
+  const source = typeof raw['source'] === 'string' ? raw['source'] : 'none';
+  const { projectId, basePath, operations } = raw;
+  if (
+    raw['available'] !== true ||
+    typeof projectId !== 'string' ||
+    typeof basePath !== 'string' ||
+    !basePath.startsWith('/') ||
+    !Array.isArray(operations)
+  ) {
+    return { available: false, source };
+  }
+  const limits = isObject(raw['limits']) ? raw['limits'] : {};
+  return {
+    available: true,
+    source,
+    projectId,
+    basePath,
+    // Custom Vision's own limits stand in for any the server left out.
+    limits: {
+      maxImageBytes: positiveInteger(limits['maxImageBytes'], 6 * 1024 * 1024),
+      maxImagesPerBatch: positiveInteger(limits['maxImagesPerBatch'], 64),
+      maxTagsPerBatch: positiveInteger(limits['maxTagsPerBatch'], 20),
+      maxRegionsPerImage: positiveInteger(limits['maxRegionsPerImage'], 300),
+    },
+    operations: (operations as unknown[]).filter((op): op is string => typeof op === 'string'),
+  };
+}
+
+/** Whether this caller may use a training operation (by the official SDK's method name). */
+export const mayUseTraining = (config: Pick<ServerConfig, 'training'>, operation: string): boolean =>
+  config.training.available && config.training.operations.includes(operation);
 
 function parseBudget(raw: unknown): PredictionBudget {
   if (!isObject(raw)) return DEFAULT_BUDGET;

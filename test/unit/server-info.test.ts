@@ -6,6 +6,7 @@ import {
   fetchConfig,
   fetchHealth,
   parseConfig,
+  mayUseTraining,
   parseHealth,
 } from '../../src/api/server-info.ts';
 
@@ -44,7 +45,44 @@ describe('parseConfig', () => {
       models: [{ ...localModel, type: 'detect', source: 'local' }],
       limits: { maxImageBytes: 4194304 },
       budget,
+      caller: { role: 'predict', roles: ['predict'] },
+      training: { available: false, source: 'none' },
     });
+  });
+
+  it("reads the caller's role and the training operations it may use, trusting nothing else", () => {
+    const config = parseConfig({
+      models: [],
+      caller: { role: 'contribute', roles: ['predict', 'contribute', 'manage'] },
+      training: {
+        available: true,
+        source: 'local',
+        projectId: 'p1',
+        basePath: '/customvision/v3.3/training/projects/p1',
+        limits: { maxImageBytes: 1000, maxImagesPerBatch: 'lots' },
+        operations: ['getTags', 'createImagesFromFiles', 7],
+      },
+    });
+    // The roles a role includes are derived from the role, not read from the list.
+    expect(config.caller).toEqual({ role: 'contribute', roles: ['predict', 'contribute'] });
+    expect(config.training).toEqual({
+      available: true,
+      source: 'local',
+      projectId: 'p1',
+      basePath: '/customvision/v3.3/training/projects/p1',
+      limits: { maxImageBytes: 1000, maxImagesPerBatch: 64, maxTagsPerBatch: 20, maxRegionsPerImage: 300 },
+      operations: ['getTags', 'createImagesFromFiles'],
+    });
+    expect(mayUseTraining(config, 'createImagesFromFiles')).toBe(true);
+    expect(mayUseTraining(config, 'trainProject')).toBe(false);
+    // An unknown role or a training block without its path: predict only, no training.
+    const odd = parseConfig({
+      models: [],
+      caller: { role: 'admin' },
+      training: { available: true, projectId: 'p1', operations: [] },
+    });
+    expect(odd.caller.role).toBe('predict');
+    expect(odd.training.available).toBe(false);
   });
 
   it("reads the upstream's prediction budget, falling back to the free tier's pace", () => {
