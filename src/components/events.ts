@@ -5,6 +5,7 @@
 import type { ExportKind } from '../history/export-format.ts';
 import type { FilterValue } from '../history/history-filter.ts';
 import type { Settings } from '../settings/settings.ts';
+import type { TeachDraft } from '../teach/teach-types.ts';
 
 declare global {
   interface HTMLElementEventMap {
@@ -34,6 +35,8 @@ declare global {
     'sl-clear-all': CustomEvent<null>;
     /** <sightline-confirm-button>: the user confirmed the action. */
     'sl-confirm': CustomEvent<null>;
+    /** The teach editor: the person confirmed a corrected frame; the app puts it in the outbox. */
+    'sl-teach': CustomEvent<TeachDraft>;
   }
 }
 
