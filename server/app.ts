@@ -10,6 +10,7 @@ import type { Budget } from './limits/budget.ts';
 import type { Logger } from './observability/logger.ts';
 import { Metrics, type MetricRouteName } from './observability/metrics.ts';
 import { sendConfig, sendHealth, sendMetrics, sendReady, type InfoSources } from './routes/info.ts';
+import { PublishedIterationWatch } from './routes/published-iteration.ts';
 import { handlePair } from './routes/pair.ts';
 import { handlePrediction } from './routes/prediction.ts';
 import { serveStatic } from './routes/static.ts';
@@ -138,6 +139,8 @@ export function createApp(options: AppOptions): App {
     upstream,
     training: options.training,
     budget,
+    trainingBudget: options.trainingBudget,
+    publishedIteration: new PublishedIterationWatch(options.training, options.trainingBudget),
     tokens,
     metrics,
     startedAt: performance.now(),

@@ -11,6 +11,7 @@ import type { Caller } from '../security/access.ts';
 import type { TokenStore } from '../security/token-store.ts';
 import type { TrainingBackend } from '../upstreams/training-backend.ts';
 import type { PredictionUpstream } from '../upstreams/upstream.ts';
+import type { PublishedIterationWatch } from './published-iteration.ts';
 import { predictionPath } from '../../src/shared/custom-vision-path.ts';
 import { TRAINING_OPERATIONS, TRAINING_VERSIONS } from '../../src/shared/custom-vision-training.ts';
 import { roleAllows, rolesWithin } from '../../src/shared/roles.ts';
@@ -25,6 +26,10 @@ export interface InfoSources {
   readonly upstream: PredictionUpstream;
   readonly training: TrainingBackend;
   readonly budget: Budget;
+  /** The training calls' own budget, when training goes to a rate-limited service. */
+  readonly trainingBudget: Budget | undefined;
+  /** Which iteration is published under the served model's name, as the training backend tells it. */
+  readonly publishedIteration: PublishedIterationWatch;
   readonly tokens: TokenStore;
   readonly metrics: Metrics;
   readonly startedAt: number;
@@ -82,8 +87,9 @@ export function sendReady(res: ServerResponse, sources: InfoSources, authorised:
  * What the caller may do with training: the project, where its routes are, their limits, and the
  * operations its role allows (by their SDK names), so that the app offers only those.
  */
-function trainingFor(training: TrainingBackend, caller: Caller) {
+function trainingFor(training: TrainingBackend, trainingBudget: Budget | undefined, caller: Caller) {
   if (training.projectId === undefined) return { available: false, source: training.source };
+  const pace = trainingBudget?.reported();
   return {
     available: true,
     source: training.source,
@@ -95,6 +101,17 @@ function trainingFor(training: TrainingBackend, caller: Caller) {
       maxTagsPerBatch: MAX_BATCH_TAGS,
       maxRegionsPerImage: MAX_REGIONS_PER_IMAGE,
     },
+    // The outbox and the iterations panel pace their calls by this, as the camera paces predictions by
+    // the budget above; absent when nothing upstream is rate-limited (the local store).
+    ...(pace
+      ? {
+          pace: {
+            callsPerSecond: pace.perClientPerSecond ?? pace.nostorePerSecond,
+            trainPerSecond: Math.min(pace.storePerSecond, pace.perClientPerSecond ?? Infinity),
+            basis: pace.basis,
+          },
+        }
+      : {}),
     // Only what this backend offers: the local store's own operations are not forwarded to Azure.
     operations: TRAINING_OPERATIONS.filter(
       (op) => roleAllows(caller.role, op.role) && (!op.localOnly || training.source === 'local'),
@@ -104,10 +121,11 @@ function trainingFor(training: TrainingBackend, caller: Caller) {
 
 export function sendConfig(
   res: ServerResponse,
-  { upstream, training, budget }: InfoSources,
+  { upstream, training, budget, trainingBudget, publishedIteration }: InfoSources,
   caller: Caller,
 ): void {
   const model = upstream.model;
+  const published = publishedIteration.current(model.projectId, model.publishedName);
   sendJson(res, 200, {
     models: [
       {
@@ -125,6 +143,8 @@ export function sendConfig(
           store: false,
         }),
         ...(model.tags ? { tags: model.tags } : {}),
+        // The iteration behind the published name, when the training backend can tell (same project).
+        ...(published ? { publishedIteration: published } : {}),
       },
     ],
     limits: { maxImageBytes: MAX_IMAGE_BYTES },
@@ -133,7 +153,7 @@ export function sendConfig(
     budget: { ...budget.reported(), sharing: budget.state().mode },
     // What this caller may do: its role and the roles whose rights it has (predict, contribute, manage).
     caller: { role: caller.role, roles: rolesWithin(caller.role) },
-    training: trainingFor(training, caller),
+    training: trainingFor(training, trainingBudget, caller),
   });
 }
 

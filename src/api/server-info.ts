@@ -41,6 +41,8 @@ export type ModelInfo = (LocalModel | CustomVisionModel) & {
   readonly predictionPath: string;
   /** Labels the model can return, when the server knows them. */
   readonly tags: readonly string[] | undefined;
+  /** The training iteration published under `publishedName`, when the server's training backend can tell. */
+  readonly publishedIteration?: { readonly id: string; readonly name: string } | undefined;
 };
 
 /** Predictions per second the server's upstream allows, so the camera loop paces itself. */
@@ -73,7 +75,22 @@ export type TrainingInfo =
       };
       /** The training operations this caller may use, by the official SDK's method names. */
       readonly operations: readonly string[];
+      /** The training budget's pace: calls a second, and TrainProject's own narrower rate. */
+      readonly pace: TrainingPace;
     };
+
+export interface TrainingPace {
+  readonly callsPerSecond: number;
+  readonly trainPerSecond: number;
+  readonly basis: string;
+}
+
+/** Custom Vision's S0 training tier (10 calls a second): the pace when the server names none. */
+export const DEFAULT_TRAINING_PACE: TrainingPace = {
+  callsPerSecond: 10,
+  trainPerSecond: 10,
+  basis: 'default (server gave none)',
+};
 
 export interface ServerConfig {
   readonly models: readonly ModelInfo[];
@@ -193,6 +210,8 @@ function parseModel(raw: unknown, index: number): ModelInfo {
   const tags = Array.isArray(rawTags)
     ? rawTags.filter((tag): tag is string => typeof tag === 'string' && tag !== '')
     : undefined;
+  const rawPublished = isObject(raw['publishedIteration']) ? raw['publishedIteration'] : {};
+  const publishedId = nonEmptyString(rawPublished['id']);
 
   return {
     projectId,
@@ -202,6 +221,10 @@ function parseModel(raw: unknown, index: number): ModelInfo {
     name: nonEmptyString(raw['name']) ?? publishedName,
     predictionPath,
     tags,
+    publishedIteration:
+      publishedId === undefined
+        ? undefined
+        : { id: publishedId, name: nonEmptyString(rawPublished['name']) ?? publishedId },
   };
 }
 
@@ -265,6 +288,20 @@ function parseTraining(raw: unknown): TrainingInfo {
       maxRegionsPerImage: positiveInteger(limits['maxRegionsPerImage'], 300),
     },
     operations: (operations as unknown[]).filter((op): op is string => typeof op === 'string'),
+    pace: parseTrainingPace(raw['pace']),
+  };
+}
+
+function parseTrainingPace(raw: unknown): TrainingPace {
+  if (!isObject(raw)) return DEFAULT_TRAINING_PACE;
+  const rate = (value: unknown) =>
+    typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : undefined;
+  const calls = rate(raw['callsPerSecond']);
+  if (calls === undefined) return DEFAULT_TRAINING_PACE;
+  return {
+    callsPerSecond: calls,
+    trainPerSecond: Math.min(calls, rate(raw['trainPerSecond']) ?? calls),
+    basis: typeof raw['basis'] === 'string' ? raw['basis'] : 'server',
   };
 }
 
