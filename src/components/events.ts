@@ -37,6 +37,8 @@ declare global {
     'sl-confirm': CustomEvent<null>;
     /** The teach editor: the person confirmed a corrected frame; the app puts it in the outbox. */
     'sl-teach': CustomEvent<TeachDraft>;
+    /** The teach editor: the person left it without teaching. */
+    'sl-teach-cancel': CustomEvent<null>;
   }
 }
 
