@@ -9,12 +9,11 @@
 //
 // Prints tables, then one JSON line with the figures.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { installCleanup, REPO_ROOT } from './lib/children.ts';
+import { startGate } from './lib/rate-gate.ts';
 import { print, printTable, progress } from './lib/report.ts';
 import { startSightline, type RunningChild } from './lib/servers.ts';
 import { numberFromEnv, SettingsError } from './lib/settings.ts';
@@ -155,56 +154,6 @@ async function setUpProject(url: string, projectId?: string): Promise<Target> {
     target.tagIds.push(tag.id);
   }
   return target;
-}
-
-/** A gate in front of the fake: more than `cap` calls in any second get the gateway's 429. */
-function startGate(upstream: string, cap: number) {
-  const admitted: number[] = [];
-  const counts = { forwarded: 0, refused: 0, times: [] as number[] };
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const now = performance.now();
-    while (admitted.length && admitted[0]! <= now - 1000) admitted.shift();
-    if (admitted.length >= cap) {
-      counts.refused++;
-      res.writeHead(429, { 'Content-Type': 'application/json', 'Retry-After': '1' });
-      res.end('{"error":{"code":"429","message":"Rate limit is exceeded. Please retry after 1 second."}}');
-      req.resume();
-      return;
-    }
-    admitted.push(now);
-    counts.forwarded++;
-    counts.times.push(now);
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const headers = Object.fromEntries(
-        Object.entries(req.headers).filter(
-          ([name]) => !['host', 'connection', 'content-length', 'transfer-encoding'].includes(name),
-        ),
-      ) as Record<string, string>;
-      void fetch(`${upstream}${req.url}`, {
-        method: req.method ?? 'GET',
-        headers,
-        ...(chunks.length ? { body: Buffer.concat(chunks) } : {}),
-      }).then(async (answer) => {
-        const body = Buffer.from(await answer.arrayBuffer());
-        res.writeHead(answer.status, {
-          'Content-Type': answer.headers.get('content-type') ?? 'application/json',
-        });
-        res.end(body);
-      });
-    });
-  });
-  return new Promise<{ url: string; counts: typeof counts; close: () => Promise<void> }>((resolve) => {
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as AddressInfo).port;
-      resolve({
-        url: `http://127.0.0.1:${port}`,
-        counts,
-        close: () => new Promise((done) => server.close(() => done())),
-      });
-    });
-  });
 }
 
 async function main(): Promise<void> {
