@@ -96,3 +96,57 @@ export function boxToScreen(
   if (x1 <= x0 || y1 <= y0) return HIDDEN_BOX;
   return { x: x0, y: y0, width: x1 - x0, height: y1 - y0, visible: true };
 }
+
+/** A point in one unit (CSS pixels for elements). */
+export interface Point {
+  readonly x: number;
+  readonly y: number;
+}
+
+const clamp01 = (value: number): number => Math.min(1, Math.max(0, value));
+
+/**
+ * The inverse of {@link boxToScreen} for one point: where a point of the element (CSS pixels) lies in the
+ * source frame, in fractions of its width and height. Not clamped, so a point in a letterbox bar or outside
+ * the picture comes back below 0 or above 1 (callers decide whether to clamp). Undefined when the inputs
+ * are degenerate.
+ */
+export function screenToSource(
+  point: Point,
+  view: Size,
+  source: Size,
+  fit: FitMode,
+  mirrored: boolean,
+): Point | undefined {
+  const content = contentRect(view, source, fit);
+  if (content.width === 0 || content.height === 0) return undefined;
+  if (!Number.isFinite(point.x) || !Number.isFinite(point.y)) return undefined;
+  // scaleX(-1) about the element's centre is its own inverse: x -> view.width - x.
+  const x = mirrored ? view.width - point.x : point.x;
+  return { x: (x - content.x) / content.width, y: (point.y - content.y) / content.height };
+}
+
+/**
+ * The inverse of {@link boxToScreen}: a rectangle drawn on the element (CSS pixels) as a box in fractions of
+ * the source frame, so that a box drawn on a letterboxed, cropped or mirrored picture lands on the pixels
+ * the person saw under it. The box is clipped to the picture (fractions within 0..1); undefined when
+ * nothing of it is on the picture or the inputs are degenerate.
+ */
+export function screenToBox(
+  rect: Rect,
+  view: Size,
+  source: Size,
+  fit: FitMode,
+  mirrored: boolean,
+): BoundingBox | undefined {
+  const a = screenToSource({ x: rect.x, y: rect.y }, view, source, fit, mirrored);
+  const b = screenToSource({ x: rect.x + rect.width, y: rect.y + rect.height }, view, source, fit, mirrored);
+  if (!a || !b) return undefined;
+  // Mirroring swaps the rectangle's left and right edges.
+  const left = clamp01(Math.min(a.x, b.x));
+  const right = clamp01(Math.max(a.x, b.x));
+  const top = clamp01(Math.min(a.y, b.y));
+  const bottom = clamp01(Math.max(a.y, b.y));
+  if (right <= left || bottom <= top) return undefined;
+  return { left, top, width: right - left, height: bottom - top };
+}
