@@ -15,6 +15,18 @@ import './sightline-hud.ts';
 import './sightline-settings.ts';
 import './sightline-viewfinder.ts';
 import type { SightlineViewfinder } from './sightline-viewfinder.ts';
+import type { TeachAccess } from '../teach/editor/teach-access.ts';
+import { freezeFrame, type FrozenFrame } from '../teach/editor/teach-frame.ts';
+import type { TeachSource } from '../teach/teach-types.ts';
+import type { Prediction } from '../api/prediction-types.ts';
+
+/**
+ * A stored prediction is promoted by id only when its frame is this recent: older, and the frozen frame the
+ * person corrects may show something else than the frame the server kept.
+ */
+const STORED_FRAME_FRESH_MS = 1_000;
+
+const loadTeachEditor = () => import('./teach/sightline-teach-editor.ts');
 
 /**
  * The live camera view: the preview with boxes, what is in view as text, the loop's state, the status
@@ -149,6 +161,8 @@ export class SightlineLive extends LitElement {
   @property({ type: Boolean }) modelReady = false;
   /** Kiosk mode: no controls, a large status, and self-healing (see KioskController). */
   @property({ type: Boolean, reflect: true }) kiosk = false;
+  /** What this device may teach with (from /api/config); none: no Teach button. */
+  @property({ attribute: false }) teach: TeachAccess | undefined;
 
   @state() settings: Settings = settingsFromUrl(location.search, loadSettings());
   @state() private listed: readonly ListedDetection[] = [];
@@ -156,6 +170,15 @@ export class SightlineLive extends LitElement {
   @state() private figures: LoopFigures | undefined;
   /** The latest word about the history or a snapshot ("Saved", "Storage was full…"). */
   @state() private note = '';
+
+  /** The frame being taught, while the teach editor is open. */
+  @state() private teaching:
+    | {
+        readonly frame: FrozenFrame;
+        readonly predictions: readonly Prediction[];
+        readonly source: TeachSource;
+      }
+    | undefined;
 
   @query('sightline-viewfinder') viewfinder!: SightlineViewfinder;
 
@@ -218,6 +241,8 @@ export class SightlineLive extends LitElement {
 
   protected override updated(changed: PropertyValues<this>): void {
     if (changed.has('settings')) saveSettings(this.settings);
+    // Loaded ahead of the first tap, so Teach opens at once; never loaded for a device that cannot teach.
+    if (changed.has('teach') && this.teach && !this.kiosk) void loadTeachEditor();
     this.detection.sync(this.camera.state.kind === 'live');
   }
 
@@ -244,6 +269,35 @@ export class SightlineLive extends LitElement {
       (error: unknown) =>
         (this.note = `No snapshot: ${error instanceof Error ? error.message : String(error)}`),
     );
+  };
+
+  /** Freezes the camera's frame at its full resolution and opens the editor on it with the model's boxes. */
+  private readonly onTeach = async (): Promise<void> => {
+    const video = this.viewfinder?.video;
+    if (!video) return;
+    const latest = this.detection.latestResult;
+    try {
+      const [frame] = await Promise.all([freezeFrame(video), loadTeachEditor()]);
+      const storedNow =
+        latest !== undefined &&
+        latest.stored &&
+        latest.predictionId !== '' &&
+        performance.now() - latest.capturedAt <= STORED_FRAME_FRESH_MS;
+      this.teaching = {
+        frame,
+        predictions: latest?.predictions ?? [],
+        source: storedNow
+          ? { kind: 'stored-prediction', predictionId: latest.predictionId }
+          : { kind: 'frame' },
+      };
+    } catch (error) {
+      this.note = error instanceof Error ? error.message : String(error);
+    }
+  };
+
+  private readonly onTeachDone = (): void => {
+    this.teaching?.frame.picture.close();
+    this.teaching = undefined;
   };
 
   private readonly onFlip = (): void => {
@@ -308,7 +362,20 @@ export class SightlineLive extends LitElement {
         >
           Snapshot
         </button>
+        ${
+          this.teach
+            ? html`<button
+                type="button"
+                data-testid="teach"
+                ?disabled=${camera.kind !== 'live'}
+                @click=${() => void this.onTeach()}
+              >
+                Teach
+              </button>`
+            : nothing
+        }
       </div>
+      ${this.renderTeachEditor()}
       <p class="note" role="status" aria-live="polite" data-testid="history-note">${this.note}</p>
       <details @keydown=${this.onSettingsKey}>
         <summary>Settings</summary>
@@ -326,6 +393,23 @@ export class SightlineLive extends LitElement {
         ></sightline-settings>
       </details>
     `;
+  }
+
+  private renderTeachEditor() {
+    const teaching = this.teaching;
+    if (!teaching || !this.teach) return nothing;
+    return html`<sightline-teach-editor
+      .frame=${teaching.frame}
+      .predictions=${teaching.predictions}
+      .source=${teaching.source}
+      .access=${this.teach}
+      ?mirrored=${this.mirrored}
+      @sl-teach=${() => {
+        this.note = 'Taught: the picture is in the outbox.';
+        this.onTeachDone();
+      }}
+      @sl-teach-cancel=${this.onTeachDone}
+    ></sightline-teach-editor>`;
   }
 
   /** One line saying what is wrong and what happens next, over the preview. */

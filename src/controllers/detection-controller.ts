@@ -83,7 +83,22 @@ export class DetectionController implements ReactiveController {
   private readonly snapshotsInProgress = new Set<Promise<void>>();
   private writer: HistoryWriter | undefined;
   /** The newest result's shown predictions, for a snapshot. */
-  private latest: { predictions: LoopResult['prediction']['predictions']; latencyMs: number } | undefined;
+  private latest:
+    | {
+        predictions: LoopResult['prediction']['predictions'];
+        latencyMs: number;
+        /** Custom Vision's id of this prediction, and whether its route stored the frame (for Teach). */
+        predictionId: string;
+        stored: boolean;
+        /** When its frame was captured (performance.now()). */
+        capturedAt: number;
+      }
+    | undefined;
+
+  /** The newest result as shown: the proposals a teach starts from, and whether the server kept its frame. */
+  get latestResult(): Readonly<NonNullable<DetectionController['latest']>> | undefined {
+    return this.latest;
+  }
 
   constructor(
     private readonly host: ReactiveControllerHost,
@@ -209,7 +224,13 @@ export class DetectionController implements ReactiveController {
     this.undrawnCapturedAt = frame.capturedAt;
     this.gotResult = true;
     const latencyMs = performance.now() - frame.capturedAt;
-    this.latest = { predictions: shown, latencyMs };
+    this.latest = {
+      predictions: shown,
+      latencyMs,
+      predictionId: prediction.id,
+      stored: settings.storeFrames,
+      capturedAt: frame.capturedAt,
+    };
     if (this.options.model().type === 'classify') {
       this.classification = shown.map(({ tagName, probability }) => ({ tagName, probability }));
       this.recordShown();
@@ -219,7 +240,7 @@ export class DetectionController implements ReactiveController {
       this.drawNow();
     }
     this.listIfDue();
-    this.record(shown, frame, latencyMs);
+    this.record(shown, frame, latencyMs, prediction.id);
   }
 
   /** Hands the result to the history when the recorder calls it an event; never waits for the write. */
@@ -227,6 +248,7 @@ export class DetectionController implements ReactiveController {
     shown: LoopResult['prediction']['predictions'],
     frame: LoopResult['frame'],
     latencyMs: number,
+    predictionId: string,
   ): void {
     const settings = this.options.options();
     if (!settings.historyEnabled || !this.writer) return;
@@ -244,6 +266,7 @@ export class DetectionController implements ReactiveController {
       predictions: shown,
       latencyMs,
       frameJpeg: frame.encoded.bytes,
+      ...(settings.storeFrames && predictionId !== '' ? { storedPredictionId: predictionId } : {}),
     });
   }
 

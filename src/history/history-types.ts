@@ -32,6 +32,11 @@ export interface HistoryRecord {
   readonly thumbnail: ImageInfo;
   /** Snapshots keep a larger picture too. */
   readonly full?: ImageInfo;
+  /**
+   * Custom Vision's id of the prediction when its route stored the frame (`/image`, not `/nostore`): a
+   * teach from this record then promotes the stored image by id instead of uploading the bytes again.
+   */
+  readonly storedPredictionId?: string;
   /** Bytes this record takes in storage (images plus an estimate for the rest): retention counts these. */
   readonly bytes: number;
 }

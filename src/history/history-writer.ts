@@ -16,6 +16,8 @@ export interface HistoryJob {
   readonly frameJpeg: ArrayBuffer;
   /** Snapshots keep a larger picture. */
   readonly full?: StoredImage;
+  /** The prediction's id when the server stored its frame (see HistoryRecord.storedPredictionId). */
+  readonly storedPredictionId?: string;
 }
 
 export interface HistoryWriterDeps {
@@ -102,6 +104,7 @@ export class HistoryWriter {
           type: 'image/jpeg',
         },
         ...(job.full ? { full: job.full } : {}),
+        ...(job.storedPredictionId ? { storedPredictionId: job.storedPredictionId } : {}),
       });
       if (outcome.quotaExceeded) {
         this.deps.onProblem(

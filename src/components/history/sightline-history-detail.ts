@@ -7,6 +7,8 @@ import { formatBytes, formatTime, REASON_TEXT } from '../../history/history-form
 import { focusRing, historyDetailStyles } from './history.styles.ts';
 import { decodePicture, drawPicture } from '../../history/history-thumbnail.ts';
 import './sightline-confirm-button.ts';
+import type { TeachAccess } from '../../teach/editor/teach-access.ts';
+import { freezeFrame, type FrozenFrame } from '../../teach/editor/teach-frame.ts';
 
 /** What the detail view reads: the larger picture (falling back to the thumbnail). */
 export interface HistoryDetailSource {
@@ -29,6 +31,12 @@ export class SightlineHistoryDetail extends LitElement {
 
   @property({ attribute: false }) record: HistoryRecord | undefined;
   @property({ attribute: false }) source: HistoryDetailSource | undefined;
+  /** What this device may teach with; none: no Teach button. */
+  @property({ attribute: false }) teach: TeachAccess | undefined;
+
+  /** The record's picture while the teach editor is open on it. */
+  @state() private teaching: FrozenFrame | undefined;
+  @state() private teachNote = '';
 
   @state() private pictureState: 'loading' | 'shown' | 'missing' = 'loading';
   @query('canvas') private canvas: HTMLCanvasElement | undefined;
@@ -111,6 +119,57 @@ export class SightlineHistoryDetail extends LitElement {
     this.lastDrawn = drawPicture(canvas, this.bitmap, source, record.predictions, view, dpr);
   }
 
+  /** Opens the teach editor on this record's picture (the larger one when kept) and its predictions. */
+  private readonly onTeach = async (): Promise<void> => {
+    if (!this.bitmap) return;
+    try {
+      const [frame] = await Promise.all([
+        freezeFrame(this.bitmap),
+        import('../teach/sightline-teach-editor.ts'),
+      ]);
+      this.teaching = frame;
+    } catch (error) {
+      this.teachNote = error instanceof Error ? error.message : String(error);
+    }
+  };
+
+  private readonly onTeachDone = (): void => {
+    this.teaching?.picture.close();
+    this.teaching = undefined;
+  };
+
+  private renderTeach() {
+    const record = this.record;
+    if (!this.teach || !record) return nothing;
+    return html`<button
+        type="button"
+        data-testid="teach"
+        ?disabled=${this.pictureState !== 'shown'}
+        @click=${() => void this.onTeach()}
+      >
+        Teach
+      </button>
+      ${
+        this.teaching
+          ? html`<sightline-teach-editor
+              .frame=${this.teaching}
+              .predictions=${record.predictions}
+              .source=${
+                record.storedPredictionId
+                  ? { kind: 'stored-prediction', predictionId: record.storedPredictionId }
+                  : { kind: 'frame' }
+              }
+              .access=${this.teach}
+              @sl-teach=${() => {
+                this.teachNote = 'Taught: the picture is in the outbox.';
+                this.onTeachDone();
+              }}
+              @sl-teach-cancel=${this.onTeachDone}
+            ></sightline-teach-editor>`
+          : nothing
+      }`;
+  }
+
   private releaseBitmap(): void {
     this.bitmap?.close();
     this.bitmap = undefined;
@@ -129,7 +188,9 @@ export class SightlineHistoryDetail extends LitElement {
           testid="delete-record"
           @sl-confirm=${this.onDelete}
         ></sightline-confirm-button>
+        ${this.renderTeach()}
       </div>
+      ${this.teachNote ? html`<p role="status" data-testid="teach-note">${this.teachNote}</p>` : nothing}
       <div class="picture">
         <canvas
           part="picture"

@@ -1,5 +1,5 @@
 import { LitElement, html, nothing } from 'lit';
-import { customElement, query, state } from 'lit/decorators.js';
+import { customElement, property, query, state } from 'lit/decorators.js';
 import { HistoryController } from '../../controllers/history-controller.ts';
 import type { ExportKind } from '../../history/export-format.ts';
 import type { HistoryRecord } from '../../history/history-types.ts';
@@ -10,6 +10,7 @@ import type { ExportState } from './sightline-history-actions.ts';
 import type { SightlineEvent } from '../events.ts';
 import type { SightlineHistoryList } from './sightline-history-list.ts';
 import type { StorageInfo } from './sightline-history-toolbar.ts';
+import type { TeachAccess } from '../../teach/editor/teach-access.ts';
 import './sightline-history-actions.ts';
 import './sightline-history-detail.ts';
 import './sightline-history-list.ts';
@@ -20,12 +21,16 @@ const messageOf = (error: unknown) => (error instanceof Error ? error.message : 
 /**
  * The history: what the camera saw, when, and where in the frame. A filter (tag, time range), the counts
  * and storage figures, export and delete actions, a virtualised list with thumbnails, and a detail view.
- * Reads the store through a HistoryController; needs no properties. Refreshes whenever the controller says
+ * Reads the store through a HistoryController; its one property says whether entries can be taught from.
+ * Refreshes whenever the controller says
  * the history changed.
  */
 @customElement('sightline-history')
 export class SightlineHistory extends LitElement {
   static override styles = historyStyles;
+
+  /** What this device may teach with (from the app shell); none: the detail offers no Teach. */
+  @property({ attribute: false }) teach: TeachAccess | undefined;
 
   @state() private filter: FilterValue = NO_FILTER;
   @state() private ids: readonly number[] = [];
@@ -128,6 +133,7 @@ export class SightlineHistory extends LitElement {
             ? html`<sightline-history-detail
                 .record=${this.selected}
                 .source=${this.history.source}
+                .teach=${this.teach}
                 @sl-close-detail=${this.closeDetail}
                 @sl-delete-record=${(event: SightlineEvent<'sl-delete-record'>) => void this.deleteRecords([event.detail.id], 'one')}
               ></sightline-history-detail>`
