@@ -14,6 +14,7 @@ import '../components/sightline-kiosk-exit.ts';
 import '../components/sightline-pair.ts';
 import { mayUseRememberedConfig, rememberConfig, rememberedConfig } from '../api/config-cache.ts';
 import { isKioskLocked, resolveKioskMode } from '../kiosk/kiosk-mode.ts';
+import { teachAccess, type TeachAccess } from '../teach/editor/teach-access.ts';
 import { appStyles } from './sightline-app.styles.ts';
 import { describeHealth, describeModel, describeServerProblem, formatUptime } from './status-text.ts';
 
@@ -188,8 +189,19 @@ export class SightlineApp extends LitElement {
     `;
   }
 
+  /** What this device may teach with, worked out once per config so the views get the same object. */
+  #teachFor = new WeakMap<ServerConfig, TeachAccess | undefined>();
+  #teach(): TeachAccess | undefined {
+    if (this.config.kind !== 'loaded' || this.kiosk) return undefined;
+    const { config } = this.config;
+    if (!this.#teachFor.has(config)) this.#teachFor.set(config, teachAccess(config));
+    return this.#teachFor.get(config);
+  }
+
   #renderView(): TemplateResult | typeof nothing {
-    if (this.view === 'history') return html`<sightline-history class="live"></sightline-history>`;
+    if (this.view === 'history') {
+      return html`<sightline-history class="live" .teach=${this.#teach()}></sightline-history>`;
+    }
     if (this.view === 'pair') {
       return html`<section class="card live" part="card"><sightline-pair></sightline-pair></section>`;
     }
@@ -208,6 +220,7 @@ export class SightlineApp extends LitElement {
       ?modelReady=${health.kind === 'value' && health.value.ready}
       .model=${model}
       .budget=${this.config.config.budget}
+      .teach=${this.#teach()}
     ></sightline-live>`;
   }
 
