@@ -11,6 +11,7 @@ const SERVICES = [
   'server-limits',
   'server-training-store',
   'server-detector',
+  'server-model-export',
   ...INFRA,
 ];
 
@@ -37,7 +38,7 @@ export const SERVER_LAYERS: readonly LayerRule[] = [
   {
     layer: 'server-upstreams',
     pathPrefix: 'server/upstreams/',
-    mayImport: ['server-limits', 'server-training-store', 'server-detector', ...INFRA],
+    mayImport: ['server-limits', 'server-training-store', 'server-detector', 'server-model-export', ...INFRA],
   },
   // The local training store (database, image files, Custom Vision's shapes); the local-training
   // upstream answers the training routes from it, and the dataset CLI reads it.
@@ -49,6 +50,12 @@ export const SERVER_LAYERS: readonly LayerRule[] = [
   { layer: 'server-security', pathPrefix: 'server/security/', mayImport: INFRA },
   { layer: 'server-limits', pathPrefix: 'server/limits/', mayImport: INFRA },
   { layer: 'server-detector', pathPrefix: 'server/detector/', mayImport: INFRA },
+  // Exported Custom Vision models run in worker threads (the image limits are the detector's).
+  {
+    layer: 'server-model-export',
+    pathPrefix: 'server/model-export/',
+    mayImport: ['server-detector', ...INFRA],
+  },
   { layer: 'server-infrastructure', pathPrefix: 'server/http/', mayImport: ['shared'] },
   { layer: 'server-infrastructure', pathPrefix: 'server/observability/', mayImport: ['shared'] },
   { layer: 'server-infrastructure', pathPrefix: 'server/resilience/', mayImport: ['shared'] },

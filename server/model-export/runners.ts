@@ -1,0 +1,133 @@
+// The model of an export loaded in a runtime: onnxruntime-node for ONNX, TensorFlow.js (wasm backend, as
+// the embedded detector uses) for TF.js graphs. Both take the plan's input tensor and return the plan's
+// outputs by name.
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import type { io } from '@tensorflow/tfjs-core';
+import type { ModelOutputs } from '../../src/shared/model-export/decode.ts';
+import { exposeOnnxTensors } from '../../src/shared/model-export/onnx-model.ts';
+import type { ExportPlan } from '../../src/shared/model-export/recognise.ts';
+import type { ExportFiles } from '../../src/shared/model-export/export-files.ts';
+
+export interface ModelRunner {
+  /** The runtime and backend, for health and logs. */
+  readonly backend: string;
+  run(input: Float32Array): Promise<ModelOutputs>;
+  dispose(): Promise<void>;
+}
+
+/** The output names the plan reads. */
+function planOutputs(plan: ExportPlan): string[] {
+  const output = plan.output;
+  if (output.family === 's1-detector') return [output.boxes, output.scores, output.classes];
+  return [output.family === 'yolo-detector' ? output.grid : output.probabilities];
+}
+
+const inputDims = (plan: ExportPlan) =>
+  plan.input.layout === 'NCHW'
+    ? [1, 3, plan.input.height, plan.input.width]
+    : [1, plan.input.height, plan.input.width, 3];
+
+async function onnxRunner(model: Uint8Array, files: ExportFiles, plan: ExportPlan): Promise<ModelRunner> {
+  const ort = await import('onnxruntime-node');
+  // Map outputs (ZipMap) cannot come back to JavaScript: the tensor feeding each is made an output.
+  const exposed = Object.values(files.signature.zipMapSources);
+  const session = await ort.InferenceSession.create(
+    exposed.length ? exposeOnnxTensors(model, exposed) : model,
+    {
+      // One thread a worker: the workers are the parallelism, as with the embedded detector.
+      intraOpNumThreads: 1,
+      interOpNumThreads: 1,
+    },
+  );
+  const fetches = planOutputs(plan);
+  return {
+    backend: 'onnxruntime-node (cpu)',
+    async run(input) {
+      const feed = new ort.Tensor('float32', input, inputDims(plan));
+      const results = await session.run({ [plan.input.name]: feed }, fetches);
+      const outputs: Record<string, { values: ArrayLike<number | bigint>; dims: readonly number[] }> = {};
+      for (const name of fetches) {
+        const tensor = results[name]!;
+        outputs[name] = { values: tensor.data as ArrayLike<number | bigint>, dims: tensor.dims };
+        tensor.dispose();
+      }
+      feed.dispose();
+      return outputs;
+    },
+    dispose: () => session.release(),
+  };
+}
+
+const require = createRequire(import.meta.url);
+
+async function tfjsRunner(files: ExportFiles, plan: ExportPlan): Promise<ModelRunner> {
+  if (files.model.format !== 'tfjs') throw new Error('not a TF.js model');
+  const tf = await import('@tensorflow/tfjs-core');
+  const { loadGraphModel } = await import('@tensorflow/tfjs-converter');
+  const { setWasmPaths } = await import('@tensorflow/tfjs-backend-wasm');
+  if (tf.getBackend() !== 'wasm') {
+    const wasmDir = path.dirname(
+      require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'),
+    );
+    setWasmPaths(`${wasmDir}${path.sep}`);
+    if (!(await tf.setBackend('wasm'))) throw new Error('TensorFlow.js could not start its wasm backend.');
+    await tf.ready();
+  }
+  const json = files.model.modelJson as {
+    modelTopology: object;
+    format?: string;
+    generatedBy?: string;
+    convertedBy?: string;
+    signature?: object;
+    userDefinedMetadata?: Record<string, unknown>;
+    weightsManifest: { weights: io.WeightsManifestEntry[] }[];
+  };
+  const weights = files.model.weights;
+  const model = await loadGraphModel({
+    load: () =>
+      Promise.resolve({
+        modelTopology: json.modelTopology,
+        format: json.format,
+        generatedBy: json.generatedBy,
+        convertedBy: json.convertedBy,
+        weightSpecs: json.weightsManifest.flatMap((group) => group.weights),
+        weightData: weights.buffer.slice(
+          weights.byteOffset,
+          weights.byteOffset + weights.byteLength,
+        ) as ArrayBuffer,
+      }),
+  });
+  const fetches = planOutputs(plan);
+  return {
+    backend: `TensorFlow.js ${tf.version_core} (${tf.getBackend()})`,
+    async run(input) {
+      const feed = tf.tensor(input, inputDims(plan));
+      try {
+        // executeAsync: the [S1] graph's non-max suppression is an asynchronous op.
+        const results = await model.executeAsync({ [plan.input.name]: feed }, fetches);
+        const list = Array.isArray(results) ? results : [results];
+        const outputs: Record<string, { values: ArrayLike<number | bigint>; dims: readonly number[] }> = {};
+        try {
+          for (const [index, name] of fetches.entries()) {
+            const tensor = list[index]!;
+            outputs[name] = { values: await tensor.data(), dims: tensor.shape };
+          }
+        } finally {
+          for (const tensor of list) tensor.dispose();
+        }
+        return outputs;
+      } finally {
+        feed.dispose();
+      }
+    },
+    dispose: () => {
+      model.dispose();
+      return Promise.resolve();
+    },
+  };
+}
+
+export function loadRunner(files: ExportFiles, plan: ExportPlan): Promise<ModelRunner> {
+  return files.model.format === 'onnx' ? onnxRunner(files.model.bytes, files, plan) : tfjsRunner(files, plan);
+}
