@@ -22,7 +22,7 @@ import { applyOriginPolicy } from './security/cors.ts';
 import { setSecurityHeaders } from './security/headers.ts';
 import type { TokenStore } from './security/token-store.ts';
 import type { TrainingBackend } from './upstreams/training-backend.ts';
-import type { PredictionUpstream, UpstreamTrace } from './upstreams/upstream.ts';
+import { hasPublishedModels, type PredictionUpstream, type UpstreamTrace } from './upstreams/upstream.ts';
 import {
   findRoute,
   isServerPath,
@@ -161,6 +161,7 @@ export function createApp(options: AppOptions): App {
     prediction: ({ req, res, url, context, caller }) =>
       handlePrediction(req, res, url, {
         upstream,
+        ...(hasPublishedModels(options.training) ? { published: options.training } : {}),
         budget,
         caller: caller!,
         bodyIdleMs: options.bodyIdleMs,

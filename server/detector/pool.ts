@@ -4,7 +4,8 @@
 // Memory is bounded too: each image's decode cost is estimated from its header first (image-probe.ts),
 // the running images together stay within a budget (others wait), and an image that could never fit is
 // refused before it reaches a worker.
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { siblingModule, startModuleWorker } from './worker-thread.ts';
 import {
   assertDecodable,
   defaultDecodeBudget,
@@ -13,7 +14,14 @@ import {
   probeImage,
   type ImageProbe,
 } from './image-probe.ts';
-import type { DetectRequest, DetectResult, WorkerMessage, WorkerOptions } from './protocol.ts';
+import type {
+  DetectRequest,
+  DetectResult,
+  FeatureResult,
+  JobKind,
+  WorkerMessage,
+  WorkerOptions,
+} from './protocol.ts';
 
 export { ImageTooLargeError } from './image-probe.ts';
 
@@ -37,13 +45,17 @@ export class DetectorFailedError extends Error {
   override name = 'DetectorFailedError';
 }
 
+type JobAnswer = Extract<WorkerMessage, { type: 'result' | 'features' }>;
+type JobEnd = Extract<WorkerMessage, { type: 'result' | 'features' | 'error' }>;
+
 interface Job {
   readonly id: number;
+  readonly kind: JobKind;
   readonly bytes: Uint8Array;
   /** Estimated decode memory, held from the budget while the job runs. */
   readonly cost: number;
   readonly signal: AbortSignal;
-  readonly resolve: (result: DetectResult) => void;
+  readonly resolve: (result: JobAnswer) => void;
   readonly reject: (error: Error) => void;
   readonly onAbort: () => void;
 }
@@ -58,18 +70,8 @@ interface Slot {
 const RESPAWN_FIRST_MS = 5_000;
 const RESPAWN_MAX_MS = 5 * 60_000;
 
-const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url);
-
-/**
- * Starts a worker thread on worker.ts. When the server runs from TypeScript sources (through tsx), the
- * worker needs tsx's loader registered inside it before the entry is imported: Node 20 does not apply a
- * parent's `--import tsx` hooks to a worker's .ts entry.
- */
-function startWorker(workerData: WorkerOptions): Worker {
-  if (!WORKER_URL.pathname.endsWith('.ts')) return new Worker(WORKER_URL, { workerData });
-  const bootstrap = `import { register } from 'tsx/esm/api'; register(); await import(${JSON.stringify(WORKER_URL.href)});`;
-  return new Worker(bootstrap, { eval: true, workerData });
-}
+const WORKER_URL = siblingModule('worker', import.meta.url);
+const startWorker = (workerData: WorkerOptions): Worker => startModuleWorker(WORKER_URL, workerData);
 
 /** Keeps the last 50 samples. */
 const remember = (list: number[], value: number) => {
@@ -131,6 +133,7 @@ export class DetectorPool {
             void worker.terminate();
             return;
           case 'result':
+          case 'features':
           case 'error':
             this.finish(slot, message);
             return;
@@ -185,17 +188,20 @@ export class DetectorPool {
     );
   }
 
-  private finish(slot: Slot, message: Extract<WorkerMessage, { type: 'result' | 'error' }>): void {
+  private finish(slot: Slot, message: JobEnd): void {
     const job = slot.job;
     slot.job = undefined;
     if (job) this.decodeBytesInUse -= job.cost;
     if (job && job.id === message.id) {
       job.signal.removeEventListener('abort', job.onAbort);
-      if (message.type === 'result') {
+      if (message.type === 'result' || message.type === 'features') {
         this.modelRuns++;
-        const { decodeMs, modelMs, postprocessMs } = message.timing;
-        remember(this.recentModelMs, modelMs);
-        remember(this.recentJobMs, decodeMs + modelMs + postprocessMs);
+        // The capacity figures describe detections, which is what the budget admits.
+        if (message.type === 'result') {
+          const { decodeMs, modelMs, postprocessMs } = message.timing;
+          remember(this.recentModelMs, modelMs);
+          remember(this.recentJobMs, decodeMs + modelMs + postprocessMs);
+        }
         job.resolve(message);
       } else if (message.kind === 'decode') {
         job.reject(new ImageUnreadableError(message.message));
@@ -232,7 +238,7 @@ export class DetectorPool {
       const [job] = this.queue.splice(index, 1) as [Job];
       slot.job = job;
       this.decodeBytesInUse += job.cost;
-      const request: DetectRequest = { type: 'detect', id: job.id, bytes: job.bytes };
+      const request: DetectRequest = { type: job.kind, id: job.id, bytes: job.bytes };
       slot.worker.postMessage(request, [job.bytes.buffer as ArrayBuffer]);
     }
   }
@@ -270,6 +276,22 @@ export class DetectorPool {
    * Rejects with ImageTooLargeError when the image's header declares more than the detector takes.
    */
   async detect(bytes: Uint8Array, signal: AbortSignal): Promise<DetectResult> {
+    return (await this.run('detect', bytes, signal)) as DetectResult;
+  }
+
+  /**
+   * The image's feature vector ('features'), or its own and its augmented views' ('feature-views', for
+   * training), computed in a worker like a detection and queued with them.
+   */
+  async features(
+    bytes: Uint8Array,
+    signal: AbortSignal,
+    kind: 'features' | 'feature-views' = 'features',
+  ): Promise<FeatureResult> {
+    return (await this.run(kind, bytes, signal)) as FeatureResult;
+  }
+
+  private async run(kind: JobKind, bytes: Uint8Array, signal: AbortSignal): Promise<JobAnswer> {
     // Cheap refusals first, then the header (which takes a moment, during which things change).
     this.assertAdmissible(signal);
     const { decodeBytes } = await this.probe(bytes);
@@ -284,6 +306,7 @@ export class DetectorPool {
     return new Promise((resolve, reject) => {
       const job: Job = {
         id: this.nextId++,
+        kind,
         bytes: owned,
         cost: decodeBytes,
         signal,

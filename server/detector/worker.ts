@@ -3,7 +3,16 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
 import sharp from 'sharp';
-import { CENTERNET_INPUT_SIZE, ImageDecodeError, decodeToModelInput, loadCenterNet } from './centernet.ts';
+import {
+  CENTERNET_INPUT_SIZE,
+  FEATURE_LENGTH,
+  ImageDecodeError,
+  decodeToModelInput,
+  loadCenterNet,
+  type CenterNet,
+  type ModelInput,
+} from './centernet.ts';
+import { augmentedViews } from './feature-views.ts';
 import { COCO_LABELS } from './coco-labels.ts';
 import { postprocessDetections } from './postprocess.ts';
 import type { DetectRequest, WorkerMessage, WorkerOptions } from './protocol.ts';
@@ -30,6 +39,15 @@ const COLLECT_AFTER_BYTES = 1024 * 1024;
 setFlagsFromString('--expose-gc');
 const collectGarbage = runInNewContext('gc') as () => void;
 
+/** The image's feature vectors: its own, or (for training) its augmented views' as well. */
+async function featuresOf(model: CenterNet, input: ModelInput, withViews: boolean): Promise<Float32Array> {
+  const views = withViews ? await augmentedViews(input) : [input.rgb];
+  const vectors = new Float32Array(views.length * FEATURE_LENGTH);
+  for (const [index, view] of views.entries())
+    vectors.set(await model.features(view), index * FEATURE_LENGTH);
+  return vectors;
+}
+
 try {
   const model = await loadCenterNet();
   port.on('message', (request: DetectRequest) => {
@@ -38,6 +56,18 @@ try {
         const start = performance.now();
         const input = await decodeToModelInput(request.bytes);
         const decoded = performance.now();
+        if (request.type !== 'detect') {
+          const vectors = await featuresOf(model, input, request.type === 'feature-views');
+          const modelMs = performance.now() - decoded;
+          post({
+            type: 'features',
+            id: request.id,
+            vectors,
+            views: vectors.length / FEATURE_LENGTH,
+            timing: { decodeMs: decoded - start, modelMs, postprocessMs: 0 },
+          });
+          return;
+        }
         const rows = await model.detect(input.rgb);
         const inferred = performance.now();
         const predictions = postprocessDetections(rows, {

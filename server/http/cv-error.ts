@@ -30,6 +30,15 @@ export const CvErrorCode = {
   BadRequestMultipleNegativeTag: 'BadRequestMultipleNegativeTag',
   BadRequestExceedTagPerProjectLimit: 'BadRequestExceedTagPerProjectLimit',
   BadRequestExceededQuota: 'BadRequestExceededQuota',
+  // Local training of classification iterations.
+  BadRequestTrainingAlreadyInProgress: 'BadRequestTrainingAlreadyInProgress',
+  BadRequestMultiClassClassificationTrainingValidationFailed:
+    'BadRequestMultiClassClassificationTrainingValidationFailed',
+  BadRequestMultiLabelClassificationTrainingValidationFailed:
+    'BadRequestMultiLabelClassificationTrainingValidationFailed',
+  BadRequestIterationIsNotTrained: 'BadRequestIterationIsNotTrained',
+  BadRequestIterationIsPublished: 'BadRequestIterationIsPublished',
+  BadRequestIterationNotPublished: 'BadRequestIterationNotPublished',
   NotFoundTag: 'NotFoundTag',
   NotFoundImage: 'NotFoundImage',
   NotFoundDomain: 'NotFoundDomain',

@@ -8,7 +8,13 @@ import { MAX_IMAGE_BYTES, readRequestImage } from '../http/read-image.ts';
 import type { Budget } from '../limits/budget.ts';
 import type { Caller } from '../security/access.ts';
 import { admitOrRefuse } from './admission.ts';
-import type { PredictionRequest, PredictionUpstream, UpstreamTrace } from '../upstreams/upstream.ts';
+import type {
+  PredictionRequest,
+  PredictionUpstream,
+  PublishedModels,
+  UpstreamAnswer,
+  UpstreamTrace,
+} from '../upstreams/upstream.ts';
 import { parsePredictionPath, type PredictionRoute } from '../../src/shared/custom-vision-path.ts';
 
 const MAX_URL_BODY = 16 * 1024;
@@ -22,6 +28,8 @@ export interface PredictionContext {
   /** Filled in by the upstream; the app logs it and counts it. */
   readonly trace: UpstreamTrace;
   readonly bodyIdleMs: number;
+  /** Classifiers trained and published in the local training store, served beside the upstream's model. */
+  readonly published?: PublishedModels;
 }
 
 export async function handlePrediction(
@@ -39,6 +47,11 @@ export async function handlePrediction(
       'No such prediction route. Use POST /customvision/v3.1/prediction/{projectId}/{detect|classify}/iterations/{publishedName}/image[/nostore].',
     );
   }
+  const published = context.published;
+  if (route.projectId !== upstream.model.projectId.toLowerCase() && published?.serves(route.projectId)) {
+    await answerPublished(req, res, route, { ...context, published });
+    return;
+  }
   checkServed(route, upstream);
 
   const application = url.searchParams.get('application') ?? undefined;
@@ -48,7 +61,31 @@ export async function handlePrediction(
     route.input === 'image'
       ? { ...common, image: await readRequestImage(req, MAX_IMAGE_BYTES, bodyIdleMs) }
       : { ...common, imageUrl: await readImageUrl(req, upstream, bodyIdleMs) };
-  const answer = await upstream.predict(request);
+  send(res, await upstream.predict(request));
+}
+
+/** A prediction of a classifier published in the local training store: image bytes only. */
+async function answerPublished(
+  req: IncomingMessage,
+  res: ServerResponse,
+  route: PredictionRoute,
+  context: PredictionContext & { published: PublishedModels },
+): Promise<void> {
+  if (route.input !== 'image') {
+    throw new CvError(
+      400,
+      CvErrorCode.BadRequestNotSupported,
+      'Classifiers trained in the local training store do not fetch images by URL; POST the image bytes to the /image route instead.',
+    );
+  }
+  const image = await readRequestImage(req, MAX_IMAGE_BYTES, context.bodyIdleMs);
+  (await admitOne(context, route)).sent();
+  const answer = await context.published.predict(route, image.bytes, context.client.signal);
+  context.trace.outcomes.push(String(answer.status));
+  send(res, answer);
+}
+
+function send(res: ServerResponse, answer: UpstreamAnswer): void {
   res.writeHead(answer.status, {
     ...answer.headers,
     'Content-Length': answer.body.length,

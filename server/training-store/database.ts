@@ -14,7 +14,7 @@ type Statement = sqlite.Statement;
 export type Row = Record<string, number | bigint | string | Uint8Array | null>;
 export type Values = (string | number | null)[] | Record<string, string | number | null>;
 
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 
 /** What each later version adds to the schema, applied in order to a store written by an older one. */
 const MIGRATIONS: Readonly<Record<number, string>> = {
@@ -31,6 +31,36 @@ CREATE TABLE predictions (
   created TEXT NOT NULL
 );
 CREATE INDEX predictions_by_project ON predictions (project_id, seq);
+`,
+  // Local training: each image file's feature vectors (its own and its augmented views', computed once,
+  // when it is stored; images stored before this version get theirs when their project first trains),
+  // and each project's trained iterations with their classification heads.
+  3: `
+CREATE TABLE features (
+  sha256 TEXT PRIMARY KEY REFERENCES blobs (sha256) ON DELETE CASCADE,
+  model TEXT NOT NULL,
+  views INTEGER NOT NULL,
+  vectors BLOB NOT NULL
+);
+CREATE TABLE iterations (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  project_id TEXT NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  status TEXT NOT NULL,
+  domain_id TEXT NOT NULL,
+  classification_type TEXT,
+  created TEXT NOT NULL,
+  last_modified TEXT NOT NULL,
+  trained_at TEXT,
+  training_ms INTEGER NOT NULL DEFAULT 0,
+  publish_name TEXT NOT NULL DEFAULT '',
+  error_details TEXT,
+  tag_ids TEXT NOT NULL DEFAULT '[]',
+  head BLOB,
+  held_out TEXT
+);
+CREATE INDEX iterations_by_project ON iterations (project_id, seq);
 `,
 };
 

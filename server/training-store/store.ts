@@ -11,6 +11,8 @@ import { BlobFiles } from './blobs.ts';
 import { MAX_STORED_PREDICTIONS, type TrainingStoreConfig } from './config.ts';
 import { isStorageFailure, StoreDatabase, type Row } from './database.ts';
 import { DEFAULT_DOMAIN_ID, findDomain } from './domains.ts';
+import { FeatureRecords } from './features.ts';
+import { IterationRecords } from './iterations.ts';
 import { cloudTimestamp, imageJson, projectJson, regionJson, tagJson, type ImageJson } from './shapes.ts';
 
 export interface NewRegion {
@@ -112,6 +114,10 @@ export class TrainingStore {
   private readonly db: StoreDatabase;
   private readonly files: BlobFiles;
   readonly dir: string;
+  /** Trained iterations (writable stores only). */
+  readonly iterations: IterationRecords | undefined;
+  /** Images' feature vectors for training. */
+  readonly features: FeatureRecords;
 
   /**
    * Opens the store in config.dataDir, owning it (see database.ts), with the seed project created when
@@ -131,6 +137,8 @@ export class TrainingStore {
         );
       }
       if (options.seed && !options.readOnly) this.seed(options.seed);
+      this.features = new FeatureRecords(this.db);
+      this.iterations = options.readOnly ? undefined : new IterationRecords(this.db);
     } catch (error) {
       this.db.close();
       throw error;
@@ -401,6 +409,11 @@ export class TrainingStore {
     this.projectRow(projectId);
     const rows = ids.map((id) => this.imageRow(projectId, id)).filter((row): row is Row => row !== undefined);
     return this.imagesJson(rows);
+  }
+
+  /** An image file's bytes, by its hash. */
+  fileBytes(sha256: string): Promise<Buffer> {
+    return this.files.read(sha256);
   }
 
   /** The bytes of an image's original, or of its thumbnail, with their media type. */

@@ -2,12 +2,14 @@
 // training resource is configured: the local detector's project (its 80 labels as tags) and any project
 // created through the API, with images, tags and regions kept on disk. Each operation of the table is
 // read here into a call on the store, and its result written in Custom Vision's shape. The store opens on
-// the first training request, so a server that is never asked to train touches no disk. Training itself
-// is not done locally yet: trainProject says what to do instead.
+// the first training request, so a server that is never asked to train touches no disk. Classification
+// projects train here (local-classifiers.ts), and their published iterations answer the prediction routes;
+// object detection projects do not train locally: trainProject says what to do instead.
 import { CvError, CvErrorCode } from '../http/cv-error.ts';
 import { COCO_LABELS } from '../detector/coco-labels.ts';
 import { stableUuid } from '../detector/stable-uuid.ts';
 import type { TrainingStoreConfig } from '../training-store/config.ts';
+import { DetectorPool } from '../detector/pool.ts';
 import { DETECTION_DOMAIN_ID, domainJson, findDomain } from '../training-store/domains.ts';
 import { cloudTimestamp } from '../training-store/shapes.ts';
 import { TrainingStore, type ImageQuery, type NewImage, type NewRegion } from '../training-store/store.ts';
@@ -18,8 +20,11 @@ import {
   type LocalUpstream,
   type PredictionKeeper,
 } from './local.ts';
+import { detectorRefusal } from './local.ts';
+import { DETECTION_NOT_LOCAL, LocalClassifiers, type FeatureSource } from './local-classifiers.ts';
 import type { TrainingBackend, TrainingRequest } from './training-backend.ts';
-import type { UpstreamAnswer, UpstreamHealth } from './upstream.ts';
+import type { PublishedModels, UpstreamAnswer, UpstreamHealth } from './upstream.ts';
+import type { PredictionRoute } from '../../src/shared/custom-vision-path.ts';
 
 const json = (value: unknown, status = 200): UpstreamAnswer => ({
   status,
@@ -30,11 +35,7 @@ const noContent = (): UpstreamAnswer => ({ status: 204, headers: {}, body: Buffe
 
 const notSupported = (message: string) => new CvError(400, CvErrorCode.BadRequestNotSupported, message);
 
-export const TRAINING_NOT_LOCAL =
-  'The local training store keeps images, tags and regions but does not train models yet. Push its ' +
-  'images to a Custom Vision project with `npm run dataset -- push` and train there, or set ' +
-  'CUSTOM_VISION_TRAINING_ENDPOINT and CUSTOM_VISION_TRAINING_KEY so that this server forwards training ' +
-  'to Custom Vision.';
+export const TRAINING_NOT_LOCAL = DETECTION_NOT_LOCAL;
 
 /** The detector's project as the store first holds it: its labels as tags, with the detector's tag ids. */
 const DETECTOR_PROJECT = {
@@ -87,7 +88,37 @@ const metadata = (value: unknown): Record<string, string> | undefined =>
       )
     : undefined;
 
-export class LocalTrainingBackend implements TrainingBackend, PredictionKeeper {
+/**
+ * A detector pool of the store's own, for feature vectors when the local detector does not serve
+ * predictions (Custom Vision does): one worker, started on first use.
+ */
+function ownFeatureSource(): { source: () => Promise<FeatureSource>; close: () => Promise<void> } {
+  let pool: DetectorPool | undefined;
+  let started: Promise<void> | undefined;
+  return {
+    source: async () => {
+      pool ??= new DetectorPool({
+        workers: 1,
+        queueLimit: 16,
+        minProbability: 0.5,
+        maxDetections: 1,
+        iouThreshold: 0.5,
+      });
+      started ??= pool.start();
+      await started;
+      const running = pool;
+      return {
+        features: (bytes, signal, kind) =>
+          running.features(Buffer.from(bytes), signal, kind).catch((error: unknown) => {
+            throw detectorRefusal(error);
+          }),
+      };
+    },
+    close: async () => pool?.close(),
+  };
+}
+
+export class LocalTrainingBackend implements TrainingBackend, PredictionKeeper, PublishedModels {
   readonly source = 'local';
   readonly projectId = LOCAL_PROJECT_ID;
   readonly severalProjects = true;
@@ -95,13 +126,36 @@ export class LocalTrainingBackend implements TrainingBackend, PredictionKeeper {
   private openError: Error | undefined;
 
   /** The local detector, for quick tests of its project's iteration, when it is what serves predictions. */
-  private detector: Pick<LocalUpstream, 'detectImage'> | undefined;
+  private detector: Pick<LocalUpstream, 'detectImage' | 'features'> | undefined;
+  private readonly ownFeatures = ownFeatureSource();
+  private readonly classifiers = new LocalClassifiers(
+    () => this.open(),
+    () => (this.detector ? Promise.resolve(this.detector) : this.ownFeatures.source()),
+  );
 
   constructor(private readonly config: TrainingStoreConfig) {}
 
-  /** Quick tests of the local detector's project run on this detector from now on. */
-  testWith(detector: Pick<LocalUpstream, 'detectImage'>): void {
+  /**
+   * Quick tests of the local detector's project run on this detector from now on, and training images'
+   * features are computed in its workers.
+   */
+  testWith(detector: Pick<LocalUpstream, 'detectImage' | 'features'>): void {
     this.detector = detector;
+  }
+
+  serves(projectId: string): boolean {
+    return this.classifiers.serves(projectId.toLowerCase(), LOCAL_PROJECT_ID);
+  }
+
+  predict(route: PredictionRoute, bytes: Buffer, signal: AbortSignal): Promise<UpstreamAnswer> {
+    return this.classifiers.predict(route, bytes, signal);
+  }
+
+  /** Features of newly stored images are computed in the background; training waits for any missing. */
+  private featurizeLater(projectId: string): void {
+    // Only classification projects train here: a detection project's images need no features.
+    if (findDomain(this.open().project(projectId).settings.domainId)?.type !== 'Classification') return;
+    this.classifiers.featurize(projectId).catch(() => undefined);
   }
 
   /** Keeps a prediction of the local detector's storing route in its project (see PredictionKeeper). */
@@ -186,6 +240,7 @@ export class LocalTrainingBackend implements TrainingBackend, PredictionKeeper {
         if (body.kind !== 'images') break;
         const tagIds = list(q('tagIds'));
         return this.created(
+          projectId,
           await store.createImages(
             projectId,
             body.images.map((image): NewImage => ({
@@ -206,6 +261,7 @@ export class LocalTrainingBackend implements TrainingBackend, PredictionKeeper {
         const batchMetadata = metadata(batch['metadata']);
         const images = Array.isArray(batch['images']) ? batch['images'].filter(isRecord) : [];
         return this.created(
+          projectId,
           await store.createImages(
             projectId,
             images.map((image): NewImage => {
@@ -250,7 +306,7 @@ export class LocalTrainingBackend implements TrainingBackend, PredictionKeeper {
         const images = found.map(
           (item) => results.get(item) ?? { sourceUrl: item.id, status: 'ErrorSource' as const },
         );
-        return this.created({
+        return this.created(projectId, {
           isBatchSuccessful: images.every((image) => image.status === 'OK' || image.status === 'OKDuplicate'),
           images,
         });
@@ -270,9 +326,12 @@ export class LocalTrainingBackend implements TrainingBackend, PredictionKeeper {
       case 'createImageTags': {
         if (body.kind !== 'json' || !isRecord(body.value)) break;
         const entries = Array.isArray(body.value['tags']) ? body.value['tags'].filter(isRecord) : [];
-        return json(
-          store.createImageTags(projectId, entries as unknown as { imageId: string; tagId: string }[]),
+        const summary = store.createImageTags(
+          projectId,
+          entries as unknown as { imageId: string; tagId: string }[],
         );
+        this.featurizeLater(projectId);
+        return json(summary);
       }
       case 'deleteImageTags':
         store.deleteImageTags(projectId, list(q('imageIds')), list(q('tagIds')));
@@ -338,25 +397,33 @@ export class LocalTrainingBackend implements TrainingBackend, PredictionKeeper {
       }
       case 'getIterations':
         store.project(projectId);
-        return json(projectId === LOCAL_PROJECT_ID ? [detectorIteration()] : []);
+        return json(
+          projectId === LOCAL_PROJECT_ID ? [detectorIteration()] : this.iterations().list(projectId),
+        );
       case 'getIteration':
         store.project(projectId);
-        this.requireIteration(projectId, params['iterationId']);
-        return json(detectorIteration());
+        if (projectId === LOCAL_PROJECT_ID) {
+          this.requireIteration(projectId, params['iterationId']);
+          return json(detectorIteration());
+        }
+        return json(this.iterations().get(projectId, params['iterationId']));
       case 'trainProject':
-        store.project(projectId);
-        throw notSupported(TRAINING_NOT_LOCAL);
+        return json(this.classifiers.train(projectId));
+      case 'exportIteration':
+      case 'getExports':
       case 'getIterationPerformance':
       case 'publishIteration':
       case 'unpublishIteration':
-      case 'exportIteration':
-      case 'getExports':
+      case 'deleteIteration':
         store.project(projectId);
-        this.requireIteration(projectId, params['iterationId']);
-        throw notSupported(
-          `The local detector's iteration is built into the server: ${operation.name} does not apply to it. ` +
-            'It is published as "coco-centernet" already.',
-        );
+        if (projectId === LOCAL_PROJECT_ID) {
+          this.requireIteration(projectId, params['iterationId']);
+          throw notSupported(
+            `The local detector's iteration is built into the server: ${operation.name} does not apply to it. ` +
+              'It is published as "coco-centernet" already.',
+          );
+        }
+        return this.iterationOperation(operation.name, projectId, params['iterationId'] ?? '', q);
       case 'quickTestImage': {
         store.project(projectId);
         const iterationId = q('iterationId');
@@ -384,6 +451,49 @@ export class LocalTrainingBackend implements TrainingBackend, PredictionKeeper {
     throw notSupported(`${operation.name} is not offered by the local training store.`);
   }
 
+  /** The operations on a trained iteration of a project created here. */
+  private iterationOperation(
+    name: string,
+    projectId: string,
+    iterationId: string,
+    q: (name: string) => string | undefined,
+  ): UpstreamAnswer {
+    const iterations = this.iterations();
+    switch (name) {
+      case 'getIterationPerformance': {
+        const threshold = Number(q('threshold') ?? 0.5);
+        return json(
+          this.classifiers.performance(projectId, iterationId, Number.isFinite(threshold) ? threshold : 0.5),
+        );
+      }
+      case 'publishIteration': {
+        const publishName = q('publishName')?.trim() ?? '';
+        if (publishName === '' || publishName.length > 256 || /[\\/?#%]/.test(publishName)) {
+          throw new CvError(
+            400,
+            CvErrorCode.BadRequestInvalidPublishName,
+            'A publish name of 1 to 256 characters, without / \\ ? # or %, is needed (publishName).',
+          );
+        }
+        // The local store has one prediction resource (this server), so any predictionId names it.
+        iterations.publish(projectId, iterationId, publishName, q('overwrite') === 'true');
+        return json(true);
+      }
+      case 'unpublishIteration':
+        iterations.unpublish(projectId, iterationId);
+        return noContent();
+      case 'deleteIteration':
+        iterations.delete(projectId, iterationId);
+        return noContent();
+      default:
+        iterations.get(projectId, iterationId);
+        throw notSupported(
+          `${name}: iterations trained in the local training store cannot be exported; train in Custom Vision ` +
+            '(`npm run dataset -- push`) for an exportable model.',
+        );
+    }
+  }
+
   private requireIteration(projectId: string, iterationId: string | undefined): void {
     if (projectId !== LOCAL_PROJECT_ID || iterationId !== LOCAL_ITERATION_ID) {
       throw new CvError(
@@ -395,8 +505,16 @@ export class LocalTrainingBackend implements TrainingBackend, PredictionKeeper {
   }
 
   /** 200 when every image was stored new, 207 (Multi-Status) otherwise, as Custom Vision answers. */
-  private created(summary: Awaited<ReturnType<TrainingStore['createImages']>>): UpstreamAnswer {
+  private created(
+    projectId: string,
+    summary: Awaited<ReturnType<TrainingStore['createImages']>>,
+  ): UpstreamAnswer {
+    if (summary.images.some((image) => image.status === 'OK')) this.featurizeLater(projectId);
     return json(summary, summary.isBatchSuccessful ? 200 : 207);
+  }
+
+  private iterations(): NonNullable<TrainingStore['iterations']> {
+    return this.open().iterations!;
   }
 
   budget(): undefined {
@@ -410,9 +528,10 @@ export class LocalTrainingBackend implements TrainingBackend, PredictionKeeper {
     return { ready: true, detail: `Local training store in ${this.config.dataDir}` };
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
+    await this.classifiers.close();
+    await this.ownFeatures.close();
     this.store?.close();
     this.store = undefined;
-    return Promise.resolve();
   }
 }

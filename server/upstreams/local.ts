@@ -11,7 +11,7 @@ import {
   ImageUnreadableError,
   QueueFullError,
 } from '../detector/pool.ts';
-import type { DetectResult } from '../detector/protocol.ts';
+import type { DetectResult, FeatureResult } from '../detector/protocol.ts';
 import { stableUuid } from '../detector/stable-uuid.ts';
 import type {
   PredictionRequest,
@@ -31,7 +31,7 @@ const cloudTimestamp = (date: Date) => date.toISOString().replace(/\.\d{3}Z$/, '
 const round = (value: number) => Math.round(value * 1e8) / 1e8;
 
 /** What the client is told when the detector could not answer; any other error as it is. */
-function detectorRefusal(error: unknown): unknown {
+export function detectorRefusal(error: unknown): unknown {
   if (error instanceof QueueFullError) {
     return new CvError(
       429,
@@ -117,8 +117,7 @@ export class LocalUpstream implements PredictionUpstream {
     this.kept = keeper;
   }
 
-  /** One image through the detector, in Custom Vision's ImagePrediction shape (for quick tests). */
-  async detectImage(bytes: Buffer, signal: AbortSignal): Promise<ReturnType<typeof toImagePrediction>> {
+  private assertLoaded(): void {
     if (this.pool.stats().readyWorkers === 0) {
       throw new CvError(
         503,
@@ -127,6 +126,28 @@ export class LocalUpstream implements PredictionUpstream {
         { 'Retry-After': '2' },
       );
     }
+  }
+
+  /**
+   * An image's feature vectors, computed by the detector's workers: its own ('features', for a trained
+   * classifier's prediction) or with its augmented views' too ('feature-views', for training).
+   */
+  async features(
+    bytes: Buffer,
+    signal: AbortSignal,
+    kind: 'features' | 'feature-views' = 'features',
+  ): Promise<FeatureResult> {
+    this.assertLoaded();
+    try {
+      return await this.pool.features(Buffer.from(bytes), signal, kind);
+    } catch (error) {
+      throw detectorRefusal(error);
+    }
+  }
+
+  /** One image through the detector, in Custom Vision's ImagePrediction shape (for quick tests). */
+  async detectImage(bytes: Buffer, signal: AbortSignal): Promise<ReturnType<typeof toImagePrediction>> {
+    this.assertLoaded();
     try {
       // A copy goes to the worker (which takes what it is given), so the caller keeps its bytes.
       return toImagePrediction(await this.pool.detect(Buffer.from(bytes), signal));

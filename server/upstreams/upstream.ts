@@ -69,3 +69,18 @@ export interface PredictionUpstream {
   health(): UpstreamHealth;
   close(): Promise<void>;
 }
+
+/**
+ * Models published by the local training store, answered beside the configured upstream's one model: a
+ * prediction for another project goes to them when they hold it.
+ */
+export interface PublishedModels {
+  /** Whether this project is one of theirs (its published names are then theirs to check). */
+  serves(projectId: string): boolean;
+  /** Answers the route's project and published name for these image bytes, in ImagePrediction's shape. */
+  predict(route: PredictionRoute, bytes: Buffer, signal: AbortSignal): Promise<UpstreamAnswer>;
+}
+
+export const hasPublishedModels = (value: object): value is PublishedModels =>
+  typeof (value as Partial<PublishedModels>).serves === 'function' &&
+  typeof (value as Partial<PublishedModels>).predict === 'function';

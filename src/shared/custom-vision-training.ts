@@ -111,6 +111,8 @@ export const TRAINING_OPERATIONS: readonly TrainingOperation[] = [
     query: ['publishName', 'predictionId', 'overwrite'],
   }),
   op('unpublishIteration', 'DELETE', `${I}/publish`, 'manage'),
+  // Offered by the local training store, whose iterations are trained here.
+  op('deleteIteration', 'DELETE', I, 'manage', { localOnly: true }),
   op('exportIteration', 'POST', `${I}/export`, 'manage', { query: ['platform', 'flavor'] }),
   op('getExports', 'GET', `${I}/export`, 'manage'),
   op('quickTestImage', 'POST', `${P}/quicktest/image`, 'manage', {

@@ -26,6 +26,7 @@ const REFUSED = new Set([
   'getIterationPerformance',
   'publishIteration',
   'unpublishIteration',
+  'deleteIteration',
   'exportIteration',
   'getExports',
   'quickTestImage',
@@ -222,7 +223,8 @@ describe('the training routes, answered by the local training store', () => {
     );
     expect(((await raw.json()) as { created: string }[])[0]!.created).toMatch(TIMESTAMP);
 
-    // What the local store does not do is refused in Custom Vision's shape, saying what to do instead.
+    // What the local store does not do (train an object detection project; change the detector's built-in
+    // iteration) is refused in Custom Vision's shape, saying what to do instead.
     const train = await refusal('trainProject', client.trainProject(p));
     expect([train.statusCode, train.code]).toEqual([400, 'BadRequestNotSupported']);
     expect(train.message).toMatch(/npm run dataset -- push/);
@@ -232,6 +234,7 @@ describe('the training routes, answered by the local training store', () => {
       ['getIterationPerformance', client.getIterationPerformance(LOCAL_PROJECT_ID, localIteration)],
       ['publishIteration', client.publishIteration(LOCAL_PROJECT_ID, localIteration, 'x', 'default')],
       ['unpublishIteration', client.unpublishIteration(LOCAL_PROJECT_ID, localIteration)],
+      ['deleteIteration', client.deleteIteration(LOCAL_PROJECT_ID, localIteration)],
       ['exportIteration', client.exportIteration(LOCAL_PROJECT_ID, localIteration, 'ONNX')],
       ['getExports', client.getExports(LOCAL_PROJECT_ID, localIteration)],
       ['quickTestImage', client.quickTestImage(p, first)],

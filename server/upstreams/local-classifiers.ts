@@ -1,0 +1,238 @@
+// Classification training in the local training store, and the published classifiers' predictions.
+// Features: each tagged image's vectors are computed by the detector's workers once, after it is stored
+// (and, for images stored before features existed, when their project first trains). Training: a small
+// head on those vectors, in a worker thread of its own, while the iteration shows Training. Predicting:
+// one feature pass in the detector's workers, then the head, a few thousand multiplications.
+import { randomUUID } from 'node:crypto';
+import { CvError, CvErrorCode } from '../http/cv-error.ts';
+import { classify, decodeHead, type ClassifierHead } from '../training-store/classifier-head.ts';
+import { findDomain } from '../training-store/domains.ts';
+import { iterationPerformance } from '../training-store/performance.ts';
+import { cloudTimestamp } from '../training-store/shapes.ts';
+import type { TrainingStore } from '../training-store/store.ts';
+import { trainInWorker } from '../training-store/trainer.ts';
+import type { FeatureResult } from '../detector/protocol.ts';
+import type { PredictionRoute } from '../../src/shared/custom-vision-path.ts';
+import type { UpstreamAnswer } from './upstream.ts';
+
+/** Computes an image's feature vectors (the local detector's workers). */
+export interface FeatureSource {
+  features(bytes: Buffer, signal: AbortSignal, kind?: 'features' | 'feature-views'): Promise<FeatureResult>;
+}
+
+/** Custom Vision's minimum of images for each tag of a project to train. */
+export const MIN_IMAGES_PER_TAG = 5;
+
+export const DETECTION_NOT_LOCAL =
+  'Object detection projects in the local training store cannot train yet (classification projects can). ' +
+  'Push its images to a Custom Vision project with `npm run dataset -- push` and train there, or set ' +
+  'CUSTOM_VISION_TRAINING_ENDPOINT and CUSTOM_VISION_TRAINING_KEY so that this server forwards training ' +
+  'to Custom Vision.';
+
+const NEVER = new AbortController().signal;
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref());
+
+type Tag = ReturnType<TrainingStore['tags']>[number];
+
+export class LocalClassifiers {
+  /** Feature computation in progress per project: one at a time, so no image is computed twice. */
+  private readonly featurizing = new Map<string, Promise<void>>();
+  /** Training runs in progress, awaited on close so none writes to a closed store. */
+  private readonly running = new Set<Promise<void>>();
+  private readonly heads = new Map<string, ClassifierHead>();
+  private closed = false;
+
+  constructor(
+    private readonly store: () => TrainingStore,
+    private readonly source: () => Promise<FeatureSource>,
+  ) {}
+
+  /**
+   * Computes the features of the project's tagged images that have none yet. Called after each upload
+   * (not awaited: the upload's answer does not wait) and before each training run.
+   */
+  featurize(projectId: string): Promise<void> {
+    const previous = this.featurizing.get(projectId) ?? Promise.resolve();
+    const next = previous.then(() => this.computeMissing(projectId));
+    const settled = next.catch(() => undefined);
+    this.featurizing.set(projectId, settled);
+    void settled.then(() => {
+      if (this.featurizing.get(projectId) === settled) this.featurizing.delete(projectId);
+    });
+    return next;
+  }
+
+  private async computeMissing(projectId: string): Promise<void> {
+    const store = this.store();
+    const source = await this.source();
+    for (const sha256 of store.features.missing(projectId)) {
+      if (this.closed) return;
+      const bytes = await store.fileBytes(sha256);
+      store.features.save(sha256, ...(await this.viewsOf(source, bytes)));
+    }
+  }
+
+  /** An image's vectors for training; waits and tries again while the detector's queue is full. */
+  private async viewsOf(source: FeatureSource, bytes: Buffer): Promise<[number, Float32Array]> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const result = await source.features(bytes, NEVER, 'feature-views');
+        return [result.views, result.vectors];
+      } catch (error) {
+        const status = error instanceof CvError ? error.status : 0;
+        if ((status !== 429 && status !== 503) || attempt >= 60 || this.closed) throw error;
+        await pause(Number((error as CvError).headers['Retry-After'] ?? 1) * 1000);
+      }
+    }
+  }
+
+  /** Starts training the project: answers its new iteration (Training) at once. */
+  train(projectId: string) {
+    const store = this.store();
+    const iterations = store.iterations!;
+    const project = store.project(projectId);
+    if (findDomain(project.settings.domainId)?.type !== 'Classification') {
+      throw new CvError(400, CvErrorCode.BadRequestNotSupported, DETECTION_NOT_LOCAL);
+    }
+    const multilabel = project.settings.classificationType === 'Multilabel';
+    if (iterations.training(projectId)) {
+      throw new CvError(
+        400,
+        CvErrorCode.BadRequestTrainingAlreadyInProgress,
+        'This project is training already: poll its iteration until it is Completed, then train again.',
+      );
+    }
+    const tags = store.tags(projectId).filter((tag) => tag.type !== 'Negative');
+    this.checkTrainable(tags, multilabel);
+    const iteration = iterations.start({
+      id: project.id,
+      domainId: project.settings.domainId,
+      classificationType: project.settings.classificationType,
+    });
+    const run = this.run(projectId, iteration.id, tags, multilabel);
+    this.running.add(run);
+    void run.finally(() => this.running.delete(run));
+    return iteration;
+  }
+
+  /** Custom Vision's rules: at least 5 images for every tag, and two tags for a Multiclass project. */
+  private checkTrainable(tags: readonly Tag[], multilabel: boolean): void {
+    const code = multilabel
+      ? CvErrorCode.BadRequestMultiLabelClassificationTrainingValidationFailed
+      : CvErrorCode.BadRequestMultiClassClassificationTrainingValidationFailed;
+    const short = tags.filter((tag) => tag.imageCount < MIN_IMAGES_PER_TAG);
+    if (tags.length < (multilabel ? 1 : 2) || short.length > 0) {
+      const which = short.map((tag) => `"${tag.name}" has ${tag.imageCount}`).join(', ');
+      throw new CvError(
+        400,
+        code,
+        `Not enough images for training: every tag needs at least ${MIN_IMAGES_PER_TAG} images` +
+          (multilabel ? '' : ', and a Multiclass project at least 2 tags') +
+          (which ? ` (${which})` : ` (the project has ${tags.length} tag${tags.length === 1 ? '' : 's'})`) +
+          '. Tag more images, then train again.',
+      );
+    }
+  }
+
+  private async run(projectId: string, iterationId: string, tags: readonly Tag[], multilabel: boolean) {
+    const started = performance.now();
+    const iterations = this.store().iterations!;
+    try {
+      await this.featurize(projectId);
+      const index = new Map(tags.map((tag, i) => [tag.id, i]));
+      const examples = this.store()
+        .features.trainingSet(projectId)
+        .map((image) => ({
+          imageId: image.imageId,
+          vectors: image.vectors,
+          tags: image.tagIds.map((id) => index.get(id)).filter((i): i is number => i !== undefined),
+        }))
+        .filter((example) => example.tags.length > 0);
+      const result = await trainInWorker({ examples, tagCount: tags.length, multilabel });
+      if (this.closed) return;
+      iterations.complete(iterationId, {
+        tagIds: tags.map((tag) => tag.id),
+        head: result.head,
+        heldOut: result.heldOut,
+        ms: performance.now() - started,
+      });
+    } catch (error) {
+      // A closed store cannot be written: the next start marks the iteration Failed instead.
+      if (this.closed) return;
+      iterations.fail(iterationId, `Training failed: ${(error as Error).message}`);
+    }
+  }
+
+  performance(projectId: string, iterationId: string | undefined, threshold: number) {
+    const store = this.store();
+    const trained = store.iterations!.trained(projectId, iterationId);
+    const names = new Map(store.tags(projectId).map((tag) => [tag.id, tag.name]));
+    const tags = trained.tagIds.map((id) => ({ id, name: names.get(id) ?? '' }));
+    return iterationPerformance(trained.heldOut, tags, threshold);
+  }
+
+  /** Whether predictions for this project are answered here: a project of the store other than `except`. */
+  serves(projectId: string, except: string): boolean {
+    return projectId !== except && this.store().hasProject(projectId);
+  }
+
+  async predict(route: PredictionRoute, bytes: Buffer, signal: AbortSignal): Promise<UpstreamAnswer> {
+    const store = this.store();
+    const project = store.project(route.projectId);
+    const trained = store.iterations!.published(route.projectId, route.publishedName);
+    if (!trained) {
+      // The cloud answers an unknown published name with NotFoundIteration, "Invalid iteration".
+      throw new CvError(
+        404,
+        CvErrorCode.NotFoundIteration,
+        `Invalid iteration: no iteration of project ${route.projectId} is published as "${route.publishedName}".`,
+      );
+    }
+    if (route.projectType !== 'classify') {
+      throw new CvError(
+        400,
+        CvErrorCode.BadRequestNotSupported,
+        `Project ${project.id} is a classification project: use /classify/ in the path, not /${route.projectType}/.`,
+      );
+    }
+    let head = this.heads.get(trained.id);
+    if (!head) {
+      head = decodeHead(trained.head);
+      this.heads.set(trained.id, head);
+    }
+    const features = await (await this.source()).features(bytes, signal, 'features');
+    const started = performance.now();
+    const probabilities = classify(head, features.vectors);
+    const headMs = performance.now() - started;
+    const names = new Map(store.tags(route.projectId).map((tag) => [tag.id, tag.name]));
+    const prediction = {
+      id: randomUUID(),
+      project: project.id,
+      iteration: trained.id,
+      created: cloudTimestamp(),
+      predictions: trained.tagIds
+        .map((tagId, i) => ({
+          probability: Math.round(probabilities[i]! * 1e8) / 1e8,
+          tagId,
+          tagName: names.get(tagId) ?? '',
+          tagType: 'Regular',
+        }))
+        .sort((a, b) => b.probability - a.probability),
+    };
+    const { decodeMs, modelMs } = features.timing;
+    return {
+      status: 200,
+      headers: {
+        'Content-Type': 'application/json; charset=utf-8',
+        'Server-Timing': `decode;dur=${decodeMs.toFixed(1)}, model;dur=${modelMs.toFixed(1)}, head;dur=${headMs.toFixed(2)}`,
+      },
+      body: Buffer.from(JSON.stringify(prediction)),
+    };
+  }
+
+  /** Stops taking work and waits for training runs in progress to end (their results are dropped). */
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.allSettled([...this.running]);
+  }
+}
