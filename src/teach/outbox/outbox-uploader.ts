@@ -1,6 +1,6 @@
 // Sends the outbox's items to the training routes in the background, oldest first, one image a call (a
 // phone on a poor network gets each picture through or not on its own, and per-image results need no
-// matching), paced by the training budget /api/config reports, with at most a couple of calls in flight.
+// matching), paced by the training budget /api/config reports, with up to four calls in flight (so that a slow answer does not lower the pace).
 //
 // Nothing is lost: an item is only ever marked done on Custom Vision's OK or OKDuplicate, and stays in the
 // store otherwise. Nothing is counted twice: an item left "uploading" by a closed app is sent again and
@@ -26,6 +26,9 @@ import type { OutboxStore } from './outbox-store.ts';
 import type { OutboxFailure, OutboxItem } from './outbox-types.ts';
 
 export const DRAIN_LOCK_NAME = 'sightline-outbox-drain';
+
+/** The share of the training budget's pace the uploader keeps to. */
+export const PACE_MARGIN = 0.99;
 
 /** Where items go right now: undefined while training is unavailable to this caller (nothing is sent). */
 export interface UploadTarget {
@@ -77,7 +80,7 @@ export class OutboxUploader {
     this.#target = options.target;
     this.#onChange = options.onChange ?? (() => undefined);
     this.#locks = options.locks;
-    this.#maxInFlight = options.maxInFlight ?? 2;
+    this.#maxInFlight = options.maxInFlight ?? 4;
     this.#backoffBaseMs = options.backoffBaseMs ?? 1_000;
     this.#backoffMaxMs = options.backoffMaxMs ?? 60_000;
     this.#idleRecheckMs = options.idleRecheckMs ?? 30_000;
@@ -180,7 +183,9 @@ export class OutboxUploader {
 
   /** Calls start on a grid of 1/pace seconds, never bunched after a pause or a slow answer. */
   async #waitForSlot(perSecond: number, signal: AbortSignal): Promise<void> {
-    const interval = 1000 / perSecond;
+    // A hair under the budget: timers fire late and then catch up, and a call the server must refuse
+    // costs the whole queue a Retry-After second.
+    const interval = 1000 / (perSecond * PACE_MARGIN);
     const now = performance.now();
     const at = Math.max(now, this.#nextSlotAt);
     this.#nextSlotAt = at + interval;
