@@ -18,6 +18,8 @@ export interface EncodedFrame {
   readonly source: Size;
   /** Time spent in the worker: drawing, scaling and encoding. */
   readonly encodeMs: number;
+  /** How the frame was made: its Y'CbCr planes encoded directly, or drawn on a canvas (see path-chooser.ts). */
+  readonly path?: 'yuv' | 'canvas';
 }
 
 /** A small JPEG made from an encoded frame, for the history list. */

@@ -1,18 +1,20 @@
-// The frame worker: downscales camera frames in an OffscreenCanvas and encodes them as JPEG, off the main
-// thread, where it would cost the preview and the overlay frames. Exposed through Comlink; the main thread only grabs frames and transfers them.
+// The frame worker: downscales camera frames and encodes them as JPEG (see frame-encoding.ts), off the main
+// thread, where it would cost the preview and the overlay frames. Exposed through Comlink; the main thread
+// only grabs frames and transfers them.
 import { expose, transfer } from 'comlink';
-import { downscaleSize } from './downscale.ts';
+import { downscaleSize, type Size } from './downscale.ts';
+import { FrameEncoding, type CanvasJpeg } from './frame-encoding.ts';
 import type { EncodeOptions, EncodedFrame, FrameWorkerApi, Thumbnail } from './frame-worker-api.ts';
 
 /**
  * A canvas reused for every picture of one kind: allocating one per frame is what makes long-running
  * pages grow. Frames and thumbnails each have their own, so one never resizes the other mid-encode.
  */
-class Surface {
+class Surface implements CanvasJpeg {
   private canvas: OffscreenCanvas | undefined;
   private context: OffscreenCanvasRenderingContext2D | undefined;
 
-  draw(source: CanvasImageSource, width: number, height: number): OffscreenCanvas {
+  draw(source: CanvasImageSource, { width, height }: Size): void {
     if (!this.canvas || !this.context) {
       this.canvas = new OffscreenCanvas(width, height);
       const created = this.canvas.getContext('2d', { alpha: false });
@@ -23,34 +25,28 @@ class Surface {
     if (this.canvas.height !== height) this.canvas.height = height;
     this.context.imageSmoothingQuality = 'medium';
     this.context.drawImage(source, 0, 0, width, height);
-    return this.canvas;
+  }
+
+  async jpeg(quality: number): Promise<ArrayBuffer> {
+    if (!this.canvas) throw new Error('Nothing was drawn to encode.');
+    const blob = await this.canvas.convertToBlob({ type: 'image/jpeg', quality });
+    return blob.arrayBuffer();
   }
 }
 
-const frames = new Surface();
+const frames = new FrameEncoding(new Surface(), (choice, source) =>
+  // Once per camera: which path this browser makes frames by, so a slow device's report says why.
+  console.info(
+    `Sightline: frames from ${source} take the ${choice.path} path ` +
+      `(median ${choice.yuvMedianMs.toFixed(1)} ms by Y'CbCr planes, ${choice.canvasMedianMs.toFixed(1)} ms by canvas)`,
+  ),
+);
 const thumbnails = new Surface();
-
-const sizeOf = (frame: ImageBitmap | VideoFrame) =>
-  'displayWidth' in frame
-    ? { width: frame.displayWidth, height: frame.displayHeight }
-    : { width: frame.width, height: frame.height };
 
 const api: FrameWorkerApi = {
   async encode(frame: ImageBitmap | VideoFrame, options: EncodeOptions): Promise<EncodedFrame> {
-    const started = performance.now();
-    const source = sizeOf(frame);
-    const size = downscaleSize(source, { maxLongSide: options.maxLongSide, minShortSide: 256 });
-    let canvas: OffscreenCanvas;
-    try {
-      canvas = frames.draw(frame, size.width, size.height);
-    } finally {
-      // Closed exactly once, as soon as its pixels are drawn: camera frames hold GPU or capture buffers.
-      frame.close();
-    }
-    const blob = await canvas.convertToBlob({ type: 'image/jpeg', quality: options.quality });
-    const bytes = await blob.arrayBuffer();
-    const encoded: EncodedFrame = { bytes, size, source, encodeMs: performance.now() - started };
-    return transfer(encoded, [bytes]);
+    const encoded = await frames.encode(frame, options);
+    return transfer(encoded, [encoded.bytes]);
   },
 
   async thumbnail(jpeg: ArrayBuffer, maxLongSide: number, quality: number): Promise<Thumbnail> {
@@ -59,13 +55,12 @@ const api: FrameWorkerApi = {
       { width: bitmap.width, height: bitmap.height },
       { maxLongSide, minShortSide: 0 },
     );
-    let canvas: OffscreenCanvas;
     try {
-      canvas = thumbnails.draw(bitmap, size.width, size.height);
+      thumbnails.draw(bitmap, size);
     } finally {
       bitmap.close();
     }
-    const bytes = await (await canvas.convertToBlob({ type: 'image/jpeg', quality })).arrayBuffer();
+    const bytes = await thumbnails.jpeg(quality);
     return transfer({ bytes, size }, [bytes]);
   },
 };
