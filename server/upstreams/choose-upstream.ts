@@ -6,6 +6,8 @@ import { PENDING_MS } from '../limits/windows.ts';
 import type { Logger } from '../observability/logger.ts';
 import { registerSecrets } from '../observability/secrets.ts';
 import { CustomVisionUpstream } from './custom-vision.ts';
+import { chooseServedExport, ExportUpstream } from './export.ts';
+import { parseExportConfig, type ExportUpstreamConfig } from './export-config.ts';
 import { parseCustomVisionConfig, type CustomVisionConfig } from './custom-vision-config.ts';
 import { LocalUpstream } from './local.ts';
 import { parseLocalDetectorConfig, type LocalDetectorConfig } from './local-config.ts';
@@ -13,13 +15,29 @@ import type { PredictionUpstream } from './upstream.ts';
 
 export type UpstreamConfig =
   | ({ readonly kind: 'custom-vision' } & CustomVisionConfig)
-  | ({ readonly kind: 'local' } & LocalDetectorConfig);
+  | ({ readonly kind: 'local' } & LocalDetectorConfig)
+  | ({ readonly kind: 'export' } & ExportUpstreamConfig);
 
 export type UpstreamKind = UpstreamConfig['kind'];
 
-/** Custom Vision when its endpoint is set, else the embedded local detector (the quick start). */
+/**
+ * The team's exported model when CUSTOM_VISION_EXPORT is set, else Custom Vision when its endpoint is set,
+ * else the embedded local detector (the quick start).
+ */
 export function parseUpstreamConfig(env: Env, cores: number): { config: UpstreamConfig; warnings: string[] } {
   const endpoint = text(env, 'CUSTOM_VISION_PREDICTION_ENDPOINT');
+  const exportSource = text(env, 'CUSTOM_VISION_EXPORT');
+  if (exportSource !== undefined) {
+    return {
+      config: { kind: 'export', ...parseExportConfig(env, exportSource, cores) },
+      warnings:
+        endpoint !== undefined
+          ? [
+              'CUSTOM_VISION_EXPORT is set: the exported model answers predictions, not CUSTOM_VISION_PREDICTION_ENDPOINT.',
+            ]
+          : [],
+    };
+  }
   if (endpoint !== undefined) {
     return { config: { kind: 'custom-vision', ...parseCustomVisionConfig(env, endpoint) }, warnings: [] };
   }
@@ -62,8 +80,22 @@ const PENDING_SLACK_MS = 1_000;
 /** A forwarded call may wait for a connection up to its deadline: it must count as pending that long. */
 export const forwardedPendingMs = (timeoutMs: number) => Math.max(PENDING_MS, timeoutMs + PENDING_SLACK_MS);
 
-export function createUpstream(config: UpstreamConfig, log: Logger): CreatedUpstream {
+/** Builds the upstream; an export is read and recognised first, so a bad one stops the start with its reason. */
+export async function createUpstream(config: UpstreamConfig, log: Logger): Promise<CreatedUpstream> {
   switch (config.kind) {
+    case 'export': {
+      const served = await chooseServedExport(config);
+      const upstream = new ExportUpstream(served, config);
+      const ready = upstream.start();
+      ready.catch((error: Error) => log.error({ error: error.message }, 'the exported model failed to load'));
+      return {
+        upstream,
+        ready,
+        // Its capacity is this instance's own, never shared.
+        budget: { scope: 'export', shared: false, burst: config.workers + config.queueLimit },
+        description: `the exported model ${served.loaded.source} (${served.loaded.plan.summary}) as project ${served.projectId}, published name ${served.publishedName}, ${config.workers} worker(s)`,
+      };
+    }
     case 'custom-vision': {
       registerSecrets(config.predictionKey);
       const host = new URL(config.endpoint).host;

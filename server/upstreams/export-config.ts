@@ -1,0 +1,46 @@
+// A Custom Vision export served by this server as an upstream: its settings, read and checked at boot.
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { ConfigError, fraction, integer, text, type Env } from '../env-parse.ts';
+
+export interface ExportUpstreamConfig {
+  /** The export zip, or a folder of them (the newest export there is served). */
+  readonly source: string;
+  readonly sourceIsFolder: boolean;
+  readonly workers: number;
+  readonly queueLimit: number;
+  readonly minProbability: number;
+  readonly maxDetections: number;
+  /** Served under these when set (CUSTOM_VISION_PROJECT_ID, CUSTOM_VISION_PUBLISHED_NAME). */
+  readonly projectId?: string;
+  readonly publishedName?: string;
+}
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function parseExportConfig(env: Env, source: string, cores: number): ExportUpstreamConfig {
+  const resolved = path.resolve(source);
+  if (!existsSync(resolved)) {
+    throw new ConfigError(
+      `CUSTOM_VISION_EXPORT: ${resolved} does not exist; give the path of an export zip from Custom Vision (ONNX or TensorFlowJs) or of a folder of them.`,
+    );
+  }
+  const projectId = text(env, 'CUSTOM_VISION_PROJECT_ID');
+  if (projectId !== undefined && !GUID.test(projectId)) {
+    throw new ConfigError(
+      'CUSTOM_VISION_PROJECT_ID must be the project GUID (from the Custom Vision portal).',
+    );
+  }
+  const publishedName = text(env, 'CUSTOM_VISION_PUBLISHED_NAME');
+  const workers = integer(env, 'EXPORT_WORKERS', Math.max(1, cores), 1, 64);
+  return {
+    source: resolved,
+    sourceIsFolder: statSync(resolved).isDirectory(),
+    workers,
+    queueLimit: integer(env, 'EXPORT_QUEUE_LIMIT', workers * 4, 0, 10_000),
+    minProbability: fraction(env, 'EXPORT_MIN_PROBABILITY', 0.01),
+    maxDetections: integer(env, 'EXPORT_MAX_DETECTIONS', 64, 1, 200),
+    ...(projectId !== undefined ? { projectId: projectId.toLowerCase() } : {}),
+    ...(publishedName !== undefined ? { publishedName } : {}),
+  };
+}

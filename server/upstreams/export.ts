@@ -1,0 +1,215 @@
+// A team's own Custom Vision model, exported (ONNX or TensorFlow.js), answering Custom Vision's prediction
+// routes from worker threads on this server, in the cloud's ImagePrediction shape: no Azure call at all.
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { CvError, CvErrorCode } from '../http/cv-error.ts';
+import { ImageTooLargeError } from '../detector/image-probe.ts';
+import {
+  ExportImageError,
+  ExportPool,
+  ExportQueueFullError,
+  ExportWorkerError,
+} from '../model-export/export-pool.ts';
+import { listExportZips, readExport, type LoadedExport } from '../model-export/read-export.ts';
+import {
+  nameUuid,
+  tagIdsFor,
+  toImagePrediction,
+  type KnownTag,
+} from '../../src/shared/model-export/image-prediction.ts';
+import { sha1, toHex } from '../../src/shared/model-export/sha1.ts';
+import type { ExportUpstreamConfig } from './export-config.ts';
+import type {
+  PredictionRequest,
+  PredictionUpstream,
+  ServedModel,
+  UpstreamAnswer,
+  UpstreamHealth,
+} from './upstream.ts';
+
+/** What the client is told when the model could not answer; any other error as it is. */
+function refusal(error: unknown): unknown {
+  if (error instanceof ExportQueueFullError) {
+    return new CvError(
+      429,
+      CvErrorCode.TooManyRequests,
+      `${error.message} Retry after ${error.retryAfterSeconds} s.`,
+      {
+        'Retry-After': String(error.retryAfterSeconds),
+      },
+    );
+  }
+  if (error instanceof ExportWorkerError) {
+    return new CvError(503, CvErrorCode.ErrorPredictionServiceUnavailable, error.message, {
+      'Retry-After': '5',
+    });
+  }
+  if (error instanceof ImageTooLargeError)
+    return new CvError(400, CvErrorCode.BadRequestImageDimensions, error.message);
+  if (error instanceof ExportImageError) {
+    return new CvError(
+      400,
+      CvErrorCode.BadRequestImageFormat,
+      `The image could not be decoded (corrupt or truncated?): ${error.message}`,
+    );
+  }
+  return error;
+}
+
+export interface ServedExport {
+  readonly loaded: LoadedExport;
+  readonly projectId: string;
+  readonly publishedName: string;
+  readonly iterationId: string;
+}
+
+/** The export to serve and the names it is served under (settings first, else derived from the export). */
+export async function chooseServedExport(config: ExportUpstreamConfig): Promise<ServedExport> {
+  const source = config.sourceIsFolder ? (await listExportZips(config.source))[0] : config.source;
+  if (!source) {
+    throw new Error(
+      `CUSTOM_VISION_EXPORT: ${config.source} holds no export zip; put a Custom Vision export (ONNX or TensorFlowJs) there.`,
+    );
+  }
+  const loaded = await readExport(source);
+  const { manifest } = loaded.files;
+  // Exports carry their iteration's id but not their project's: without CUSTOM_VISION_PROJECT_ID the
+  // project id is derived from the iteration (or the model's bytes), stable across restarts.
+  const modelBytes =
+    loaded.files.model.format === 'onnx' ? loaded.files.model.bytes : loaded.files.model.weights;
+  const identity = manifest?.iterationId ?? toHex(sha1(modelBytes));
+  return {
+    loaded,
+    projectId: config.projectId ?? nameUuid(`project:${identity}`),
+    publishedName: config.publishedName ?? path.basename(source).replace(/\.zip$/i, ''),
+    iterationId: manifest?.iterationId?.toLowerCase() ?? nameUuid(`iteration:${identity}`),
+  };
+}
+
+export class ExportUpstream implements PredictionUpstream {
+  readonly model: ServedModel;
+  readonly acceptsUrls = false;
+  private readonly pool: ExportPool;
+  private tagIds: string[];
+  private startError: Error | undefined;
+
+  constructor(
+    private readonly served: ServedExport,
+    config: ExportUpstreamConfig,
+  ) {
+    const { plan } = served.loaded;
+    this.model = {
+      // Answered on this server with no cloud call, as the embedded detector is.
+      source: 'local',
+      projectId: served.projectId,
+      publishedName: served.publishedName,
+      type: plan.projectType,
+      name: `Custom Vision export: ${plan.summary}`,
+      tags: plan.labels,
+    };
+    this.tagIds = tagIdsFor(plan.labels, served.projectId);
+    this.pool = new ExportPool({
+      source: served.loaded.source,
+      workers: config.workers,
+      queueLimit: config.queueLimit,
+      minProbability: config.minProbability,
+      maxDetections: config.maxDetections,
+    });
+  }
+
+  /** The project's own tag ids, matched by name (exports carry names only), from now on. */
+  useKnownTags(tags: readonly KnownTag[]): void {
+    this.tagIds = tagIdsFor(this.served.loaded.plan.labels, this.served.projectId, tags);
+  }
+
+  async start(): Promise<void> {
+    try {
+      await this.pool.start();
+    } catch (error) {
+      this.startError = error as Error;
+      throw error;
+    }
+  }
+
+  async predict(request: PredictionRequest): Promise<UpstreamAnswer> {
+    if (!request.image) {
+      throw new CvError(400, CvErrorCode.BadRequestNotSupported, 'An exported model takes image bytes only.');
+    }
+    if (this.pool.stats().readyWorkers === 0) {
+      throw new CvError(
+        503,
+        CvErrorCode.ErrorPredictionServiceUnavailable,
+        this.startError
+          ? `The exported model failed to load (${this.startError.message}); see the server's log.`
+          : 'The exported model is still loading; retry in a few seconds.',
+        this.startError ? {} : { 'Retry-After': '2' },
+      );
+    }
+    (await request.admit()).sent(); // nothing to wait for: the workers are in this process
+    let answer;
+    try {
+      answer = await this.pool.predict(request.image.bytes, request.client.signal);
+      request.trace.outcomes.push('200');
+    } catch (error) {
+      if (error instanceof ExportQueueFullError) request.trace.refused = 'queue-full';
+      throw refusal(error);
+    }
+    const { plan } = this.served.loaded;
+    const prediction = toImagePrediction(answer.results, {
+      id: randomUUID(),
+      projectId: this.served.projectId,
+      iterationId: this.served.iterationId,
+      labels: plan.labels,
+      tagIds: this.tagIds,
+      created: new Date(),
+    });
+    const { decodeMs, modelMs, postprocessMs } = answer.timing;
+    return {
+      status: 200,
+      headers: {
+        'Content-Type': 'application/json; charset=utf-8',
+        'Server-Timing': `decode;dur=${decodeMs.toFixed(1)}, model;dur=${modelMs.toFixed(1)}, postprocess;dur=${postprocessMs.toFixed(1)}`,
+      },
+      body: Buffer.from(JSON.stringify(prediction)),
+    };
+  }
+
+  /** The workers' measured capacity: one image per worker per median job time. */
+  budget() {
+    const stats = this.pool.stats();
+    const jobMs = stats.medianJobMs ?? 400;
+    const perSecond = Math.max(0.5, Math.round(((stats.readyWorkers || 1) * 1000 * 10) / jobMs) / 10);
+    return {
+      nostorePerSecond: perSecond,
+      storePerSecond: perSecond,
+      basis: 'exported model capacity (measured)',
+    };
+  }
+
+  health(): UpstreamHealth {
+    const stats = this.pool.stats();
+    const { plan } = this.served.loaded;
+    const detail =
+      this.startError && stats.readyWorkers === 0
+        ? `The exported model failed to load: ${this.startError.message}`
+        : stats.readyWorkers > 0
+          ? `Exported model ready (${plan.summary}) on ${stats.backend ?? 'its runtime'}: ${stats.readyWorkers} worker(s), ${stats.busyWorkers} busy, ${stats.queued} waiting.`
+          : `The exported model (${plan.summary}) is loading.`;
+    return {
+      ready: stats.readyWorkers > 0,
+      detail,
+      export: path.basename(this.served.loaded.source),
+      ...stats,
+    };
+  }
+
+  /** The served export file's bytes, for devices that run the model themselves. */
+  exportBytes(): Promise<Buffer> {
+    return readFile(this.served.loaded.source);
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}
