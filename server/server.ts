@@ -79,7 +79,7 @@ export async function buildServer(
   tokens.load();
   // The upstream first: the local detector's model loads in its workers while Redis is reached (which
   // may take up to two seconds when Redis is away) and the server starts listening.
-  const { upstream, ready, budget: terms, description } = createUpstream(config.upstream, log);
+  const { upstream, ready, budget: terms, description } = await createUpstream(config.upstream, log);
   let redis: Redis | undefined;
   if (config.redisUrl) redis = await connectRedis(config.redisUrl, log);
   const budget = new Budget({
