@@ -14,8 +14,13 @@ export const SERVER_BUNDLE = 'dist-server/index.js';
 export async function bundleServer(root: string): Promise<void> {
   await build({
     absWorkingDir: root,
-    // index.js and worker.js side by side: server/detector/pool.ts finds ./worker.js next to itself.
-    entryPoints: { index: 'server/index.ts', worker: 'server/detector/worker.ts' },
+    // index.js and the worker entries side by side: server/detector/pool.ts finds ./worker.js next to
+    // itself, server/model-export/export-pool.ts ./export-worker.js.
+    entryPoints: {
+      index: 'server/index.ts',
+      worker: 'server/detector/worker.ts',
+      'export-worker': 'server/model-export/export-worker.ts',
+    },
     outdir: path.join(root, 'dist-server'),
     bundle: true,
     platform: 'node',
