@@ -3,7 +3,13 @@
 // (a second put of the same draft replaces it instead of queueing it twice), indexed by state and time.
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import type { TeachDraft } from '../teach-types.ts';
-import { OutboxState, type OutboxCounts, type OutboxFailure, type OutboxItem } from './outbox-types.ts';
+import {
+  OutboxState,
+  type OutboxCounts,
+  type OutboxFailure,
+  type OutboxItem,
+  type StoredPicture,
+} from './outbox-types.ts';
 
 export const OUTBOX_DB_NAME = 'sightline-outbox';
 const VERSION = 1;
@@ -17,6 +23,8 @@ interface OutboxSchema extends DBSchema {
     value: OutboxItem;
     indexes: { byCreated: number; byState: string };
   };
+  /** The pictures still to upload, by client id: apart from the items, read only to send one. */
+  images: { key: string; value: StoredPicture };
 }
 
 export class OutboxStore {
@@ -35,6 +43,7 @@ export class OutboxStore {
         const items = database.createObjectStore('items', { keyPath: 'clientId' });
         items.createIndex('byCreated', 'createdAt');
         items.createIndex('byState', 'state');
+        database.createObjectStore('images');
       },
       // Another tab with a newer schema must not wait on this one: step aside, the next call reopens.
       blocking(_current, _blocked, event) {
@@ -53,11 +62,15 @@ export class OutboxStore {
   }
 
   /** Keeps a confirmed draft. The same client id again is the same teach: it replaces, never doubles. */
-  async add(draft: TeachDraft, now = Date.now()): Promise<OutboxItem> {
+  async add(draft: TeachDraft, thumbnail?: StoredPicture, now = Date.now()): Promise<OutboxItem> {
+    const picture: StoredPicture = {
+      data: await draft.image.arrayBuffer(),
+      type: draft.image.type || 'image/jpeg',
+    };
     const item: OutboxItem = {
       clientId: draft.clientId,
       projectId: draft.projectId,
-      image: { data: await draft.image.arrayBuffer(), type: draft.image.type || 'image/jpeg' },
+      thumbnail,
       width: draft.width,
       height: draft.height,
       tagIds: [...draft.tagIds],
@@ -70,16 +83,23 @@ export class OutboxStore {
       imageId: undefined,
       updatedAt: now,
     };
-    const tx = this.#db.transaction('items', 'readwrite');
-    const existing = await tx.store.get(item.clientId);
+    const tx = this.#db.transaction(['items', 'images'], 'readwrite');
+    const items = tx.objectStore('items');
+    const existing = await items.get(item.clientId);
     // A draft already uploaded stays uploaded: adding it again must not send it again.
     if (existing?.state === OutboxState.done) {
       await tx.done;
       return existing;
     }
-    await tx.store.put(item);
+    await items.put(item);
+    await tx.objectStore('images').put(picture, item.clientId);
     await tx.done;
     return item;
+  }
+
+  /** The picture to upload; undefined once uploaded or discarded. */
+  picture(clientId: string): Promise<StoredPicture | undefined> {
+    return this.#db.get('images', clientId);
   }
 
   get(clientId: string): Promise<OutboxItem | undefined> {
@@ -153,6 +173,8 @@ export class OutboxStore {
       lastProblem: undefined,
       updatedAt: now,
     }));
+    // Custom Vision has it now: the device keeps only the thumbnail for the list.
+    await this.#db.delete('images', clientId);
     await this.#pruneDone();
   }
 
@@ -181,8 +203,10 @@ export class OutboxStore {
   }
 
   /** The person's Discard: the teach is dropped for good. */
-  discard(clientId: string): Promise<void> {
-    return this.#db.delete('items', clientId);
+  async discard(clientId: string): Promise<void> {
+    const tx = this.#db.transaction(['items', 'images'], 'readwrite');
+    await Promise.all([tx.objectStore('items').delete(clientId), tx.objectStore('images').delete(clientId)]);
+    await tx.done;
   }
 
   /** Uploaded items beyond the newest DONE_KEPT go: the list shows recent ones, the disk keeps no more. */

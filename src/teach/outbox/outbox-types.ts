@@ -23,9 +23,19 @@ export interface OutboxFailure {
   readonly message: string;
 }
 
-/** The draft as confirmed (its image as bytes), and where its upload stands. */
+/** Picture bytes as IndexedDB keeps them. */
+export interface StoredPicture {
+  readonly data: ArrayBuffer;
+  readonly type: string;
+}
+
+/**
+ * The draft as confirmed, without its picture (kept apart, so that listing the outbox does not read
+ * megabytes of images; dropped once uploaded), and where its upload stands.
+ */
 export interface OutboxItem extends Omit<TeachDraft, 'image'> {
-  readonly image: { readonly data: ArrayBuffer; readonly type: string };
+  /** A small JPEG for the list, when the page could make one. */
+  readonly thumbnail: StoredPicture | undefined;
   readonly state: OutboxState;
   /** Upload attempts made so far. */
   readonly attempts: number;

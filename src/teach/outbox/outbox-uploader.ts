@@ -218,14 +218,26 @@ export class OutboxUploader {
     this.#onChange();
   }
 
-  #upload(item: OutboxItem, target: UploadTarget): Promise<TrainingOutcome<ImageCreateSummary>> {
+  async #upload(item: OutboxItem, target: UploadTarget): Promise<TrainingOutcome<ImageCreateSummary>> {
     const { tagIds, regions, source } = item;
     if (source.kind === 'stored-prediction') {
       // The server has these bytes already (Custom Vision's storing route): promote them by id.
       return target.client.createImagesFromPredictions([{ id: source.predictionId, tagIds, regions }]);
     }
+    const picture = await this.#store.picture(item.clientId);
+    if (!picture) {
+      return {
+        ok: false,
+        failure: {
+          kind: 'refused',
+          status: 0,
+          code: 'PictureMissing',
+          message: "This device no longer has the picture (the browser's storage was cleared). Discard it.",
+        },
+      };
+    }
     return target.client.createImagesFromFiles([
-      { name: item.clientId, contents: new Uint8Array(item.image.data), tagIds, regions },
+      { name: item.clientId, contents: new Uint8Array(picture.data), tagIds, regions },
     ]);
   }
 

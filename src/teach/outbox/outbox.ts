@@ -6,6 +6,7 @@ import { mayUseTraining, type ServerConfig } from '../../api/server-info.ts';
 import { TrainingClient, type TrainingClientOptions } from '../../api/training-client.ts';
 import type { TeachDraft } from '../teach-types.ts';
 import { OutboxStore } from './outbox-store.ts';
+import { makeThumbnail } from './thumbnail.ts';
 import type { OutboxCounts, OutboxItem } from './outbox-types.ts';
 import { OutboxUploader, type UploadTarget } from './outbox-uploader.ts';
 
@@ -97,7 +98,7 @@ export class Outbox {
   }
 
   async add(draft: TeachDraft): Promise<void> {
-    await this.#store.add(draft);
+    await this.#store.add(draft, await makeThumbnail(draft.image));
     this.#changed(true);
     this.#uploader.wake();
   }
