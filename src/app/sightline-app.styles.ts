@@ -195,6 +195,29 @@ export const appStyles = css`
     font-size: 0.875rem;
   }
 
+  .badge {
+    display: inline-block;
+    min-width: 1.25rem;
+    padding: 0 0.375rem;
+    border-radius: 999px;
+    background: var(--sl-accent);
+    color: var(--sl-surface);
+    font-size: 0.8125rem;
+    font-weight: 700;
+    text-align: center;
+  }
+
+  .notice {
+    display: flex;
+    align-items: center;
+    gap: 0.75rem;
+    margin: 0 0 0.75rem;
+    padding: 0.5rem 0.75rem;
+    border: 1px solid var(--sl-accent);
+    border-radius: var(--sl-radius);
+    background: var(--sl-surface);
+  }
+
   .problem {
     color: var(--sl-bad);
   }

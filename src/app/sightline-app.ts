@@ -8,6 +8,8 @@ import {
   type ServerHealth,
 } from '../api/server-info.ts';
 import { PollController } from '../controllers/poll-controller.ts';
+import { OutboxController } from '../controllers/outbox-controller.ts';
+import { describeIterationChange, IterationWatch } from '../teach/iteration-watch.ts';
 import '../components/sightline-live.ts';
 import '../components/sightline-pwa-status.ts';
 import '../components/sightline-kiosk-exit.ts';
@@ -32,10 +34,19 @@ type ConfigState =
 const HEALTH_DELAY_READY_MS = 5_000;
 const HEALTH_DELAY_STARTING_MS = 1_500;
 
-type View = 'live' | 'history' | 'pair';
+type View = 'live' | 'history' | 'pair' | 'teach';
 
 const viewFromHash = (): View =>
-  location.hash === '#history' ? 'history' : location.hash === '#pair' ? 'pair' : 'live';
+  location.hash === '#history'
+    ? 'history'
+    : location.hash === '#pair'
+      ? 'pair'
+      : location.hash === '#teach'
+        ? 'teach'
+        : 'live';
+
+/** How often a running app asks for /api/config again, to notice a newly published iteration. */
+const CONFIG_REFRESH_MS = 30_000;
 
 /** Technical details mark commands with backticks (as in "running (`npm start`)"); show those as code. */
 function withCode(message: string): (string | TemplateResult)[] {
@@ -68,14 +79,26 @@ export class SightlineApp extends LitElement {
   @state() private config: ConfigState = { kind: 'loading' };
 
   #configAbort: AbortController | undefined;
+  #configLoadedAt = 0;
+
+  /** Taught frames: kept on this device, uploaded in the background (see OutboxController). */
+  readonly #outbox = new OutboxController(this);
+  /** Which iteration the server's published name points at, to say so when it changes. */
+  readonly #iterations = new IterationWatch();
+  /** "Now using Iteration 7": shown after the app noticed a newly published iteration. */
+  @state() private iterationNotice: string | undefined;
 
   readonly #health = new PollController<ServerHealth>(this, {
     task: async (signal) => {
       const health = await fetchHealth(signal);
+      // The server answers: taught frames waiting for it go now.
+      this.#outbox.serverAnswered();
       // The server came back after the config request failed: fetch it again rather than asking for a click.
       if (
         this.config.kind === 'error' ||
-        (this.config.kind === 'loaded' && this.config.stale && health.ready)
+        (this.config.kind === 'loaded' && this.config.stale && health.ready) ||
+        // Now and then anyway: someone may have published a new iteration or changed this device's role.
+        (this.config.kind === 'loaded' && performance.now() - this.#configLoadedAt >= CONFIG_REFRESH_MS)
       ) {
         this.#loadConfig();
       }
@@ -98,14 +121,19 @@ export class SightlineApp extends LitElement {
 
   readonly #onHashChange = (): void => {
     this.view = viewFromHash();
-    if (this.view === 'history') void import('../components/history/sightline-history.ts');
+    this.#importView();
   };
+
+  /** The history and teach views are loaded only when first asked for, keeping the live view's start-up small. */
+  #importView(): void {
+    if (this.view === 'history') void import('../components/history/sightline-history.ts');
+    if (this.view === 'teach') void import('../components/teach/sightline-teach-view.ts');
+  }
 
   override connectedCallback(): void {
     super.connectedCallback();
     window.addEventListener('hashchange', this.#onHashChange);
-    // The history view is loaded only when first asked for, keeping the live view's start-up small.
-    if (this.view === 'history') void import('../components/history/sightline-history.ts');
+    this.#importView();
     if (this.config.kind !== 'loaded') this.#loadConfig();
   }
 
@@ -125,14 +153,30 @@ export class SightlineApp extends LitElement {
     fetchConfig(controller.signal).then(
       (config) => {
         if (controller.signal.aborted) return;
+        this.#configAbort = undefined;
+        this.#configLoadedAt = performance.now();
+        const change = this.#iterations.observe(config);
+        if (change) this.iterationNotice = describeIterationChange(change);
+        // The same answer again changes nothing: the views keep their objects and nothing re-renders.
+        const current = this.config.kind === 'loaded' && !this.config.stale ? this.config.config : undefined;
+        if (current && JSON.stringify(current) === JSON.stringify(config)) return;
         rememberConfig(config);
         this.config = { kind: 'loaded', config };
-        this.#configAbort = undefined;
+        this.#outbox.configure(config);
       },
       (error: unknown) => {
         if (controller.signal.aborted) return;
+        this.#configLoadedAt = performance.now();
+        // A running app that merely failed a refresh keeps what it has (marked stale until the server answers).
+        if (this.config.kind === 'loaded') {
+          this.config = { ...this.config, stale: true };
+          this.#configAbort = undefined;
+          return;
+        }
         // Unreachable server: start with the model it last served (the preview runs; predictions wait).
         const remembered = mayUseRememberedConfig(error) ? rememberedConfig() : undefined;
+        // Offline: teaches are kept, and go once the server answers with a fresh config.
+        this.#outbox.configure(remembered);
         this.config = remembered
           ? { kind: 'loaded', config: remembered, stale: true }
           : {
@@ -161,6 +205,7 @@ export class SightlineApp extends LitElement {
               ? this.#renderLive()
               : html`<p class="kiosk-wait" role="status">Waiting for the Sightline server…</p>`
           }
+          ${this.#renderIterationNotice()}
         </main>
         ${this.#kioskLocked ? nothing : html`<sightline-kiosk-exit></sightline-kiosk-exit>`}`;
     }
@@ -172,10 +217,17 @@ export class SightlineApp extends LitElement {
         <nav class="views" aria-label="Views">
           <a href="#live" aria-current=${this.view === 'live' ? 'page' : 'false'}>Live</a>
           <a href="#history" aria-current=${this.view === 'history' ? 'page' : 'false'}>History</a>
+          ${this.#renderTeachLink()}
         </nav>
         <sightline-pwa-status ?kiosk=${false}></sightline-pwa-status>
       </header>
       <main>
+        ${this.#renderIterationNotice()}
+        ${
+          this.#outbox.problem
+            ? html`<p class="problem" role="alert" data-testid="outbox-problem">${this.#outbox.problem}</p>`
+            : nothing
+        }
         ${this.#renderView()}
         <section class="card" part="card" aria-labelledby="model-heading">
           <h2 id="model-heading">Model</h2>
@@ -187,6 +239,31 @@ export class SightlineApp extends LitElement {
         </section>
       </main>
     `;
+  }
+
+  /**
+   * The Teach view's link, with the count of taught frames not yet uploaded: shown to a device that may
+   * teach, and to any device whose outbox still holds something (its role may have been lowered since).
+   */
+  #renderTeachLink(): TemplateResult | typeof nothing {
+    const pending = this.#outbox.pending;
+    const mayTeach = this.#teach() !== undefined;
+    if (!mayTeach && pending === 0) return nothing;
+    return html`<a
+      href="#teach"
+      data-testid="teach-link"
+      aria-current=${this.view === 'teach' ? 'page' : 'false'}
+      aria-label=${pending > 0 ? `Teach, ${pending} ${pending === 1 ? 'frame' : 'frames'} in the outbox` : 'Teach'}
+      >Teach${pending > 0 ? html` <span class="badge" data-testid="outbox-count">${pending}</span>` : nothing}</a
+    >`;
+  }
+
+  #renderIterationNotice(): TemplateResult | typeof nothing {
+    if (this.iterationNotice === undefined) return nothing;
+    return html`<p class="notice" role="status" data-testid="iteration-notice">
+      ${this.iterationNotice}
+      <button type="button" @click=${() => (this.iterationNotice = undefined)}>OK</button>
+    </p>`;
   }
 
   /** What this device may teach with, worked out once per config so the views get the same object. */
@@ -201,6 +278,13 @@ export class SightlineApp extends LitElement {
   #renderView(): TemplateResult | typeof nothing {
     if (this.view === 'history') {
       return html`<sightline-history class="live" .teach=${this.#teach()}></sightline-history>`;
+    }
+    if (this.view === 'teach') {
+      return html`<sightline-teach-view
+        class="live"
+        .outbox=${this.#outbox.outbox}
+        .config=${this.config.kind === 'loaded' ? this.config.config : undefined}
+      ></sightline-teach-view>`;
     }
     if (this.view === 'pair') {
       return html`<section class="card live" part="card"><sightline-pair></sightline-pair></section>`;
