@@ -59,11 +59,23 @@ export interface FakeTraining {
   queue: TrainingBehaviour[];
   /** Uploaded images whose file name is listed here fail with this status (a 207 partial result). */
   failNames: Map<string, string>;
+  /**
+   * Statuses for the next images of images/files, one each in arrival order ('OK' lets one through), for
+   * when the test cannot know an image's name beforehand (the app names uploads by its own client ids).
+   */
+  nextImageStatuses: string[];
   /** Ids of stored predictions that images/predictions can promote (as the prediction service kept them). */
   readonly storedPredictions: string[];
   readonly images: StoredImage[];
   /** Where publishing last went: the iteration, its name and the prediction resource. */
   published?: { iterationId: string; publishName: string; predictionId: string };
+  /**
+   * The zip an iteration's export downloads as (from /downloads/, like Azure's blob storage: no training
+   * key there); until set, exports stay 'Exporting'.
+   */
+  exportArchive?: Buffer;
+  /** How many polls of an export answer 'Exporting' before it is 'Done' (when exportArchive is set). */
+  exportPollsUntilDone: number;
   close(): Promise<void>;
 }
 
@@ -95,12 +107,21 @@ function multipartFiles(req: IncomingMessage, body: Buffer): Promise<{ name: str
 }
 
 export async function startFakeTraining(
-  options: { key?: string; projectId?: string } = {},
+  options: {
+    key?: string;
+    projectId?: string;
+    /** A classification project of this type instead of the default object detection one. */
+    classification?: 'Multiclass' | 'Multilabel';
+  } = {},
 ): Promise<FakeTraining> {
   const key = options.key ?? 't'.repeat(32);
   const projectId = options.projectId ?? '0f0f0f0f-1111-4222-8333-444455556666';
-  // Custom Vision's "General" object detection domain.
-  const domainId = 'da2e3a8a-40a5-4171-82f4-58522f70fbc1';
+  // Custom Vision's "General" object detection domain, or its "General" classification domain.
+  const domainId = options.classification
+    ? 'ee85a74c-405e-4adc-bb47-ffa8ca0c9f31'
+    : 'da2e3a8a-40a5-4171-82f4-58522f70fbc1';
+  const domainType = options.classification ? 'Classification' : 'ObjectDetection';
+  const classificationType = options.classification ?? 'Multiclass';
   const sockets = new Set<Socket>();
   const tags: { id: string; name: string; description: string; type: string }[] = [];
   const images: StoredImage[] = [];
@@ -116,6 +137,8 @@ export async function startFakeTraining(
     behaviour: {},
     queue: [],
     failNames: new Map(),
+    nextImageStatuses: [],
+    exportPollsUntilDone: 1,
     storedPredictions: [randomUUID(), randomUUID()],
     images,
     close: () =>
@@ -200,6 +223,14 @@ export async function startFakeTraining(
       at,
     });
 
+    // Export downloads come from blob storage, which takes a signed URL and no training key.
+    if (method === 'GET' && url.pathname.startsWith('/downloads/')) {
+      if (fake.exportArchive) {
+        res.writeHead(200, { 'Content-Type': 'application/zip' });
+        res.end(fake.exportArchive);
+      } else send(res, 404, { error: { code: 'BlobNotFound', message: 'The specified blob does not exist.' } });
+      return;
+    }
     const behaviour = fake.queue.shift() ?? fake.behaviour;
     if (behaviour.hang) return;
     if (behaviour.answer) {
@@ -230,7 +261,7 @@ export async function startFakeTraining(
         send(res, 200, {
           id: lastId,
           name: 'General',
-          type: 'ObjectDetection',
+          type: domainType,
           exportable: false,
           enabled: true,
           exportablePlatforms: [],
@@ -241,7 +272,7 @@ export async function startFakeTraining(
           id: projectId,
           name: 'Field project',
           description: '',
-          settings: { domainId, classificationType: 'Multiclass', targetExportPlatforms: [] },
+          settings: { domainId, classificationType, targetExportPlatforms: [] },
           created: '2026-01-01T00:00:00Z',
           lastModified: '2026-01-01T00:00:00Z',
           status: 'Succeeded',
@@ -302,7 +333,8 @@ export async function startFakeTraining(
           res,
           batch.images.map((file) => {
             const name = file.name ?? 'file';
-            const failed = fake.failNames.get(name);
+            const next = fake.nextImageStatuses.shift();
+            const failed = fake.failNames.get(name) ?? (next === 'OK' ? undefined : next);
             if (failed) return { sourceUrl: `"${name}"`, status: failed };
             const image = newImage(`"${name}"`, Buffer.from(file.contents, 'base64').length);
             withTags(image, [...(batch.tagIds ?? []), ...(file.tagIds ?? [])]);
@@ -469,9 +501,19 @@ export async function startFakeTraining(
         send(res, 200, entry);
         return;
       }
-      case 'GET /projects/{p}/iterations/{id}/export':
-        send(res, 200, exports.get(lastId!) ?? []);
+      case 'GET /projects/{p}/iterations/{id}/export': {
+        const list = exports.get(lastId!) ?? [];
+        for (const entry of list) {
+          const polls = ((entry['polls'] as number | undefined) ?? 0) + 1;
+          entry['polls'] = polls;
+          if (fake.exportArchive && polls > fake.exportPollsUntilDone) {
+            entry['status'] = 'Done';
+            entry['downloadUri'] = `${fake.url}/downloads/${lastId}-${String(entry['platform'])}.zip?sig=fake`;
+          }
+        }
+        send(res, 200, list.map(({ polls: _polls, ...entry }) => entry));
         return;
+      }
       case 'POST /projects/{p}/quicktest/image':
         send(res, 200, {
           id: randomUUID(),
