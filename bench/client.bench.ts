@@ -6,12 +6,16 @@
 //   2. The prediction rate achieved against an upstream capped at 10/s (server budget 10/s), and at 2/s
 //      (the free tier, server at CUSTOM_VISION_TIER=F0), with the 429s the upstream answered.
 //   3. Capture-to-box latency against the round trip, in the 10/s run.
+//   4. The CPU the app adds to Chromium: cores busy with detection on, minus the same page with detection
+//      off (same camera, preview and overlay still running), over alternating rounds at 1280x720, 10/s.
 // Each run warms up, then reads the loop's samples from the page every 2 s for a measured window. Prints
 // tables for people, then, as the last line of stdout, one JSON object holding every figure.
 //
-// Environment: BENCH_SECONDS (measured window per run, default 20), BENCH_WARMUP_SECONDS (default 5).
+// Environment: BENCH_SECONDS (measured window per run, default 20), BENCH_WARMUP_SECONDS (default 5),
+// BENCH_CPU_ROUNDS (off/on round pairs for the added CPU, default 3), BENCH_CPU_SECONDS (each, default 6).
 import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
+import type { Page } from '@playwright/test';
 import sharp from 'sharp';
 import { startFakeCustomVision, type FakeCustomVision } from '../test/support/fake-custom-vision.ts';
 import { photoToY4m, type FakeCameraVideo } from '../test/e2e/support/fake-camera.ts';
@@ -20,6 +24,7 @@ import { describeCrashes, installCleanup, stopAllChildren } from './lib/children
 import { groupCpuMs } from './lib/cpu.ts';
 import {
   browserProcessGroups,
+  browserThreadCpuMs,
   closeAllBrowsers,
   encodeFullFrame,
   launchCameraBrowser,
@@ -28,7 +33,9 @@ import {
   readVideoSize,
   SAMPLE_KINDS,
   SampleCollector,
+  setDetection,
   sleep,
+  watchFramePath,
   watchPredictions,
   within,
   type FullFrame,
@@ -59,17 +66,27 @@ const POLL_MS = 2_000;
 const SETTLE_MS = UPSTREAM_LATENCY_MS + 350;
 
 const TARGET_RATE_RATIO = 0.95;
-const TARGET_OVERHEAD_MS = 30;
+const TARGET_OVERHEAD_MS = 20;
+/** Worker downscale+encode time per frame, median, by camera size. */
+const TARGET_ENCODE_MS: Readonly<Record<string, number>> = { '1280x720': 8, '1920x1080': 12 };
+const TARGET_MAIN_THREAD_MS = 0.5;
+const TARGET_ADDED_CORES = 0.15;
+/** After turning detection on or off: the loop's first frames and the last answers settle. */
+const CPU_SETTLE_MS = 1_500;
 
 interface Settings {
   readonly seconds: number;
   readonly warmupSeconds: number;
+  readonly cpuRounds: number;
+  readonly cpuSeconds: number;
 }
 
 function readSettings(): Settings {
   return {
     seconds: numberFromEnv('BENCH_SECONDS', 20, 5, 120),
     warmupSeconds: numberFromEnv('BENCH_WARMUP_SECONDS', 5, 0, 60),
+    cpuRounds: numberFromEnv('BENCH_CPU_ROUNDS', 3, 1, 10),
+    cpuSeconds: numberFromEnv('BENCH_CPU_SECONDS', 6, 2, 60),
   };
 }
 
@@ -128,15 +145,90 @@ interface LiveRun {
   readonly browserVersion: string;
   /** CPU time over the window per second of it (1 = one core busy), by process; null without /proc. */
   readonly cores: { browser: number | null; server: number | null; bench: number };
+  /** Chromium's cores busy with detection off and on, by round; null when not measured or without /proc. */
+  readonly detectionCpu: DetectionCpu | null;
+  /** What the frame worker said about the path it chose for this camera. */
+  readonly framePath: string[];
 }
+
+interface DetectionCpu {
+  readonly offCores: number[];
+  readonly onCores: number[];
+  readonly offMedian: number;
+  readonly onMedian: number;
+  /** Median on less median off: the CPU detection adds to Chromium. */
+  readonly added: number;
+  /** Cores busy by Chromium thread name, summed over the rounds' windows on less off (largest first). */
+  readonly addedByThread: Record<string, number>;
+}
+
+/** Chromium's CPU milliseconds so far (all its processes), or null without /proc. */
+function browserCpuMs(): number | null {
+  const groups = browserProcessGroups();
+  return groups.length ? groups.reduce((sum, group) => sum + (groupCpuMs(group) ?? 0), 0) : null;
+}
+
+/**
+ * Chromium's cores busy with detection off and on, in alternating rounds (off first) so that drift in
+ * the machine's load falls on both sides alike; medians of each side.
+ */
+async function measureDetectionCpu(
+  page: Page,
+  settings: Settings,
+  label: string,
+): Promise<DetectionCpu | null> {
+  if (browserCpuMs() === null) return null;
+  const cores: Record<'off' | 'on', number[]> = { off: [], on: [] };
+  const threads: Record<'off' | 'on', Map<string, number>> = { off: new Map(), on: new Map() };
+  const windowMs: Record<'off' | 'on', number> = { off: 0, on: 0 };
+  for (let round = 1; round <= settings.cpuRounds; round++) {
+    for (const state of ['off', 'on'] as const) {
+      await setDetection(page, state === 'on');
+      await sleep(CPU_SETTLE_MS);
+      const before = browserCpuMs()!;
+      const threadsBefore = browserThreadCpuMs();
+      const startedAt = performance.now();
+      await sleep(settings.cpuSeconds * 1000);
+      const elapsed = performance.now() - startedAt;
+      const busy = (browserCpuMs()! - before) / elapsed;
+      windowMs[state] += elapsed;
+      for (const [name, ms] of browserThreadCpuMs()) {
+        threads[state].set(name, (threads[state].get(name) ?? 0) + ms - (threadsBefore.get(name) ?? 0));
+      }
+      cores[state].push(round2(busy));
+      progress(
+        `${label}: CPU round ${round}/${settings.cpuRounds}, detection ${state}: ${round2(busy)} cores`,
+      );
+    }
+  }
+  const offMedian = round2(median(cores.off));
+  const onMedian = round2(median(cores.on));
+  const names = new Set([...threads.off.keys(), ...threads.on.keys()]);
+  const addedByThread = [...names]
+    .map((name) => {
+      const on = (threads.on.get(name) ?? 0) / windowMs.on;
+      const off = (threads.off.get(name) ?? 0) / windowMs.off;
+      return [name, round2(on - off)] as const;
+    })
+    .filter(([, added]) => Math.abs(added) >= 0.005)
+    .sort((a, b) => b[1] - a[1]);
+  return {
+    offCores: cores.off,
+    onCores: cores.on,
+    offMedian,
+    onMedian,
+    added: round2(onMedian - offMedian),
+    addedByThread: Object.fromEntries(addedByThread),
+  };
+}
+
+const round2 = (value: number) => round(value, 3);
 
 /** CPU milliseconds used so far by the browser's and the server's process groups, and by this process. */
 function cpuNow(server: RunningChild) {
-  const groups = browserProcessGroups();
-  const browser = groups.length ? groups.reduce((sum, group) => sum + (groupCpuMs(group) ?? 0), 0) : null;
   const usage = process.cpuUsage();
   return {
-    browser,
+    browser: browserCpuMs(),
     server: groupCpuMs(server.child.process.pid),
     bench: (usage.user + usage.system) / 1000,
   };
@@ -148,6 +240,8 @@ interface RunOptions {
   readonly server: RunningChild;
   readonly fake: FakeCustomVision;
   readonly settings: Settings;
+  /** Also measure the CPU detection adds (after the window). */
+  readonly measureCpu?: boolean;
 }
 
 async function sentJpegSize(body: Buffer | undefined): Promise<Size | null> {
@@ -157,7 +251,7 @@ async function sentJpegSize(body: Buffer | undefined): Promise<Size | null> {
 }
 
 /** Opens the app in a fresh browser with the given camera, warms up, and measures one window. */
-async function runLive({ label, camera, server, fake, settings }: RunOptions): Promise<LiveRun> {
+async function runLive({ label, camera, server, fake, settings, measureCpu }: RunOptions): Promise<LiveRun> {
   const requested = { width: camera.width, height: camera.height };
   progress(`${label}: launching Chromium with a ${sizeText(requested)} camera`);
   const browser = await within(launchCameraBrowser(camera), 90_000, 'launching Chromium');
@@ -169,6 +263,7 @@ async function runLive({ label, camera, server, fake, settings }: RunOptions): P
       'opening the app',
     );
     const network = watchPredictions(page);
+    const framePath = watchFramePath(page);
 
     // The loop is up once it has drawn a result.
     const readyBy = performance.now() + 60_000;
@@ -202,6 +297,7 @@ async function runLive({ label, camera, server, fake, settings }: RunOptions): P
       before === null || after === null ? null : round((after - before) / windowMs, 2);
     await sleep(SETTLE_MS);
     const fullFrame = await encodeFullFrame(page, JPEG_QUALITY);
+    const detectionCpu = measureCpu ? await measureDetectionCpu(page, settings, label) : null;
 
     const inWindow = (at: number) => at >= first.wall && at < last.wall;
     const received = fake.requests.filter((request) => inWindow(request.at));
@@ -245,6 +341,8 @@ async function runLive({ label, camera, server, fake, settings }: RunOptions): P
         server: busy(cpuBefore.server, cpuAfter.server),
         bench: busy(cpuBefore.bench, cpuAfter.bench) ?? 0,
       },
+      detectionCpu,
+      framePath,
     };
   } finally {
     await within(browser.close(), 20_000, 'closing Chromium').catch((error: unknown) =>
@@ -457,6 +555,7 @@ async function main(): Promise<void> {
             label: `10/s, ${camera.width}x${camera.height}`,
             camera,
             settings,
+            measureCpu: camera === cameras[0],
             ...upstream,
           }),
         );
@@ -601,13 +700,59 @@ async function main(): Promise<void> {
   );
   print(`round trip from: ${latency.roundTripSource}`);
 
+  const detectionCpu = run720.detectionCpu;
+  if (detectionCpu) {
+    printTable(
+      `CPU the app adds to Chromium, ${sizeText(run720.requested)} at 10/s (cores busy; target added <= ${TARGET_ADDED_CORES})`,
+      ['detection', 'rounds', 'median', 'added'],
+      [
+        ['off', detectionCpu.offCores.join(' / '), detectionCpu.offMedian, ''],
+        ['on', detectionCpu.onCores.join(' / '), detectionCpu.onMedian, detectionCpu.added],
+      ],
+    );
+  }
+  if (detectionCpu) {
+    print(
+      'added, by Chromium thread (cores): ' +
+        Object.entries(detectionCpu.addedByThread)
+          .map(([name, cores]) => `${name} ${cores}`)
+          .join(', '),
+    );
+  }
+  for (const run of tenPerSecond.runs) {
+    print(`${run.label}: ${run.framePath.at(-1) ?? 'the frame worker did not say which path it chose'}`);
+  }
+
+  const encodeTarget = (source: string) => {
+    const value = frames[source]?.encode?.median ?? null;
+    const target = TARGET_ENCODE_MS[source]!;
+    return { value, target: `<= ${target} ms`, met: value !== null && value <= target };
+  };
+  const grabTarget = (source: string) => {
+    const value = frames[source]?.grab?.median ?? null;
+    return {
+      value,
+      target: `<= ${TARGET_MAIN_THREAD_MS} ms`,
+      met: value !== null && value <= TARGET_MAIN_THREAD_MS,
+    };
+  };
   const targets = {
+    encode1280x720MedianMs: encodeTarget('1280x720'),
+    encode1920x1080MedianMs: encodeTarget('1920x1080'),
+    mainThread1280x720MedianMs: grabTarget('1280x720'),
+    mainThread1920x1080MedianMs: grabTarget('1920x1080'),
     cap10Ratio: {
       value: cap10.ratio,
       target: `>= ${TARGET_RATE_RATIO}`,
       met: (cap10.ratio ?? 0) >= TARGET_RATE_RATIO,
     },
     cap10Http429: { value: cap10.http429, target: '0', met: cap10.http429 === 0 },
+    cap10At1920x1080Ratio: {
+      value: cap10At1080.ratio,
+      target: `>= ${TARGET_RATE_RATIO}`,
+      met: (cap10At1080.ratio ?? 0) >= TARGET_RATE_RATIO,
+    },
+    cap10At1920x1080Http429: { value: cap10At1080.http429, target: '0', met: cap10At1080.http429 === 0 },
     cap2Ratio: {
       value: cap2.ratio,
       target: `>= ${TARGET_RATE_RATIO}`,
@@ -618,6 +763,11 @@ async function main(): Promise<void> {
       value: latency.overheadMedianMs,
       target: `<= ${TARGET_OVERHEAD_MS}`,
       met: latency.overheadMedianMs !== null && latency.overheadMedianMs <= TARGET_OVERHEAD_MS,
+    },
+    addedCores1280x720: {
+      value: detectionCpu?.added ?? null,
+      target: `<= ${TARGET_ADDED_CORES}`,
+      met: detectionCpu !== null && detectionCpu.added <= TARGET_ADDED_CORES,
     },
     videoSizes: {
       value: tenPerSecond.runs.map((run) => sizeText(run.videoSize)).join(', '),
@@ -687,6 +837,10 @@ async function main(): Promise<void> {
       latency: { ...latency, cap2: latency2 },
       targets,
       coresBusy: Object.fromEntries(allRuns.map((run) => [run.label, run.cores])),
+      detectionCpu,
+      framePath: Object.fromEntries(
+        tenPerSecond.runs.map((run) => [run.label, run.framePath.at(-1) ?? null]),
+      ),
       machine: {
         cores: os.availableParallelism(),
         cpu: os.cpus()[0]?.model ?? null,

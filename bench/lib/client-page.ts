@@ -100,6 +100,38 @@ export function browserProcessGroups(): number[] {
   return groups;
 }
 
+/**
+ * CPU milliseconds so far of every thread of the Chromiums this process launched, summed by the thread's
+ * name (the renderer's main thread, the frame worker's thread, the compositor...), to show where CPU goes.
+ */
+export function browserThreadCpuMs(): Map<string, number> {
+  const byName = new Map<string, number>();
+  const groups = new Set(browserProcessGroups());
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    return byName;
+  }
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (!groups.has(Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]))) continue;
+      for (const tid of readdirSync(`/proc/${pid}/task`)) {
+        const task = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        const name = task.slice(task.indexOf('(') + 1, task.lastIndexOf(')')).replace(/\d+$/, '');
+        const fields = task.slice(task.lastIndexOf(')') + 2).split(' ');
+        // utime and stime, in clock ticks (100 a second on mainstream Linux builds).
+        const ms = (Number(fields[11]) + Number(fields[12])) * 10;
+        byName.set(name, (byName.get(name) ?? 0) + ms);
+      }
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return byName;
+}
+
 /** Starts closing every browser still open (for Ctrl-C; the exit handler kills what is left). */
 export function closeAllBrowsers(): void {
   for (const browser of openBrowsers) void browser.close().catch(() => undefined);
@@ -245,4 +277,51 @@ export function watchPredictions(page: Page): PredictionTiming[] {
     );
   });
   return timings;
+}
+
+/**
+ * Turns the page's detection loop off or on, leaving the camera, the preview and the overlay as they are:
+ * the benchmark's baseline for the CPU detection adds. Off holds across renders (each render would
+ * otherwise start the loop again) until turned on.
+ */
+export function setDetection(page: Page, on: boolean): Promise<void> {
+  return within(
+    page.locator('sightline-live').evaluate(
+      (element, enable) => {
+        interface Loop {
+          start(): void;
+          pause(): void;
+        }
+        const live = element as unknown as { detection: { loop: Loop | undefined } };
+        const loop = live.detection.loop;
+        if (!loop) throw new Error('the detection loop does not exist yet');
+        if (enable) {
+          delete (loop as Partial<Loop>).start;
+          loop.start();
+        } else {
+          loop.pause();
+          // An own property shadows the class's start() until deleted above.
+          loop.start = () => undefined;
+        }
+      },
+      on,
+      { timeout: 10_000 },
+    ),
+    15_000,
+    on ? 'turning detection on' : 'turning detection off',
+  );
+}
+
+/** Collects what the frame worker says about the path it chose (see src/worker/frame.worker.ts). */
+export function watchFramePath(page: Page): string[] {
+  const said: string[] = [];
+  const listen = (worker: {
+    on(event: 'console', listener: (message: { text(): string }) => void): unknown;
+  }) =>
+    worker.on('console', (message) => {
+      if (message.text().startsWith('Sightline: frames from')) said.push(message.text());
+    });
+  for (const worker of page.workers()) listen(worker);
+  page.on('worker', listen);
+  return said;
 }
