@@ -8,6 +8,7 @@ import { registerSecrets } from '../observability/secrets.ts';
 import { CustomVisionUpstream } from './custom-vision.ts';
 import { chooseServedExport, ExportUpstream } from './export.ts';
 import { parseExportConfig, type ExportUpstreamConfig } from './export-config.ts';
+import { fetchProjectTags, fetchPublishedExport } from './export-training.ts';
 import { parseCustomVisionConfig, type CustomVisionConfig } from './custom-vision-config.ts';
 import { LocalUpstream } from './local.ts';
 import { parseLocalDetectorConfig, type LocalDetectorConfig } from './local-config.ts';
@@ -74,6 +75,29 @@ export interface CreatedUpstream {
   readonly description: string;
 }
 
+/**
+ * With the Training API and a folder of exports, the iteration published under CUSTOM_VISION_PUBLISHED_NAME
+ * is fetched into the folder first (unless there already). A failure is logged, and what the folder holds
+ * is served meanwhile.
+ */
+async function fetchServedExport(config: ExportUpstreamConfig, log: Logger): Promise<string | undefined> {
+  if (!config.training || !config.sourceIsFolder || config.publishedName === undefined) return undefined;
+  try {
+    return await fetchPublishedExport(config.training, {
+      publishedName: config.publishedName,
+      platform: config.platform,
+      folder: config.source,
+      onProgress: (message) => log.info({ export: config.source }, message),
+    });
+  } catch (error) {
+    log.warn(
+      { error: (error as Error).message },
+      'the published iteration could not be fetched; serving the newest export in the folder',
+    );
+    return undefined;
+  }
+}
+
 /** Beyond a call's deadline, for its own bookkeeping after it: never an undercount. */
 const PENDING_SLACK_MS = 1_000;
 
@@ -84,8 +108,19 @@ export const forwardedPendingMs = (timeoutMs: number) => Math.max(PENDING_MS, ti
 export async function createUpstream(config: UpstreamConfig, log: Logger): Promise<CreatedUpstream> {
   switch (config.kind) {
     case 'export': {
-      const served = await chooseServedExport(config);
+      const fetched = await fetchServedExport(config, log);
+      const served = await chooseServedExport(config, fetched);
       const upstream = new ExportUpstream(served, config);
+      if (config.training) {
+        fetchProjectTags(config.training).then(
+          (tags) => upstream.useKnownTags(tags),
+          (error: Error) =>
+            log.warn(
+              { error: error.message },
+              "the project's tag ids could not be fetched; the export's labels get ids of their own",
+            ),
+        );
+      }
       const ready = upstream.start();
       ready.catch((error: Error) => log.error({ error: error.message }, 'the exported model failed to load'));
       return {

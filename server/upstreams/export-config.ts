@@ -2,6 +2,11 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, fraction, integer, text, type Env } from '../env-parse.ts';
+import {
+  parseCustomVisionTrainingConfig,
+  type CustomVisionTrainingConfig,
+} from './custom-vision-training-config.ts';
+import type { ExportPlatform } from './export-training.ts';
 
 export interface ExportUpstreamConfig {
   /** The export zip, or a folder of them (the newest export there is served). */
@@ -14,6 +19,13 @@ export interface ExportUpstreamConfig {
   /** Served under these when set (CUSTOM_VISION_PROJECT_ID, CUSTOM_VISION_PUBLISHED_NAME). */
   readonly projectId?: string;
   readonly publishedName?: string;
+  /**
+   * The Training API, when its endpoint and key are set: the project's tag ids come from it, and with a
+   * folder and CUSTOM_VISION_PUBLISHED_NAME the published iteration's export is fetched into the folder.
+   */
+  readonly training?: CustomVisionTrainingConfig;
+  /** The export format fetched (EXPORT_PLATFORM): ONNX, or TensorFlowJs. */
+  readonly platform: ExportPlatform;
 }
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -33,6 +45,11 @@ export function parseExportConfig(env: Env, source: string, cores: number): Expo
   }
   const publishedName = text(env, 'CUSTOM_VISION_PUBLISHED_NAME');
   const workers = integer(env, 'EXPORT_WORKERS', Math.max(1, cores), 1, 64);
+  const trainingEndpoint = text(env, 'CUSTOM_VISION_TRAINING_ENDPOINT');
+  const platform = text(env, 'EXPORT_PLATFORM') ?? 'onnx';
+  if (platform !== 'onnx' && platform !== 'tfjs') {
+    throw new ConfigError(`EXPORT_PLATFORM must be onnx or tfjs; it is "${platform}".`);
+  }
   return {
     source: resolved,
     sourceIsFolder: statSync(resolved).isDirectory(),
@@ -42,5 +59,9 @@ export function parseExportConfig(env: Env, source: string, cores: number): Expo
     maxDetections: integer(env, 'EXPORT_MAX_DETECTIONS', 64, 1, 200),
     ...(projectId !== undefined ? { projectId: projectId.toLowerCase() } : {}),
     ...(publishedName !== undefined ? { publishedName } : {}),
+    ...(trainingEndpoint !== undefined
+      ? { training: parseCustomVisionTrainingConfig(env, trainingEndpoint) }
+      : {}),
+    platform: platform === 'onnx' ? 'ONNX' : 'TensorFlowJs',
   };
 }

@@ -64,9 +64,16 @@ export interface ServedExport {
   readonly iterationId: string;
 }
 
-/** The export to serve and the names it is served under (settings first, else derived from the export). */
-export async function chooseServedExport(config: ExportUpstreamConfig): Promise<ServedExport> {
-  const source = config.sourceIsFolder ? (await listExportZips(config.source))[0] : config.source;
+/**
+ * The export to serve (the one just fetched, else the file, else the folder's newest) and the names it is
+ * served under (settings first, else derived from the export).
+ */
+export async function chooseServedExport(
+  config: ExportUpstreamConfig,
+  fetched?: string,
+): Promise<ServedExport> {
+  const source =
+    fetched ?? (config.sourceIsFolder ? (await listExportZips(config.source))[0] : config.source);
   if (!source) {
     throw new Error(
       `CUSTOM_VISION_EXPORT: ${config.source} holds no export zip; put a Custom Vision export (ONNX or TensorFlowJs) there.`,

@@ -228,7 +228,8 @@ export async function startFakeTraining(
       if (fake.exportArchive) {
         res.writeHead(200, { 'Content-Type': 'application/zip' });
         res.end(fake.exportArchive);
-      } else send(res, 404, { error: { code: 'BlobNotFound', message: 'The specified blob does not exist.' } });
+      } else
+        send(res, 404, { error: { code: 'BlobNotFound', message: 'The specified blob does not exist.' } });
       return;
     }
     const behaviour = fake.queue.shift() ?? fake.behaviour;
@@ -508,10 +509,15 @@ export async function startFakeTraining(
           entry['polls'] = polls;
           if (fake.exportArchive && polls > fake.exportPollsUntilDone) {
             entry['status'] = 'Done';
-            entry['downloadUri'] = `${fake.url}/downloads/${lastId}-${String(entry['platform'])}.zip?sig=fake`;
+            entry['downloadUri'] =
+              `${fake.url}/downloads/${lastId}-${String(entry['platform'])}.zip?sig=fake`;
           }
         }
-        send(res, 200, list.map(({ polls: _polls, ...entry }) => entry));
+        send(
+          res,
+          200,
+          list.map(({ polls: _polls, ...entry }) => entry),
+        );
         return;
       }
       case 'POST /projects/{p}/quicktest/image':
