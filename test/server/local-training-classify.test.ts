@@ -148,7 +148,30 @@ describe('classification training in the local training store', () => {
     expect([gone.statusCode, gone.code]).toEqual([404, 'NotFoundIteration']);
     await training.deleteIteration(project.id!, iteration.id!);
     expect(await training.getIterations(project.id!)).toEqual([]);
-  });
+  }, 300_000);
+
+  it('trains a Multilabel project with a sigmoid per tag', async () => {
+    const project = await training.createProject('Garden labels', { classificationType: 'Multilabel' });
+    const tags = new Map<string, string>();
+    for (const label of PHOTO_CLASSES) tags.set(label, (await training.createTag(project.id!, label)).id!);
+    const { training: trainingPhotos, heldOut } = splitPhotos();
+    await upload(project.id!, trainingPhotos, (photo) => tags.get(photo.label)!);
+    const iteration = await finished(project.id!, (await training.trainProject(project.id!)).id!);
+    expect(iteration).toMatchObject({ status: 'Completed', classificationType: 'Multilabel' });
+    await training.publishIteration(project.id!, iteration.id!, 'labels', 'local-resource');
+    let correct = 0;
+    let sums = 0;
+    for (const photo of heldOut) {
+      const answer = await patiently(() =>
+        prediction.classifyImageWithNoStore(project.id!, 'labels', photo.bytes),
+      );
+      if (answer.predictions![0]!.tagName === photo.label) correct++;
+      sums += answer.predictions!.reduce((sum, p) => sum + p.probability!, 0);
+    }
+    expect(correct / heldOut.length).toBeGreaterThanOrEqual(0.8);
+    // Independent sigmoids: the probabilities are not shares of one whole.
+    expect(Math.abs(sums / heldOut.length - 1)).toBeGreaterThan(0.01);
+  }, 300_000);
 
   it('refuses what Custom Vision refuses: too few images on a tag, and a second training while one runs', async () => {
     const project = await training.createProject('Too few', { classificationType: 'Multiclass' });
@@ -173,7 +196,7 @@ describe('classification training in the local training store', () => {
     const second = await failure(training.trainProject(project.id!));
     expect([second.statusCode, second.code]).toEqual([400, 'BadRequestTrainingAlreadyInProgress']);
     expect((await finished(project.id!, first.id!)).status).toBe('Completed');
-  });
+  }, 300_000);
 
   it('says how to train an object detection project instead', async () => {
     const project = await training.createProject('Boxes', { domainId: DETECTION_DOMAIN });

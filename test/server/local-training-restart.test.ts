@@ -89,7 +89,7 @@ describe('local training across restarts', () => {
     expect((await finished(server.url, projectId, again.id)).status).toBe('Completed');
     await server.stop();
     server = undefined;
-  });
+  }, 300_000);
 
   it('migrates a store from before feature vectors, computing them when its project trains', async () => {
     server = await spawnServer(env);
@@ -108,5 +108,5 @@ describe('local training across restarts', () => {
     const iteration = await finished(server.url, projectId, started.id);
     expect(iteration).toMatchObject({ status: 'Completed' });
     expect(iteration.trainingErrorDetails).toBeUndefined();
-  });
+  }, 300_000);
 });
