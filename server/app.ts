@@ -13,6 +13,7 @@ import { sendConfig, sendHealth, sendMetrics, sendReady, type InfoSources } from
 import { PublishedIterationWatch } from './routes/published-iteration.ts';
 import { handlePair } from './routes/pair.ts';
 import { handlePrediction } from './routes/prediction.ts';
+import { sendModelPackage } from './routes/model-package.ts';
 import { serveStatic } from './routes/static.ts';
 import { BodyMemory } from './routes/body-memory.ts';
 import { handleTraining } from './routes/training.ts';
@@ -167,6 +168,7 @@ export function createApp(options: AppOptions): App {
         bodyIdleMs: options.bodyIdleMs,
         ...context,
       }),
+    'model-package': ({ req, res }) => sendModelPackage(req, res, upstream),
     training: ({ req, res, url, context, caller }) =>
       handleTraining(req, res, url, {
         backend: options.training,

@@ -1,6 +1,6 @@
 // A team's own Custom Vision model, exported (ONNX or TensorFlow.js), answering Custom Vision's prediction
 // routes from worker threads on this server, in the cloud's ImagePrediction shape: no Azure call at all.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CvError, CvErrorCode } from '../http/cv-error.ts';
@@ -57,6 +57,15 @@ function refusal(error: unknown): unknown {
   return error;
 }
 
+export interface ModelPackage {
+  readonly bytes: Buffer;
+  readonly sha1: string;
+}
+
+/** Whether an upstream can hand its model to devices (an exported model can; the cloud cannot). */
+export const hasModelPackage = (upstream: object): upstream is { modelPackage(): Promise<ModelPackage> } =>
+  typeof (upstream as { modelPackage?: unknown }).modelPackage === 'function';
+
 export interface ServedExport {
   readonly loaded: LoadedExport;
   readonly projectId: string;
@@ -100,6 +109,7 @@ export class ExportUpstream implements PredictionUpstream {
   private readonly pool: ExportPool;
   private tagIds: string[];
   private startError: Error | undefined;
+  private packaged: Promise<ModelPackage> | undefined;
 
   constructor(
     private readonly served: ServedExport,
@@ -211,9 +221,16 @@ export class ExportUpstream implements PredictionUpstream {
     };
   }
 
-  /** The served export file's bytes, for devices that run the model themselves. */
-  exportBytes(): Promise<Buffer> {
-    return readFile(this.served.loaded.source);
+  /** The served export as a zip, for devices that run the model themselves, with its SHA-1 (read once). */
+  modelPackage(): Promise<ModelPackage> {
+    this.packaged ??= this.readPackage();
+    return this.packaged;
+  }
+
+  private async readPackage(): Promise<ModelPackage> {
+    // Always one zip: a folder's newest export is served, never a folder itself.
+    const bytes = await readFile(this.served.loaded.source);
+    return { bytes, sha1: createHash('sha1').update(bytes).digest('hex') };
   }
 
   close(): Promise<void> {

@@ -25,6 +25,7 @@ export const ROUTE_NAMES = [
   'metrics',
   'prediction',
   'training',
+  'model-package',
 ] as const;
 export type RouteName = (typeof ROUTE_NAMES)[number];
 
@@ -70,6 +71,14 @@ export const SERVER_ROUTES: readonly ServerRoute[] = [
   { name: 'config', pattern: /^\/api\/config$/, shape: '/api/config', methods: READ, access: 'token' },
   { name: 'metrics', pattern: /^\/metrics$/, shape: '/metrics', methods: READ, access: 'token' },
   { name: 'pair', pattern: /^\/pair$/, shape: '/pair', methods: ['GET', 'HEAD', 'POST'], access: 'open' },
+  // The served model itself, for devices that run it: whoever may ask it for predictions may have it.
+  {
+    name: 'model-package',
+    pattern: /^\/api\/model-package$/,
+    shape: '/api/model-package',
+    methods: READ,
+    access: { role: 'predict' },
+  },
 ];
 
 /**

@@ -1,5 +1,6 @@
 // CUSTOM_VISION_EXPORT: a team's exported model served on Custom Vision's prediction routes by the real
 // server, reached through the official prediction SDK unchanged.
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -211,5 +212,41 @@ describe('a folder of exports, and a full queue', () => {
     const refused = statuses.filter((answer) => answer.status === 429);
     expect(refused.length).toBeGreaterThan(0);
     for (const answer of refused) expect(Number(answer.retryAfter)).toBeGreaterThan(0);
+  });
+});
+
+describe('the model package for devices', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({
+      CUSTOM_VISION_EXPORT: exportFixture('tiny-classifier-softmax-tfjs'),
+      EXPORT_WORKERS: '1',
+    });
+  });
+  afterAll(() => server.close());
+
+  it('hands out the served export zip, revalidated by its SHA-1', async () => {
+    const response = await fetch(`${server.url}/api/model-package`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('application/zip');
+    const bytes = Buffer.from(await response.arrayBuffer());
+    expect(bytes.equals(readFileSync(exportFixture('tiny-classifier-softmax-tfjs')))).toBe(true);
+    const etag = response.headers.get('etag')!;
+    expect(etag).toBe(`"${createHash('sha1').update(bytes).digest('hex')}"`);
+    const again = await fetch(`${server.url}/api/model-package`, { headers: { 'If-None-Match': etag } });
+    expect(again.status).toBe(304);
+  });
+});
+
+describe('the model package without an export', () => {
+  it('is a 404 saying what device mode needs', async () => {
+    const server = await startTestServer({ LOCAL_DETECTOR_WORKERS: '1' });
+    try {
+      const response = await fetch(`${server.url}/api/model-package`);
+      expect(response.status).toBe(404);
+      expect(((await response.json()) as { message: string }).message).toContain('CUSTOM_VISION_EXPORT');
+    } finally {
+      await server.close();
+    }
   });
 });
