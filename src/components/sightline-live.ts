@@ -243,7 +243,9 @@ export class SightlineLive extends LitElement {
     if (changed.has('settings')) saveSettings(this.settings);
     // Loaded ahead of the first tap, so Teach opens at once; never loaded for a device that cannot teach.
     if (changed.has('teach') && this.teach && !this.kiosk) void loadTeachEditor();
-    this.detection.sync(this.camera.state.kind === 'live');
+    // Paused while the teach editor covers the view: nobody sees its boxes, and the frames would spend the
+    // prediction budget and the main thread the editor's gestures need.
+    this.detection.sync(this.camera.state.kind === 'live' && this.teaching === undefined);
   }
 
   private readonly onSettingsChange = (event: SightlineEvent<'sl-settings-change'>): void => {

@@ -182,7 +182,13 @@ export class SightlineTeachEditor extends LitElement {
   private async loadProject(): Promise<void> {
     const client = this.client;
     if (!client || !this.access) return;
-    const outcome = await loadTeachProject(client, this.access.training.projectId, this.abort.signal);
+    let outcome: Awaited<ReturnType<typeof loadTeachProject>>;
+    try {
+      outcome = await loadTeachProject(client, this.access.training.projectId, this.abort.signal);
+    } catch (error) {
+      if (this.abort.signal.aborted) return; // closed before the project came: nothing to show it in
+      throw error;
+    }
     if (this.abort.signal.aborted) return;
     if (!outcome.ok) {
       this.problem = outcome.message;
