@@ -39,6 +39,7 @@ export const CvErrorCode = {
   BadRequestIterationIsNotTrained: 'BadRequestIterationIsNotTrained',
   BadRequestIterationIsPublished: 'BadRequestIterationIsPublished',
   BadRequestIterationNotPublished: 'BadRequestIterationNotPublished',
+  NotFoundProjectDefaultIteration: 'NotFoundProjectDefaultIteration',
   NotFoundTag: 'NotFoundTag',
   NotFoundImage: 'NotFoundImage',
   NotFoundDomain: 'NotFoundDomain',

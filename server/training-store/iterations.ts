@@ -220,6 +220,15 @@ export class IterationRecords {
     this.db.transaction(() => this.db.run('DELETE FROM iterations WHERE id = ?', [str(row, 'id')]));
   }
 
+  /** The project's most recently trained iteration, when it has one. */
+  latestTrained(projectId: string): TrainedIteration | undefined {
+    const row = this.db.get(
+      `SELECT id FROM iterations WHERE project_id = ? AND status = 'Completed' ORDER BY seq DESC LIMIT 1`,
+      [projectId],
+    );
+    return row ? this.trained(projectId, String(row['id'])) : undefined;
+  }
+
   /** The iteration a project publishes under `name`, when one is. */
   published(projectId: string, name: string): TrainedIteration | undefined {
     const row = this.db.get('SELECT id FROM iterations WHERE project_id = ? AND publish_name = ?', [

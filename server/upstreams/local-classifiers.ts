@@ -9,6 +9,7 @@ import { classify, decodeHead, type ClassifierHead } from '../training-store/cla
 import { findDomain } from '../training-store/domains.ts';
 import { iterationPerformance } from '../training-store/performance.ts';
 import { cloudTimestamp } from '../training-store/shapes.ts';
+import type { TrainedIteration } from '../training-store/iterations.ts';
 import type { TrainingStore } from '../training-store/store.ts';
 import { trainInWorker } from '../training-store/trainer.ts';
 import type { FeatureResult } from '../detector/protocol.ts';
@@ -195,6 +196,36 @@ export class LocalClassifiers {
         `Project ${project.id} is a classification project: use /classify/ in the path, not /${route.projectType}/.`,
       );
     }
+    const { prediction, timing } = await this.classifyWith(trained, bytes, signal);
+    return {
+      status: 200,
+      headers: { 'Content-Type': 'application/json; charset=utf-8', 'Server-Timing': timing },
+      body: Buffer.from(JSON.stringify(prediction)),
+    };
+  }
+
+  /**
+   * A quick test: the image classified by the given iteration, or by the project's latest trained one (as
+   * Custom Vision uses the default iteration when none is named).
+   */
+  async quickTest(projectId: string, iterationId: string | undefined, bytes: Buffer, signal: AbortSignal) {
+    const iterations = this.store().iterations!;
+    const trained =
+      iterationId !== undefined
+        ? iterations.trained(projectId, iterationId)
+        : iterations.latestTrained(projectId);
+    if (!trained) {
+      throw new CvError(
+        404,
+        CvErrorCode.NotFoundProjectDefaultIteration,
+        `Project ${projectId} has no trained iteration to quick-test with: train it first.`,
+      );
+    }
+    return (await this.classifyWith(trained, bytes, signal)).prediction;
+  }
+
+  /** The image through the trained head, in Custom Vision's ImagePrediction shape (every tag, by probability). */
+  private async classifyWith(trained: TrainedIteration, bytes: Buffer, signal: AbortSignal) {
     let head = this.heads.get(trained.id);
     if (!head) {
       head = decodeHead(trained.head);
@@ -204,10 +235,14 @@ export class LocalClassifiers {
     const started = performance.now();
     const probabilities = classify(head, features.vectors);
     const headMs = performance.now() - started;
-    const names = new Map(store.tags(route.projectId).map((tag) => [tag.id, tag.name]));
+    const names = new Map(
+      this.store()
+        .tags(trained.projectId)
+        .map((tag) => [tag.id, tag.name]),
+    );
     const prediction = {
       id: randomUUID(),
-      project: project.id,
+      project: trained.projectId,
       iteration: trained.id,
       created: cloudTimestamp(),
       predictions: trained.tagIds
@@ -221,12 +256,8 @@ export class LocalClassifiers {
     };
     const { decodeMs, modelMs } = features.timing;
     return {
-      status: 200,
-      headers: {
-        'Content-Type': 'application/json; charset=utf-8',
-        'Server-Timing': `decode;dur=${decodeMs.toFixed(1)}, model;dur=${modelMs.toFixed(1)}, head;dur=${headMs.toFixed(2)}`,
-      },
-      body: Buffer.from(JSON.stringify(prediction)),
+      prediction,
+      timing: `decode;dur=${decodeMs.toFixed(1)}, model;dur=${modelMs.toFixed(1)}, head;dur=${headMs.toFixed(2)}`,
     };
   }
 

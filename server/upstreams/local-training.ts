@@ -427,14 +427,25 @@ export class LocalTrainingBackend implements TrainingBackend, PredictionKeeper, 
       case 'quickTestImage': {
         store.project(projectId);
         const iterationId = q('iterationId');
-        if (projectId !== LOCAL_PROJECT_ID || !this.detector || body.kind !== 'image') {
+        if (body.kind !== 'image') break;
+        const isDetector = projectId === LOCAL_PROJECT_ID;
+        if (isDetector && !this.detector) {
           throw notSupported(
-            'Quick tests need a trained iteration; the local store trains none, and only the local ' +
-              "detector's project has one (when the local detector serves predictions).",
+            "Quick tests of the local detector's project run on the local detector, which does not serve " +
+              'predictions on this server.',
           );
         }
-        if (iterationId !== undefined) this.requireIteration(projectId, iterationId.toLowerCase());
-        const prediction = await this.detector.detectImage(body.image.bytes, request.client.signal);
+        if (
+          !isDetector &&
+          findDomain(store.project(projectId).settings.domainId)?.type !== 'Classification'
+        ) {
+          throw notSupported(`${DETECTION_NOT_LOCAL} Quick tests need a trained iteration.`);
+        }
+        if (isDetector && iterationId !== undefined)
+          this.requireIteration(projectId, iterationId.toLowerCase());
+        const prediction = isDetector
+          ? await this.detector!.detectImage(body.image.bytes, request.client.signal)
+          : await this.classifiers.quickTest(projectId, iterationId, body.image.bytes, request.client.signal);
         // Custom Vision keeps a quick test's image and results unless told store=false.
         if (q('store') !== 'false') {
           await store.recordPrediction(projectId, {

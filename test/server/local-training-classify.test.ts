@@ -109,6 +109,15 @@ describe('classification training in the local training store', () => {
     expect(performance.precision).toBeGreaterThan(0.6);
     expect(performance.recall).toBeGreaterThan(0.6);
 
+    // A quick test needs no publishing: the latest trained iteration answers, or the one named.
+    const quick = await training.quickTestImage(project.id!, heldOut[0]!.bytes, { store: false });
+    expect(quick).toMatchObject({ iteration: iteration.id, project: project.id });
+    expect(quick.predictions!.map((p) => p.tagName).sort()).toEqual([...PHOTO_CLASSES].sort());
+    const named = await training.quickTestImage(project.id!, heldOut[0]!.bytes, {
+      iterationId: iteration.id!,
+    });
+    expect(named.predictions![0]!.tagName).toBe(quick.predictions![0]!.tagName);
+
     // Any predictionId names the local store's one prediction resource.
     await training.publishIteration(project.id!, iteration.id!, 'garden', 'local-resource');
     expect((await training.getIteration(project.id!, iteration.id!)).publishName).toBe('garden');
@@ -183,6 +192,8 @@ describe('classification training in the local training store', () => {
     await upload(project.id!, [...of('birds', 6), ...of('fruit', 4)], (photo) =>
       photo.label === 'birds' ? birds : fruit,
     );
+    const untrained = await failure(training.quickTestImage(project.id!, photos[0]!.bytes));
+    expect([untrained.statusCode, untrained.code]).toEqual([404, 'NotFoundProjectDefaultIteration']);
     const tooFew = await failure(training.trainProject(project.id!));
     expect([tooFew.statusCode, tooFew.code]).toEqual([
       400,
