@@ -98,12 +98,15 @@ describe('OutboxStore', () => {
     await store.add(draft(1));
     await store.add(draft(1));
     expect(await store.counts()).toEqual({ queued: 1, uploading: 0, failed: 0, done: 0 });
+    const picture = await store.picture('client-1');
+    expect(new Uint8Array(picture!.data)).toEqual(new Uint8Array([0xff, 0xd8, 1, 0xff, 0xd9]));
     await store.markUploading('client-1');
     await store.markDone('client-1', 'image-1');
     await store.add(draft(1));
     expect(await store.counts()).toEqual({ queued: 0, uploading: 0, failed: 0, done: 1 });
-    const item = await store.get('client-1');
-    expect(new Uint8Array(item!.image.data)).toEqual(new Uint8Array([0xff, 0xd8, 1, 0xff, 0xd9]));
+    // Uploaded: the picture is gone from the device, the item stays for the list.
+    expect(await store.picture('client-1')).toBeUndefined();
+    expect((await store.get('client-1'))?.imageId).toBe('image-1');
   });
 
   it('keeps only the newest uploaded items', async () => {
@@ -129,6 +132,7 @@ describe('OutboxUploader', () => {
     up.start();
     await up.whenIdle();
     expect(files.map((f) => f.name)).toEqual(['client-1', 'client-2', 'client-3', 'client-4', 'client-5']);
+    expect(files[1]!.contents).toEqual(new Uint8Array([0xff, 0xd8, 2, 0xff, 0xd9]));
     expect(files[0]!.regions).toEqual(draft(1).regions);
     expect(await store.counts()).toEqual({ queued: 0, uploading: 0, failed: 0, done: 5 });
   });
