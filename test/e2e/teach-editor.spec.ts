@@ -229,6 +229,12 @@ test('with the keyboard only: Tab to the cup, arrows move it, Shift+arrows resiz
   const page = await openTeachable(server.url, MANAGER);
   const teach = page.getByTestId('teach');
   await teach.focus();
+  // Escape leaves the editor without teaching.
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('teach-editor')).toBeVisible();
+  await page.keyboard.press('Escape');
+  await expect(page.getByTestId('teach-editor')).toHaveCount(0);
+  await teach.focus();
   await page.keyboard.press('Enter');
   await expect(page.getByTestId('teach-editor')).toBeVisible();
   const cupBefore = await proposedCup(page);
@@ -282,6 +288,43 @@ test('with the keyboard only: Tab to the cup, arrows move it, Shift+arrows resiz
   expect((image.regions ?? []).map((r) => r.tagName).sort()).toEqual(['bowl', 'cup']);
 });
 
+test('from a history entry whose frame the server stored: Teach promotes the stored prediction by its id', async () => {
+  session = await launchWithCamera(FIXTURES.coffee.file);
+  const context = await session.browser.newContext({
+    viewport: { width: 1000, height: 800 },
+    extraHTTPHeaders: { Authorization: `Bearer ${MANAGER}` },
+  });
+  const page = await context.newPage();
+  page.on('pageerror', (error) => console.error('page error:', error.message));
+  // Frames go to the storing route (/image), as when "store frames" is on in the settings.
+  await page.addInitScript(() => {
+    const storage = (globalThis as unknown as { localStorage: { setItem(k: string, v: string): void } })
+      .localStorage;
+    storage.setItem('sightline.settings.v1', JSON.stringify({ storeFrames: true }));
+  });
+  await recordDrafts(page);
+  await page.goto(`${server.url}/?fit=contain&mirror=0`);
+  await waitForLabel(page, FIXTURES.coffee.label);
+  await page.goto(`${server.url}/?fit=contain&mirror=0#history`);
+  const rows = page.getByTestId('history-row');
+  await expect(rows.first()).toBeVisible({ timeout: 20_000 });
+  await rows.first().click();
+  await page.getByTestId('teach').click();
+  await expect(page.getByTestId('teach-editor')).toBeVisible();
+  await proposedCup(page);
+  await page.getByTestId('teach-confirm').click();
+  await expect(page.getByTestId('teach-note')).toContainText('outbox');
+
+  const draft = await nthDraft(page, 0);
+  expect(draft.source.kind).toBe('stored-prediction');
+  expect(draft.source.predictionId).toMatch(/^[0-9a-f-]{36}$/);
+  const image = await uploadedImage();
+  expect((image.regions ?? []).map((r) => r.tagName)).toContain('cup');
+  // The training image is the frame the server kept (the detection frame, 512 px at most), not the
+  // history's picture sent again.
+  expect(Math.max(image.width!, image.height!)).toBeLessThanOrEqual(512);
+});
+
 test('a predict-only device (a kiosk token) shows no Teach button, and the server refuses its upload', async () => {
   const page = await openTeachable(server.url, KIOSK);
   await expect(page.getByTestId('snapshot')).toBeVisible();
@@ -329,7 +372,7 @@ test.describe('a classification project (forwarded to Custom Vision)', () => {
     await fake?.close();
   });
 
-  test('pick several tags for the whole picture; the SDK finds the image with those tags', async () => {
+  test('pick several tags for the whole picture, add one; the SDK finds the image with those tags', async () => {
     const page = await openTeachable(forwarding.url, MANAGER);
     await page.getByTestId('teach').click();
     const tags = page.getByTestId('teach-image-tags');
@@ -337,10 +380,14 @@ test.describe('a classification project (forwarded to Custom Vision)', () => {
     await expect(page.getByTestId('teach-box')).toHaveCount(0);
     await tags.getByLabel('mug').check();
     await tags.getByLabel('desk').check();
+    // A manager may add a tag the project lacks; it is picked at once.
+    await page.getByTestId('teach-new-tag').fill('saucer');
+    await page.getByRole('button', { name: 'Add tag' }).click();
+    await expect(tags.getByLabel('saucer')).toBeChecked();
     await page.getByTestId('teach-confirm').click();
     const draft = await nthDraft(page, 0);
     expect(draft.regions).toEqual([]);
-    expect(draft.tagIds).toHaveLength(2);
+    expect(draft.tagIds).toHaveLength(3);
 
     const serverSdk = new TrainingAPIClient(
       new ApiKeyCredentials({ inHeader: { 'Training-key': MANAGER } }),
@@ -352,6 +399,6 @@ test.describe('a classification project (forwarded to Custom Vision)', () => {
       .toBe(1);
     const images = await serverSdk.getTaggedImages(fake.projectId);
     expect(images).toHaveLength(1);
-    expect((images[0]!.tags ?? []).map((t) => t.tagName).sort()).toEqual(['desk', 'mug']);
+    expect((images[0]!.tags ?? []).map((t) => t.tagName).sort()).toEqual(['desk', 'mug', 'saucer']);
   });
 });
