@@ -12,7 +12,7 @@ import { MAX_IMAGE_PIXELS } from './image-probe.ts';
 
 /** The model's square input side: RGB 0-255, the whole image stretched to it. */
 export const CENTERNET_INPUT_SIZE = 512;
-const INPUT_NODE = 'tower_0/images';
+export const INPUT_NODE = 'tower_0/images';
 const DETECTIONS_NODE = 'tower_0/detections';
 /**
  * The image features a trained classification head reads: the MobileNetV3 backbone's last block, already
@@ -21,7 +21,7 @@ const DETECTIONS_NODE = 'tower_0/detections';
  * the classes best, and stopping there skips the detection head, so a feature pass costs less than a
  * detection.
  */
-const FEATURES_NODE = 'tower_0/MobilenetV3/expanded_conv_14/squeeze_excite/Mean';
+export const FEATURES_NODE = 'tower_0/MobilenetV3/expanded_conv_14/squeeze_excite/Mean';
 export const FEATURE_LENGTH = 720;
 
 const require = createRequire(import.meta.url);
@@ -74,12 +74,17 @@ export interface CenterNet {
   readonly warmupMs: number;
 }
 
-export async function loadCenterNet(): Promise<CenterNet> {
+/** The CenterNet graph on TensorFlow.js's wasm backend, loaded from node_modules. */
+export async function loadCenterNetGraph(): Promise<GraphModel> {
   const wasmDir = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
   setWasmPaths(`${wasmDir}${path.sep}`);
   if (!(await tf.setBackend('wasm'))) throw new Error('TensorFlow.js could not start its wasm backend.');
   await tf.ready();
-  const model: GraphModel = await loadGraphModel(diskModel(centerNetModelDir(), 'centernet'));
+  return loadGraphModel(diskModel(centerNetModelDir(), 'centernet'));
+}
+
+export async function loadCenterNet(): Promise<CenterNet> {
+  const model = await loadCenterNetGraph();
 
   const run = async (rgb: Uint8Array, node: string): Promise<Float32Array> => {
     const input = tf.tensor4d(Float32Array.from(rgb), [1, CENTERNET_INPUT_SIZE, CENTERNET_INPUT_SIZE, 3]);
