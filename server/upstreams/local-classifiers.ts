@@ -69,7 +69,13 @@ export class LocalClassifiers {
     for (const sha256 of store.features.missing(projectId)) {
       if (this.closed) return;
       const bytes = await store.fileBytes(sha256);
-      store.features.save(sha256, ...(await this.viewsOf(source, bytes)));
+      try {
+        store.features.save(sha256, ...(await this.viewsOf(source, bytes)));
+      } catch (error) {
+        // A picture the detector cannot decode is left out of training rather than failing every
+        // training of its project; anything else (the detector gone) ends this round.
+        if (!(error instanceof CvError && error.status === 400)) throw error;
+      }
     }
   }
 
@@ -149,6 +155,7 @@ export class LocalClassifiers {
           tags: image.tagIds.map((id) => index.get(id)).filter((i): i is number => i !== undefined),
         }))
         .filter((example) => example.tags.length > 0);
+      if (examples.length === 0) throw new Error('none of the tagged images could be read by the detector.');
       const result = await trainInWorker({ examples, tagCount: tags.length, multilabel });
       if (this.closed) return;
       iterations.complete(iterationId, {
