@@ -3,12 +3,14 @@ import { customElement, property } from 'lit/decorators.js';
 import { mayUseTraining, type ServerConfig } from '../../api/server-info.ts';
 import { TrainingClient } from '../../api/training-client.ts';
 import type { Outbox } from '../../teach/outbox/outbox.ts';
+import { teachAccess, type TeachAccess } from '../../teach/editor/teach-access.ts';
 import './sightline-outbox.ts';
 import './sightline-iterations.ts';
+import './sightline-review-queue.ts';
 
 /**
- * The Teach view (#teach): the outbox of taught frames and, for a device that may manage the project,
- * its iterations with Train and Publish.
+ * The Teach view (#teach): the outbox of taught frames, the review queue of frames the live view kept
+ * for review, and, for a device that may manage the project, its iterations with Train and Publish.
  */
 @customElement('sightline-teach-view')
 export class SightlineTeachView extends LitElement {
@@ -33,6 +35,14 @@ export class SightlineTeachView extends LitElement {
   @property({ attribute: false }) config: ServerConfig | undefined;
 
   #clientFor = new WeakMap<ServerConfig, TrainingClient>();
+  #accessFor = new WeakMap<ServerConfig, TeachAccess | undefined>();
+
+  #access(): TeachAccess | undefined {
+    const config = this.config;
+    if (!config) return undefined;
+    if (!this.#accessFor.has(config)) this.#accessFor.set(config, teachAccess(config));
+    return this.#accessFor.get(config);
+  }
 
   /** One client per config, so that the iterations panel keeps its state across re-renders. */
   #client(): TrainingClient | undefined {
@@ -53,6 +63,10 @@ export class SightlineTeachView extends LitElement {
       <section aria-labelledby="outbox-heading">
         <h2 id="outbox-heading">Outbox</h2>
         <sightline-outbox .outbox=${this.outbox}></sightline-outbox>
+      </section>
+      <section aria-labelledby="review-heading">
+        <h2 id="review-heading">Review queue</h2>
+        <sightline-review-queue .access=${this.#access()}></sightline-review-queue>
       </section>
       ${
         client && training?.available
