@@ -7,6 +7,7 @@ import { isProbablyPhone } from '../camera/camera.ts';
 import { CameraController } from '../controllers/camera-controller.ts';
 import { DetectionController, type ListedDetection } from '../controllers/detection-controller.ts';
 import { KioskController } from '../controllers/kiosk-controller.ts';
+import { ReviewController } from '../controllers/review-controller.ts';
 import { kioskOptionsFromUrl } from '../kiosk/kiosk-mode.ts';
 import { LoopState } from '../pipeline/frame-scheduler.ts';
 import type { LoopFigures } from '../pipeline/loop-stats.ts';
@@ -203,6 +204,12 @@ export class SightlineLive extends LitElement {
     onHistoryNote: (message) => {
       this.note = message;
     },
+  });
+  /** Frames worth teaching go to the review queue when the person turned it on (never in a kiosk). */
+  readonly review = new ReviewController(this, {
+    latest: () => this.detection.latestResult,
+    video: () => this.viewfinder?.video,
+    active: () => !this.kiosk && this.teach !== undefined,
   });
 
   readonly kioskDuties = new KioskController(this, {
