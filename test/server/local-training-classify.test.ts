@@ -135,11 +135,12 @@ describe('classification training in the local training store', () => {
       if (answer.predictions![0]!.tagName === photo.label) correct++;
     }
     const accuracy = correct / heldOut.length;
-    // Chance is one in three.
+    // Chance is one in three; this set gives 85 %, and 75 % leaves room for a photo or two of floating-point
+    // difference between machines.
     expect(
       accuracy,
       `${correct} of ${heldOut.length} held-out photos classified right`,
-    ).toBeGreaterThanOrEqual(0.8);
+    ).toBeGreaterThanOrEqual(0.75);
 
     // The storing route answers too, and the detector's own project keeps answering as before.
     const stored = await patiently(() => prediction.classifyImage(project.id!, 'garden', heldOut[0]!.bytes));
@@ -177,7 +178,7 @@ describe('classification training in the local training store', () => {
       if (answer.predictions![0]!.tagName === photo.label) correct++;
       sums += answer.predictions!.reduce((sum, p) => sum + p.probability!, 0);
     }
-    expect(correct / heldOut.length).toBeGreaterThanOrEqual(0.8);
+    expect(correct / heldOut.length).toBeGreaterThanOrEqual(0.75);
     // Independent sigmoids: the probabilities are not shares of one whole.
     expect(Math.abs(sums / heldOut.length - 1)).toBeGreaterThan(0.01);
   }, 300_000);
