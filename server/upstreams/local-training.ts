@@ -144,7 +144,12 @@ export class LocalTrainingBackend implements TrainingBackend, PredictionKeeper, 
   }
 
   serves(projectId: string): boolean {
-    return this.classifiers.serves(projectId.toLowerCase(), LOCAL_PROJECT_ID);
+    try {
+      return this.classifiers.serves(projectId.toLowerCase(), LOCAL_PROJECT_ID);
+    } catch {
+      // A store that cannot be opened serves nothing: the prediction is answered as for any other project.
+      return false;
+    }
   }
 
   predict(route: PredictionRoute, bytes: Buffer, signal: AbortSignal): Promise<UpstreamAnswer> {
