@@ -10,7 +10,7 @@ import 'fake-indexeddb/auto';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import sharp from 'sharp';
-import { parseConfig } from '../src/api/server-info.ts';
+import { parseConfig, trainingPace } from '../src/api/server-info.ts';
 import { TrainingClient } from '../src/api/training-client.ts';
 import { OutboxStore } from '../src/teach/outbox/outbox-store.ts';
 import { OutboxUploader } from '../src/teach/outbox/outbox-uploader.ts';
@@ -109,10 +109,12 @@ export async function measureOutboxDrain(
     const firstUpload = gate.counts.times.length;
     const refusedBefore = gate.counts.refused;
 
-    progress(`outbox drain: draining at the pace /api/config gives (${training.pace.callsPerSecond}/s)`);
+    progress(
+      `outbox drain: draining at the pace /api/config gives (${trainingPace(training).callsPerSecond}/s)`,
+    );
     const uploader = new OutboxUploader({
       store,
-      target: () => ({ client, projectId: training.projectId, pace: training.pace }),
+      target: () => ({ client, projectId: training.projectId, pace: trainingPace(training) }),
     });
     const started = performance.now();
     uploader.start();
@@ -130,7 +132,7 @@ export async function measureOutboxDrain(
     return {
       frames: count,
       capPerSecond: cap,
-      pacePerSecond: training.pace.callsPerSecond,
+      pacePerSecond: trainingPace(training).callsPerSecond,
       upstreamPerSecond: round(upstreamPerSecond, 2),
       shareOfCap: round((upstreamPerSecond / cap) * 100, 1),
       drainSeconds: round(drainSeconds, 1),

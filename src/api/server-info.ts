@@ -75,9 +75,16 @@ export type TrainingInfo =
       };
       /** The training operations this caller may use, by the official SDK's method names. */
       readonly operations: readonly string[];
-      /** The training budget's pace: calls a second, and TrainProject's own narrower rate. */
-      readonly pace: TrainingPace;
+      /**
+       * The training budget's pace: calls a second, and TrainProject's own narrower rate. Always set by
+       * parseConfig; optional so that a TrainingInfo made by hand (tests) may leave it out: trainingPace().
+       */
+      readonly pace?: TrainingPace;
     };
+
+/** The pace to keep to for this training block: the server's, or Custom Vision's S0 rate. */
+export const trainingPace = (training: { readonly pace?: TrainingPace }): TrainingPace =>
+  training.pace ?? DEFAULT_TRAINING_PACE;
 
 export interface TrainingPace {
   readonly callsPerSecond: number;

@@ -55,7 +55,7 @@ describe('TrainingClient against the server with its local training store', () =
       .poll(async () => (await configFor(MANAGER)).models[0]?.publishedIteration, { timeout: 20_000 })
       .toEqual({ id: LOCAL_ITERATION_ID, name: LOCAL_PUBLISHED_NAME });
     const { training } = await configFor(MANAGER);
-    expect(training.available && training.pace.basis).toMatch(/default/);
+    expect(training.available && training.pace?.basis).toMatch(/default/);
   });
 
   it('reads the project and its tags, uploads a frame with a region, and counts the retry as done (OKDuplicate)', async () => {
@@ -161,9 +161,9 @@ describe('/api/config when training goes to a rate-limited Custom Vision', () =>
       const config = parseConfig(await (await fetch(`${server.url}/api/config`)).json());
       expect(config.training.available).toBe(true);
       if (!config.training.available) return;
-      expect(config.training.pace.basis).toBe('CUSTOM_VISION_TRAINING_TPS');
-      expect(config.training.pace.callsPerSecond).toBeGreaterThan(4);
-      expect(config.training.pace.callsPerSecond).toBeLessThanOrEqual(5);
+      expect(config.training.pace?.basis).toBe('CUSTOM_VISION_TRAINING_TPS');
+      expect(config.training.pace?.callsPerSecond).toBeGreaterThan(4);
+      expect(config.training.pace?.callsPerSecond).toBeLessThanOrEqual(5);
     } finally {
       await server.close();
       await fake.close();

@@ -140,8 +140,10 @@ export class SightlineReviewQueue extends LitElement {
           ?disabled=${!this.queue}
           @change=${this.#onToggle}
         />
-        Collect frames worth teaching while the camera runs: the model unsure (30-60 %) or a tag flipping, at
-        most ${settings?.maxPerHour ?? 20} an hour, kept on this device until you review them.
+        Collect frames worth teaching while the camera runs: the model unsure
+        (${Math.round((settings?.band.low ?? 0.3) * 100)}-${Math.round((settings?.band.high ?? 0.6) * 100)} %)
+        or a tag flipping, at most ${settings?.maxPerHour ?? 20} an hour, kept on this device until you review
+        them.
       </label>
       ${this.problem ? html`<p role="alert">${this.problem}</p>` : nothing}
       <p data-testid="review-count">

@@ -1,6 +1,6 @@
 import { LitElement, css, html, nothing, type TemplateResult } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
-import { mayUseTraining, type ServerConfig } from '../../api/server-info.ts';
+import { mayUseTraining, trainingPace, type ServerConfig } from '../../api/server-info.ts';
 import { TrainingClient } from '../../api/training-client.ts';
 import type { Outbox } from '../../teach/outbox/outbox.ts';
 import { teachAccess, type TeachAccess } from '../../teach/editor/teach-access.ts';
@@ -74,7 +74,7 @@ export class SightlineTeachView extends LitElement {
               <h2 id="iterations-heading">Iterations</h2>
               <sightline-iterations
                 .client=${client}
-                .pace=${training.pace}
+                .pace=${trainingPace(training)}
                 publishedName=${this.config?.models[0]?.publishedName ?? ''}
               ></sightline-iterations>
             </section>`

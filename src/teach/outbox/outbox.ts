@@ -2,7 +2,7 @@
 // training project the server's /api/config names. Every tab sees the same outbox: a change in one is
 // announced to the others on a BroadcastChannel, so each tab's count and list stay true, and the tab that
 // holds the drain lock sends what another tab added.
-import { mayUseTraining, type ServerConfig } from '../../api/server-info.ts';
+import { mayUseTraining, trainingPace, type ServerConfig } from '../../api/server-info.ts';
 import { TrainingClient, type TrainingClientOptions } from '../../api/training-client.ts';
 import type { TeachDraft } from '../teach-types.ts';
 import { OutboxStore } from './outbox-store.ts';
@@ -34,7 +34,7 @@ export function uploadTargetFor(
   return {
     client: new TrainingClient(config.training, clientOptions),
     projectId: config.training.projectId,
-    pace: config.training.pace,
+    pace: trainingPace(config.training),
   };
 }
 

@@ -22,7 +22,7 @@ export class ReviewQueue {
   private constructor(store: ReviewStore) {
     this.#store = store;
     this.#settings = loadReviewSettings();
-    this.#policy = new ReviewPolicy({ maxPerHour: this.#settings.maxPerHour });
+    this.#policy = new ReviewPolicy({ maxPerHour: this.#settings.maxPerHour, band: this.#settings.band });
     this.#channel = typeof BroadcastChannel === 'undefined' ? undefined : new BroadcastChannel(CHANNEL_NAME);
     this.#channel?.addEventListener('message', () => {
       this.#settings = loadReviewSettings();
@@ -45,7 +45,7 @@ export class ReviewQueue {
 
   setSettings(settings: ReviewSettings): void {
     this.#settings = settings;
-    this.#policy = new ReviewPolicy({ maxPerHour: settings.maxPerHour });
+    this.#policy = new ReviewPolicy({ maxPerHour: settings.maxPerHour, band: settings.band });
     saveReviewSettings(settings);
     this.#changed();
   }

@@ -3,9 +3,18 @@
 export interface ReviewSettings {
   readonly enabled: boolean;
   readonly maxPerHour: number;
+  /** A frame whose best probability is inside [low, high] is one the model was unsure of. */
+  readonly band: { readonly low: number; readonly high: number };
 }
 
-export const DEFAULT_REVIEW_SETTINGS: ReviewSettings = { enabled: false, maxPerHour: 20 };
+export const DEFAULT_REVIEW_SETTINGS: ReviewSettings = {
+  enabled: false,
+  maxPerHour: 20,
+  band: { low: 0.3, high: 0.6 },
+};
+
+const isFraction = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= 1;
 
 const KEY = 'sightline.review.v1';
 
@@ -15,8 +24,10 @@ export function loadReviewSettings(
   try {
     const raw: unknown = JSON.parse(storage?.getItem(KEY) ?? 'null');
     if (typeof raw !== 'object' || raw === null) return DEFAULT_REVIEW_SETTINGS;
-    const { enabled, maxPerHour } = raw as Record<string, unknown>;
+    const { enabled, maxPerHour, band } = raw as Record<string, unknown>;
+    const { low, high } = (typeof band === 'object' && band !== null ? band : {}) as Record<string, unknown>;
     return {
+      band: isFraction(low) && isFraction(high) && low < high ? { low, high } : DEFAULT_REVIEW_SETTINGS.band,
       enabled: enabled === true,
       maxPerHour:
         typeof maxPerHour === 'number' && Number.isInteger(maxPerHour) && maxPerHour >= 1 && maxPerHour <= 600
