@@ -64,6 +64,8 @@ export interface FakeTraining {
    * when the test cannot know an image's name beforehand (the app names uploads by its own client ids).
    */
   nextImageStatuses: string[];
+  /** A new iteration says 'Training' to this many reads of it, then 'Completed' (never, by default). */
+  readsUntilTrained: number;
   /** Ids of stored predictions that images/predictions can promote (as the prediction service kept them). */
   readonly storedPredictions: string[];
   readonly images: StoredImage[];
@@ -138,6 +140,7 @@ export async function startFakeTraining(
     queue: [],
     failNames: new Map(),
     nextImageStatuses: [],
+    readsUntilTrained: Number.POSITIVE_INFINITY,
     exportPollsUntilDone: 1,
     storedPredictions: [randomUUID(), randomUUID()],
     images,
@@ -455,6 +458,11 @@ export async function startFakeTraining(
         return;
       case 'GET /projects/{p}/iterations/{id}': {
         const iteration = iterations.find((i) => i['id'] === lastId);
+        if (iteration && iteration['status'] === 'Training') {
+          const left = Number(iteration['readsLeft'] ?? fake.readsUntilTrained) - 1;
+          iteration['readsLeft'] = left;
+          if (left <= 0) Object.assign(iteration, { status: 'Completed', trainedAt: now() });
+        }
         if (iteration) send(res, 200, iteration);
         else cvError(res, 404, 'NotFoundIteration', 'Invalid iteration');
         return;
