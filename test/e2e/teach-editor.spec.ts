@@ -11,6 +11,7 @@ import { LOCAL_PROJECT_ID } from '../../server/upstreams/local.ts';
 import { startFakeTraining, type FakeTraining } from '../support/fake-custom-vision-training.ts';
 import { FIXTURES } from '../support/fixtures.ts';
 import { spawnServer, type SpawnedServer } from '../support/spawn-server.ts';
+import { expectNoSeriousA11yViolations } from './support/axe.ts';
 import { launchWithCamera, waitForLabel, type CameraBrowser } from './support/live-page.ts';
 import {
   focusedLabel,
@@ -107,7 +108,7 @@ function expectRegion(
 test('with the mouse on a mirrored preview: move the proposed cup, draw a bowl, send; the SDK finds both regions', async () => {
   const page = await openTeachable(server.url, MANAGER, { query: '?fit=contain&mirror=1&history=0' });
   await page.getByTestId('teach').click();
-  await expect(page.getByTestId('teach-editor')).toBeVisible();
+  await expect(page.getByTestId('teach-editor')).toBeVisible({ timeout: 15_000 });
   const cup = await proposedCup(page);
   const { picture } = await stageGeometry(page);
 
@@ -165,7 +166,7 @@ test('with the mouse on a mirrored preview: move the proposed cup, draw a bowl, 
 test('with touch: drag the cup, pinch to zoom, draw a box with a finger, tag it and send', async () => {
   const page = await openTeachable(server.url, MANAGER, { hasTouch: true });
   await page.getByTestId('teach').tap();
-  await expect(page.getByTestId('teach-editor')).toBeVisible();
+  await expect(page.getByTestId('teach-editor')).toBeVisible({ timeout: 15_000 });
   const cup = await proposedCup(page);
   const { picture } = await stageGeometry(page);
   const cdp = await page.context().newCDPSession(page);
@@ -231,13 +232,14 @@ test('with the keyboard only: Tab to the cup, arrows move it, Shift+arrows resiz
   await teach.focus();
   // Escape leaves the editor without teaching.
   await page.keyboard.press('Enter');
-  await expect(page.getByTestId('teach-editor')).toBeVisible();
+  await expect(page.getByTestId('teach-editor')).toBeVisible({ timeout: 15_000 });
   await page.keyboard.press('Escape');
   await expect(page.getByTestId('teach-editor')).toHaveCount(0);
   await teach.focus();
   await page.keyboard.press('Enter');
-  await expect(page.getByTestId('teach-editor')).toBeVisible();
+  await expect(page.getByTestId('teach-editor')).toBeVisible({ timeout: 15_000 });
   const cupBefore = await proposedCup(page);
+  await expectNoSeriousA11yViolations(page, 'teach editor');
   const { picture } = await stageGeometry(page);
   const before = {
     left: (cupBefore.x - picture.x) / picture.width,
@@ -307,12 +309,12 @@ test('from a history entry whose frame the server stored: Teach promotes the sto
   await waitForLabel(page, FIXTURES.coffee.label);
   await page.goto(`${server.url}/?fit=contain&mirror=0#history`);
   const rows = page.getByTestId('history-row');
-  await expect(rows.first()).toBeVisible({ timeout: 20_000 });
+  await expect(rows.first()).toBeVisible({ timeout: 30_000 });
   await rows.first().click();
   await page.getByTestId('teach').click();
-  await expect(page.getByTestId('teach-editor')).toBeVisible();
+  await expect(page.getByTestId('teach-editor')).toBeVisible({ timeout: 15_000 });
   await proposedCup(page);
-  await page.getByTestId('teach-confirm').click();
+  await page.keyboard.press('Control+Enter'); // sends from anywhere in the editor
   await expect(page.getByTestId('teach-note')).toContainText('outbox');
 
   const draft = await nthDraft(page, 0);

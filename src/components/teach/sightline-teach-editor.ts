@@ -74,7 +74,8 @@ const clamp = (value: number, min: number, max: number): number => Math.min(max,
  * Corrects one frozen frame for training. For an object detection project the model's boxes are shown as
  * proposals to accept, move, resize, delete or retag, and new boxes can be drawn; for a classification
  * project the person picks the image's tags. Touch (drag, pinch to zoom), mouse and keyboard (Tab between
- * boxes, arrows move, Shift+arrows resize, Delete removes, Enter accepts, Escape cancels) all work.
+ * boxes, arrows move, Shift+arrows resize, Delete removes, Enter accepts a box, Ctrl+Enter sends, Escape
+ * cancels) all work.
  *
  * Boxes are placed with the overlay's own geometry, inverted for what the person draws, so a box drawn on
  * a letterboxed or mirrored picture lands on the pixels under it.
@@ -142,11 +143,7 @@ export class SightlineTeachEditor extends LitElement {
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
-    if (changed.has('frame') && this.frame) {
-      // Encoded while the person edits: by the time they confirm, the JPEG is usually ready.
-      this.encoding = encodeTeachImage(this.frame, this.access?.training.limits.maxImageBytes);
-      this.encoding.catch(() => undefined);
-    }
+    if (changed.has('frame')) this.encoding = undefined;
     if (changed.has('predictions') || changed.has('frame')) {
       this.editor = fromPredictions(this.predictions, this.project?.tags ?? []);
     }
@@ -160,7 +157,26 @@ export class SightlineTeachEditor extends LitElement {
   }
 
   protected override updated(changed: PropertyValues<this>): void {
-    if (changed.has('frame')) this.paintPicture();
+    if (changed.has('frame')) {
+      this.paintPicture();
+      // Encoded while the person edits, so the JPEG is usually ready when they confirm; started after the
+      // editor is on screen, since drawing the full frame for the encoder would delay showing it.
+      requestAnimationFrame(() =>
+        setTimeout(() => {
+          if (this.isConnected) void this.encoded();
+        }),
+      );
+    }
+  }
+
+  /** The frame as the JPEG to send, encoded once. */
+  private encoded(): Promise<EncodedTeachImage> {
+    if (!this.frame) return Promise.reject(new Error('There is no picture to send.'));
+    if (!this.encoding) {
+      this.encoding = encodeTeachImage(this.frame, this.access?.training.limits.maxImageBytes);
+      this.encoding.catch(() => undefined); // a failure is reported when the person confirms
+    }
+    return this.encoding;
   }
 
   private paintPicture(): void {
@@ -368,6 +384,7 @@ export class SightlineTeachEditor extends LitElement {
   // ---- Keyboard ----
 
   private readonly onBoxKey = (event: KeyboardEvent, id: string): void => {
+    if (event.ctrlKey || event.metaKey) return; // Ctrl+Enter sends the whole teach (the dialog's keys)
     const action = keyAction(event.key, { shift: event.shiftKey, alt: event.altKey });
     if (!action) return;
     event.preventDefault();
@@ -387,6 +404,15 @@ export class SightlineTeachEditor extends LitElement {
         : this.renderRoot.querySelector<HTMLElement>(`[data-box-id="${id}"]`);
     target?.focus({ preventScroll: true });
   }
+
+  /** Keys stay inside the modal editor; Ctrl+Enter (Cmd+Enter) sends from anywhere in it. */
+  private readonly onDialogKey = (event: KeyboardEvent): void => {
+    event.stopPropagation();
+    if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      void this.confirm();
+    }
+  };
 
   private readonly onCancel = (event: Event): void => {
     // The dialog's own Escape handling would close it without telling the view that opened it.
@@ -471,7 +497,7 @@ export class SightlineTeachEditor extends LitElement {
     }
     this.busy = true;
     try {
-      const encoded = await this.encoding!;
+      const encoded = await this.encoded();
       const draft: TeachDraft = {
         clientId: crypto.randomUUID(),
         projectId: access.training.projectId,
@@ -508,14 +534,14 @@ export class SightlineTeachEditor extends LitElement {
       aria-labelledby="teach-title"
       data-testid="teach-editor"
       @cancel=${this.onCancel}
-      @keydown=${(event: KeyboardEvent) => event.stopPropagation()}
+      @keydown=${this.onDialogKey}
     >
       <header>
         <h2 id="teach-title">${title}</h2>
         <p class="hint" id="teach-hint">
           ${
             this.isDetection
-              ? 'Drag a box to move it, its corners to resize, or drag on the picture to draw a new one. Keys: Tab between boxes, arrows move, Shift+arrows resize, Delete removes, Enter accepts.'
+              ? 'Drag a box to move it, its corners to resize, or drag on the picture to draw a new one. Keys: Tab between boxes, arrows move, Shift+arrows resize, Delete removes, Enter accepts a box, Ctrl+Enter sends.'
               : 'Choose what this picture shows.'
           }
         </p>
