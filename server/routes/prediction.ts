@@ -71,6 +71,7 @@ async function answerPublished(
   route: PredictionRoute,
   context: PredictionContext & { published: PublishedModels },
 ): Promise<void> {
+  context.published.check(route);
   if (route.input !== 'image') {
     throw new CvError(
       400,

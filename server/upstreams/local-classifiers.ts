@@ -184,7 +184,8 @@ export class LocalClassifiers {
     return projectId !== except && this.store().hasProject(projectId);
   }
 
-  async predict(route: PredictionRoute, bytes: Buffer, signal: AbortSignal): Promise<UpstreamAnswer> {
+  /** The published iteration the route names; refuses an unknown name or the wrong project type. */
+  private publishedFor(route: PredictionRoute): TrainedIteration {
     const store = this.store();
     const project = store.project(route.projectId);
     const trained = store.iterations!.published(route.projectId, route.publishedName);
@@ -203,6 +204,15 @@ export class LocalClassifiers {
         `Project ${project.id} is a classification project: use /classify/ in the path, not /${route.projectType}/.`,
       );
     }
+    return trained;
+  }
+
+  check(route: PredictionRoute): void {
+    this.publishedFor(route);
+  }
+
+  async predict(route: PredictionRoute, bytes: Buffer, signal: AbortSignal): Promise<UpstreamAnswer> {
+    const trained = this.publishedFor(route);
     const { prediction, timing } = await this.classifyWith(trained, bytes, signal);
     return {
       status: 200,

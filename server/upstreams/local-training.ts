@@ -152,6 +152,10 @@ export class LocalTrainingBackend implements TrainingBackend, PredictionKeeper, 
     }
   }
 
+  check(route: PredictionRoute): void {
+    this.classifiers.check(route);
+  }
+
   predict(route: PredictionRoute, bytes: Buffer, signal: AbortSignal): Promise<UpstreamAnswer> {
     return this.classifiers.predict(route, bytes, signal);
   }

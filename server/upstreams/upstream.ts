@@ -77,10 +77,13 @@ export interface PredictionUpstream {
 export interface PublishedModels {
   /** Whether this project is one of theirs (its published names are then theirs to check). */
   serves(projectId: string): boolean;
+  /** Refuses, as Custom Vision would, a published name or project type the project does not have. */
+  check(route: PredictionRoute): void;
   /** Answers the route's project and published name for these image bytes, in ImagePrediction's shape. */
   predict(route: PredictionRoute, bytes: Buffer, signal: AbortSignal): Promise<UpstreamAnswer>;
 }
 
 export const hasPublishedModels = (value: object): value is PublishedModels =>
   typeof (value as Partial<PublishedModels>).serves === 'function' &&
+  typeof (value as Partial<PublishedModels>).check === 'function' &&
   typeof (value as Partial<PublishedModels>).predict === 'function';

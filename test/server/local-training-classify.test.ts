@@ -151,6 +151,32 @@ describe('classification training in the local training store', () => {
     );
     expect(detector.project).toBe(LOCAL_PROJECT_ID);
 
+    // Custom Vision's refusals on the prediction routes of a published local classifier.
+    const refusal = async (path: string, body: Uint8Array | string, type: string) => {
+      const res = await fetch(`${server.url}/customvision/v3.1/prediction/${project.id}/${path}`, {
+        method: 'POST',
+        headers: { 'Prediction-Key': MANAGER, 'Content-Type': type },
+        body,
+      });
+      return [res.status, ((await res.json()) as { code: string }).code];
+    };
+    const jpeg = new Uint8Array(heldOut[0]!.bytes);
+    expect(await refusal('classify/iterations/other/image', jpeg, 'application/octet-stream')).toEqual([
+      404,
+      'NotFoundIteration',
+    ]);
+    expect(await refusal('detect/iterations/garden/image', jpeg, 'application/octet-stream')).toEqual([
+      400,
+      'BadRequestNotSupported',
+    ]);
+    expect(
+      await refusal(
+        'classify/iterations/garden/url',
+        '{"url":"https://example.org/a.jpg"}',
+        'application/json',
+      ),
+    ).toEqual([400, 'BadRequestNotSupported']);
+
     await training.unpublishIteration(project.id!, iteration.id!);
     const gone = await failure(
       patiently(() => prediction.classifyImageWithNoStore(project.id!, 'garden', heldOut[0]!.bytes)),
