@@ -45,10 +45,17 @@ export async function countShown(page: Page): Promise<number> {
   return match ? Number(match[1]!.replaceAll(',', '')) : Number.NaN;
 }
 
-/** How many records the page's IndexedDB holds, read directly (not through the app). */
-export function storedCount(page: Page): Promise<number> {
+/**
+ * How many records the page's IndexedDB holds, read directly (not through the app): the history's, or
+ * another database's store. The database must exist (the app made it): opening one that does not would
+ * create it empty, without the app's stores.
+ */
+export function storedCount(
+  page: Page,
+  where: { database: string; store: string } = { database: 'sightline-history', store: 'records' },
+): Promise<number> {
   return page.evaluate(
-    () =>
+    ({ database, store }) =>
       new Promise<number>((resolve, reject) => {
         interface Request<T> {
           result: T;
@@ -62,11 +69,11 @@ export function storedCount(page: Page): Promise<number> {
         }
         const idb = (globalThis as unknown as { indexedDB: { open(name: string): Request<Database> } })
           .indexedDB;
-        const open = idb.open('sightline-history');
+        const open = idb.open(database);
         open.onerror = () => reject(new Error(String(open.error)));
         open.onsuccess = () => {
           const db = open.result;
-          const count = db.transaction('records').objectStore('records').count();
+          const count = db.transaction(store).objectStore(store).count();
           count.onsuccess = () => {
             db.close();
             resolve(count.result);
@@ -74,6 +81,7 @@ export function storedCount(page: Page): Promise<number> {
           count.onerror = () => reject(new Error(String(count.error)));
         };
       }),
+    where,
   );
 }
 
