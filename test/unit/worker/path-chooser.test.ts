@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { PathChooser, TRIAL_FRAMES, WARM_UP_FRAMES } from '../../../src/worker/path-chooser.ts';
+import {
+  PathChooser,
+  RETRIAL_AFTER_FRAMES,
+  TRIAL_FRAMES,
+  WARM_UP_FRAMES,
+} from '../../../src/worker/path-chooser.ts';
 
 /** Frames the whole trial takes: each path's warm-up and timed frames, in turn. */
 const TRIAL = 2 * (WARM_UP_FRAMES + TRIAL_FRAMES);
@@ -56,5 +61,42 @@ describe('PathChooser', () => {
     expect(chooser.next('I420 1280x720')).toBe('yuv');
     chooser.failed('yuv');
     expect([chooser.next('I420 1280x720'), chooser.next('I420 1280x720')]).toEqual(['canvas', 'canvas']);
+  });
+});
+
+describe('PathChooser, later', () => {
+  it('runs the trial again after a while, so a choice made under a passing load does not stick', () => {
+    const chooser = new PathChooser();
+    // Chosen while something else held the CPU: the planes path looked slower.
+    run(chooser, 'I420 1280x720', TRIAL, { yuv: [9], canvas: [8] });
+    expect(chooser.choice?.path).toBe('canvas');
+    const later = run(chooser, 'I420 1280x720', RETRIAL_AFTER_FRAMES + 2 * TRIAL_FRAMES + 1, {
+      yuv: [4],
+      canvas: [8],
+    });
+    expect(later.slice(0, RETRIAL_AFTER_FRAMES)).toEqual(
+      new Array<string>(RETRIAL_AFTER_FRAMES).fill('canvas'),
+    );
+    // Both paths are warm by then: the trial times every frame from the first.
+    expect(later.slice(RETRIAL_AFTER_FRAMES, RETRIAL_AFTER_FRAMES + 2)).toEqual(['yuv', 'canvas']);
+    expect(later.at(-1)).toBe('yuv');
+  });
+
+  it('reports a choice only when it changes', () => {
+    const chooser = new PathChooser();
+    let reported = 0;
+    for (let i = 0; i < TRIAL + 2 * (RETRIAL_AFTER_FRAMES + 2 * TRIAL_FRAMES); i++) {
+      const path = chooser.next('I420 1280x720');
+      if (chooser.record(path, path === 'yuv' ? 4 : 8)) reported++;
+    }
+    expect(reported).toBe(1);
+  });
+
+  it('never tries a path that failed again for that source', () => {
+    const chooser = new PathChooser();
+    chooser.next('I420 1280x720');
+    chooser.failed('yuv');
+    const paths = run(chooser, 'I420 1280x720', RETRIAL_AFTER_FRAMES + TRIAL, { yuv: [1], canvas: [8] });
+    expect(new Set(paths)).toEqual(new Set(['canvas']));
   });
 });
