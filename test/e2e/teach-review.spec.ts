@@ -11,6 +11,7 @@ import { LOCAL_PROJECT_ID, LOCAL_PUBLISHED_NAME } from '../../server/upstreams/l
 import { startFakeTraining, type FakeTraining } from '../support/fake-custom-vision-training.ts';
 import { FIXTURES } from '../support/fixtures.ts';
 import { spawnServer, type SpawnedServer } from '../support/spawn-server.ts';
+import { expectNoSeriousA11yViolations, LANDMARK_RULES } from './support/axe.ts';
 import { storedCount } from './support/history-page.ts';
 import { launchWithCamera, waitForLabel, type CameraBrowser } from './support/live-page.ts';
 
@@ -71,6 +72,7 @@ test('review queue: a frame kept while the camera runs is accepted in one tap an
   await page.getByTestId('teach-link').click();
   const item = page.getByTestId('review-item').first();
   await expect(item).toContainText('cup');
+  await expectNoSeriousA11yViolations(page, 'teach view with a frame to review', LANDMARK_RULES);
   const before = await queued(page);
   await item.getByTestId('review-open').click();
   await expect(page.getByTestId('teach-editor')).toBeVisible();
@@ -116,6 +118,7 @@ test('iterations: a manager trains, follows it to Completed, sees precision, rec
   await row.getByRole('button', { name: `Publish Iteration 1 as ${LOCAL_PUBLISHED_NAME}` }).click();
   await expect(row.getByTestId('published')).toHaveText(`Published as ${LOCAL_PUBLISHED_NAME}`);
   expect(fake.published?.publishName).toBe(LOCAL_PUBLISHED_NAME);
+  await expectNoSeriousA11yViolations(page, 'teach view with iterations', LANDMARK_RULES);
   // Followed to the end by reading the iteration (until it said Completed), then never again.
   const reads = fake.requests.filter(
     (r) => r.method === 'GET' && /\/iterations\/[0-9a-f-]{36}$/.test(r.path),
