@@ -48,6 +48,23 @@ test('live view, phone and desktop, and a kiosk', async () => {
   }
 });
 
+test('teach editor on a phone', async () => {
+  let session: CameraBrowser | undefined;
+  try {
+    session = await launchWithCamera(FIXTURES.coffee.file);
+    const page = await openLive(session.browser, `${E2E_ORIGIN}/?history=0&fit=contain`, PHONE);
+    await waitForLabel(page, FIXTURES.coffee.label);
+    await page.getByTestId('teach').click();
+    await expect(page.getByRole('heading', { name: /correct the boxes/ })).toBeVisible();
+    // One box selected, so its handles and tag picker show.
+    await page.getByTestId('teach-box').first().focus();
+    await expect(page.getByTestId('teach-box-tag')).toHaveValue(/.+/);
+    await shoot(page, 'teach-phone');
+  } finally {
+    await session?.browser.close();
+  }
+});
+
 test('pairing page on a phone', async ({ browser }) => {
   const server = await spawnServer({ ACCESS_TOKENS: 'kiosk-lobby-7f3c9a1e5b2d4f6a8c0e' });
   try {
