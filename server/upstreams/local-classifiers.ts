@@ -214,6 +214,19 @@ export class LocalClassifiers {
   async predict(route: PredictionRoute, bytes: Buffer, signal: AbortSignal): Promise<UpstreamAnswer> {
     const trained = this.publishedFor(route);
     const { prediction, timing } = await this.classifyWith(trained, bytes, signal);
+    // The storing route keeps the picture and its results, as Custom Vision does, to list and promote by
+    // id; best-effort, as for the detector: a full store must not cost the caller its answer.
+    if (route.store) {
+      await this.store()
+        .recordPrediction(trained.projectId, {
+          id: prediction.id,
+          iterationId: prediction.iteration,
+          bytes,
+          results: prediction.predictions,
+          created: prediction.created,
+        })
+        .catch(() => undefined);
+    }
     return {
       status: 200,
       headers: { 'Content-Type': 'application/json; charset=utf-8', 'Server-Timing': timing },

@@ -388,6 +388,7 @@ export class LocalTrainingBackend implements TrainingBackend, PredictionKeeper, 
         const maxCount =
           typeof token['maxCount'] === 'number' && token['maxCount'] > 0 ? token['maxCount'] : 256;
         const stored = store.storedPredictions(projectId, Math.min(maxCount, 256));
+        const domain = store.project(projectId).settings.domainId;
         return json({
           token: { session: '', continuation: '', maxCount, orderBy: 'Newest', tags: [], application: '' },
           results: stored.map((prediction) => ({
@@ -395,7 +396,7 @@ export class LocalTrainingBackend implements TrainingBackend, PredictionKeeper, 
             resizedImageUri: '',
             thumbnailUri: '',
             originalImageUri: '',
-            domain: DETECTION_DOMAIN_ID,
+            domain,
             id: prediction.id,
             project: projectId,
             iteration: prediction.iterationId,

@@ -145,6 +145,9 @@ describe('classification training in the local training store', () => {
     // The storing route answers too, and the detector's own project keeps answering as before.
     const stored = await patiently(() => prediction.classifyImage(project.id!, 'garden', heldOut[0]!.bytes));
     expect(stored.predictions).toHaveLength(3);
+    const kept = await training.queryPredictions(project.id!, {});
+    // Kept, newest first: this prediction and the quick test that did not say store=false.
+    expect(kept.results!.map((result) => result.id)).toEqual([stored.id, named.id]);
 
     const detector = await patiently(() =>
       prediction.detectImageWithNoStore(LOCAL_PROJECT_ID, LOCAL_PUBLISHED_NAME, heldOut[0]!.bytes),
