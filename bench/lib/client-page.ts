@@ -101,8 +101,8 @@ export function browserProcessGroups(): number[] {
 }
 
 /**
- * CPU milliseconds so far of every thread of the Chromiums this process launched, summed by the thread's
- * name (the renderer's main thread, the frame worker's thread, the compositor...), to show where CPU goes.
+ * CPU milliseconds so far of every thread of the Chromiums this process launched, summed by process role
+ * and thread name (the renderer's main thread, the frame worker's thread...), to show where CPU goes.
  */
 export function browserThreadCpuMs(): Map<string, number> {
   const byName = new Map<string, number>();
@@ -117,9 +117,11 @@ export function browserThreadCpuMs(): Map<string, number> {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       if (!groups.has(Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]))) continue;
+      // The process's role (renderer, gpu-process, utility for the network service...) before the thread's name.
+      const role = /--type=([\w-]+)/.exec(readFileSync(`/proc/${pid}/cmdline`, 'utf8'))?.[1] ?? 'browser';
       for (const tid of readdirSync(`/proc/${pid}/task`)) {
         const task = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-        const name = task.slice(task.indexOf('(') + 1, task.lastIndexOf(')')).replace(/\d+$/, '');
+        const name = `${role}/${task.slice(task.indexOf('(') + 1, task.lastIndexOf(')')).replace(/\d+$/, '')}`;
         const fields = task.slice(task.lastIndexOf(')') + 2).split(' ');
         // utime and stime, in clock ticks (100 a second on mainstream Linux builds).
         const ms = (Number(fields[11]) + Number(fields[12])) * 10;
