@@ -10,17 +10,18 @@ export interface IterationChange {
 
 export class IterationWatch {
   #seen: string | undefined;
-  #observed = false;
 
-  /** The new iteration when it differs from the one seen before; nothing on the first look. */
+  /**
+   * The new iteration when it differs from one seen before. Nothing while none was known yet: the server
+   * learns it a moment after start-up, and learning it is not a change.
+   */
   observe(config: Pick<ServerConfig, 'models'>): IterationChange | undefined {
     const published = config.models[0]?.publishedIteration;
-    const first = !this.#observed;
-    this.#observed = true;
-    // A server that cannot tell (training unreachable for a moment) is not a change.
+    // A server that cannot tell (training unreachable for a moment) is not a change either.
     if (published === undefined || published.id === this.#seen) return undefined;
+    const before = this.#seen;
     this.#seen = published.id;
-    return first ? undefined : published;
+    return before === undefined ? undefined : published;
   }
 }
 
