@@ -12,13 +12,14 @@ export default tseslint.config(
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      // Five programs: the page (tsconfig.json), the frame worker (src/worker/tsconfig.json), the service
-      // worker (src/sw/tsconfig.json), the runtime-agnostic shared code (src/shared/tsconfig.json) and
-      // everything that runs in Node (server/tsconfig.json).
+      // Six programs: the page (tsconfig.json), the frame worker (src/worker/tsconfig.json), the inference
+      // worker (src/device/tsconfig.json), the service worker (src/sw/tsconfig.json), the runtime-agnostic
+      // shared code (src/shared/tsconfig.json) and everything that runs in Node (server/tsconfig.json).
       parserOptions: {
         project: [
           './tsconfig.json',
           './src/worker/tsconfig.json',
+          './src/device/tsconfig.json',
           './src/sw/tsconfig.json',
           './src/shared/tsconfig.json',
           './server/tsconfig.json',

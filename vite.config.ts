@@ -47,6 +47,13 @@ export default defineConfig({
     // referenced by the bundles nor served (server/routes/static.ts), so the sources stay private.
     sourcemap: 'hidden',
   },
+  worker: {
+    rollupOptions: {
+      // Worker maps carry their line mappings but not the libraries' sources: TensorFlow.js's doc comments
+      // name CDN addresses that no built file may (test/server/pwa-build.test.ts), though none is fetched.
+      output: { sourcemapExcludeSources: true },
+    },
+  },
   plugins: [
     VitePWA({
       // Our own Workbox service worker (src/sw/sw.ts), bundled from npm packages; the plugin injects the
@@ -63,6 +70,9 @@ export default defineConfig({
         // app opens and every view works offline (the plugin adds the manifest and its icons). Source maps
         // stay out: only DevTools wants them.
         globPatterns: ['**/*.{html,js,css,svg}'],
+        // The on-device runtime (about 2 MB) is not fetched with the app: the service worker keeps it
+        // when device mode first loads it (src/sw/sw.ts), so the first load stays small.
+        globIgnores: ['**/inference.worker-*.js'],
       },
     }),
   ],

@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { io } from '@tensorflow/tfjs-core';
 import type { ModelOutputs } from '../../src/shared/model-export/decode.ts';
+import { collectGraphOutputs, planOutputNames } from '../../src/shared/model-export/graph-outputs.ts';
 import { exposeOnnxTensors } from '../../src/shared/model-export/onnx-model.ts';
 import type { ExportPlan } from '../../src/shared/model-export/recognise.ts';
 import type { ExportFiles } from '../../src/shared/model-export/export-files.ts';
@@ -14,13 +15,6 @@ export interface ModelRunner {
   readonly backend: string;
   run(input: Float32Array): Promise<ModelOutputs>;
   dispose(): Promise<void>;
-}
-
-/** The output names the plan reads. */
-function planOutputs(plan: ExportPlan): string[] {
-  const output = plan.output;
-  if (output.family === 's1-detector') return [output.boxes, output.scores, output.classes];
-  return [output.family === 'yolo-detector' ? output.grid : output.probabilities];
 }
 
 const inputDims = (plan: ExportPlan) =>
@@ -40,7 +34,7 @@ async function onnxRunner(model: Uint8Array, files: ExportFiles, plan: ExportPla
       interOpNumThreads: 1,
     },
   );
-  const fetches = planOutputs(plan);
+  const fetches = planOutputNames(plan);
   return {
     backend: 'onnxruntime-node (cpu)',
     async run(input) {
@@ -98,7 +92,7 @@ async function tfjsRunner(files: ExportFiles, plan: ExportPlan): Promise<ModelRu
         ) as ArrayBuffer,
       }),
   });
-  const fetches = planOutputs(plan);
+  const fetches = planOutputNames(plan);
   return {
     backend: `TensorFlow.js ${tf.version_core} (${tf.getBackend()})`,
     async run(input) {
@@ -106,17 +100,7 @@ async function tfjsRunner(files: ExportFiles, plan: ExportPlan): Promise<ModelRu
       try {
         // executeAsync: the [S1] graph's non-max suppression is an asynchronous op.
         const results = await model.executeAsync({ [plan.input.name]: feed }, fetches);
-        const list = Array.isArray(results) ? results : [results];
-        const outputs: Record<string, { values: ArrayLike<number | bigint>; dims: readonly number[] }> = {};
-        try {
-          for (const [index, name] of fetches.entries()) {
-            const tensor = list[index]!;
-            outputs[name] = { values: await tensor.data(), dims: tensor.shape };
-          }
-        } finally {
-          for (const tensor of list) tensor.dispose();
-        }
-        return outputs;
+        return await collectGraphOutputs(results, fetches);
       } finally {
         feed.dispose();
       }

@@ -6,7 +6,8 @@ import type { ServerResponse } from 'node:http';
 
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
-  "script-src 'self'",
+  // WebAssembly compiled from the app's own files (the on-device model's runtime), never eval of script.
+  "script-src 'self' 'wasm-unsafe-eval'",
   // Lit's adopted style sheets need no inline styles, but components' style attributes do.
   "style-src 'self' 'unsafe-inline'",
   "img-src 'self' blob: data:",
@@ -29,6 +30,9 @@ const ALWAYS = {
   'Referrer-Policy': 'same-origin',
   'Permissions-Policy': 'camera=(self), microphone=(), geolocation=(), payment=(), usb=()',
   'Cross-Origin-Opener-Policy': 'same-origin',
+  // With the opener policy, this makes the page cross-origin isolated, which WebAssembly threads need
+  // (the on-device model's wasm backend); everything the app loads is its own, so nothing is blocked.
+  'Cross-Origin-Embedder-Policy': 'require-corp',
   'X-Frame-Options': 'DENY',
 } as const;
 

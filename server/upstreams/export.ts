@@ -12,13 +12,12 @@ import {
   ExportWorkerError,
 } from '../model-export/export-pool.ts';
 import { listExportZips, readExport, type LoadedExport } from '../model-export/read-export.ts';
+import { derivedProjectId, exportIterationId } from '../../src/shared/model-export/identity.ts';
 import {
-  nameUuid,
   tagIdsFor,
   toImagePrediction,
   type KnownTag,
 } from '../../src/shared/model-export/image-prediction.ts';
-import { sha1, toHex } from '../../src/shared/model-export/sha1.ts';
 import type { ExportUpstreamConfig } from './export-config.ts';
 import type {
   PredictionRequest,
@@ -89,17 +88,13 @@ export async function chooseServedExport(
     );
   }
   const loaded = await readExport(source);
-  const { manifest } = loaded.files;
-  // Exports carry their iteration's id but not their project's: without CUSTOM_VISION_PROJECT_ID the
-  // project id is derived from the iteration (or the model's bytes), stable across restarts.
-  const modelBytes =
-    loaded.files.model.format === 'onnx' ? loaded.files.model.bytes : loaded.files.model.weights;
-  const identity = manifest?.iterationId ?? toHex(sha1(modelBytes));
   return {
     loaded,
-    projectId: config.projectId ?? nameUuid(`project:${identity}`),
+    // Exports carry their iteration's id but not their project's: without CUSTOM_VISION_PROJECT_ID the
+    // project id is derived from the export, stable across restarts and the same on devices.
+    projectId: config.projectId ?? derivedProjectId(loaded.files),
     publishedName: config.publishedName ?? path.basename(source).replace(/\.zip$/i, ''),
-    iterationId: manifest?.iterationId?.toLowerCase() ?? nameUuid(`iteration:${identity}`),
+    iterationId: exportIterationId(loaded.files),
   };
 }
 

@@ -64,6 +64,14 @@ export class SightlineHud extends LitElement {
         <dd>${ms(f?.latencyP95Ms)}</dd>
         <dt>frame</dt>
         <dd>${kb(f?.bytesPerFrame)}</dd>
+        ${
+          f?.inference
+            ? html`<dt>model</dt>
+                <dd data-testid="hud-backend">${f.inference.backend}</dd>
+                <dt>inference</dt>
+                <dd data-testid="hud-inference">${ms(f.inference.inferenceMs)}</dd>`
+            : ''
+        }
       </dl>
     `;
   }

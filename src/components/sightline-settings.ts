@@ -164,6 +164,24 @@ export class SightlineSettings extends LitElement {
         <datalist id="known-tags">${this.tags.map((tag) => html`<option value=${tag}></option>`)}</datalist>
       </label>
       <label
+        >Run the model
+        <select
+          data-testid="mode-select"
+          @change=${(e: Event) =>
+            this.change({
+              inferenceMode: (e.target as HTMLSelectElement).value as Settings['inferenceMode'],
+            })}
+        >
+          <option value="cloud" ?selected=${s.inferenceMode === 'cloud'}>On the server</option>
+          <option value="device" ?selected=${s.inferenceMode === 'device'}>
+            On this device (works offline)
+          </option>
+          <option value="auto" ?selected=${s.inferenceMode === 'auto'}>
+            On the server, on this device when it is gone
+          </option>
+        </select>
+      </label>
+      <label
         >Fit
         <select
           @change=${(e: Event) => this.change({ fit: (e.target as HTMLSelectElement).value as Settings['fit'] })}

@@ -17,6 +17,7 @@ import { captureFrame } from '../pipeline/video-capture.ts';
 import { LoopState, type SchedulerStatus } from '../pipeline/frame-scheduler.ts';
 import type { LoopFigures, LoopSamples } from '../pipeline/loop-stats.ts';
 import { FrameWorkerClient } from '../worker/frame-worker-client.ts';
+import { InferenceRouter } from '../device/inference-router.ts';
 
 /** A tag in view and how sure the model is, for the text list of what is seen. */
 export interface ListedDetection {
@@ -52,6 +53,8 @@ const TICK_MS = 500;
 /** The text list of what is in view changes at most this often. */
 const LIST_EVERY_MS = 1_000;
 const REQUEST_TIMEOUT_MS = 8_000;
+/** The most frames a second offered to a model running on this device (the fps cap still applies). */
+const DEVICE_FRAMES_PER_SECOND = 60;
 
 export function passesFilter(
   prediction: { probability: number; tagName: string },
@@ -80,12 +83,20 @@ export class DetectionController implements ReactiveController {
   private lastListed: string | undefined;
   private lastListedAt = Number.NEGATIVE_INFINITY;
   private readonly recorder = new HistoryRecorder();
+  /** Answers frames by the server or by the model on this device, as the mode setting says. */
+  private readonly inference = new InferenceRouter(
+    () => this.options.options().inferenceMode,
+    () => this.options.model().projectId,
+    predictImage,
+  );
   private readonly snapshotsInProgress = new Set<Promise<void>>();
   private writer: HistoryWriter | undefined;
   /** The newest result's shown predictions, for a snapshot. */
   private latest:
     | {
         predictions: LoopResult['prediction']['predictions'];
+        /** Every prediction of the answer, before the display threshold and tag filter (review queue). */
+        allPredictions: LoopResult['prediction']['predictions'];
         latencyMs: number;
         /** Custom Vision's id of this prediction, and whether its route stored the frame (for Teach). */
         predictionId: string;
@@ -120,6 +131,7 @@ export class DetectionController implements ReactiveController {
 
   hostDisconnected(): void {
     this.loop?.stop();
+    this.inference.dispose();
     this.loop = undefined;
     // Snapshots being taken and records being written need the worker (their pictures): it goes once
     // they are done, so a snapshot taken just before leaving the live view is not lost.
@@ -150,7 +162,13 @@ export class DetectionController implements ReactiveController {
       quality: settings.jpegQuality,
       requestTimeoutMs: REQUEST_TIMEOUT_MS,
       scheduler: {
-        budgetPerSecond: settings.storeFrames ? budget.storePerSecond : budget.nostorePerSecond,
+        // On the device there is no server budget: the model's own pace (one frame in flight) sets it.
+        budgetPerSecond:
+          settings.inferenceMode === 'device'
+            ? DEVICE_FRAMES_PER_SECOND
+            : settings.storeFrames
+              ? budget.storePerSecond
+              : budget.nostorePerSecond,
         fpsCap: settings.fpsCap,
       },
     };
@@ -163,7 +181,7 @@ export class DetectionController implements ReactiveController {
     if (!this.loop) {
       const video = viewfinder.video;
       this.loop = new DetectionLoop(
-        { video, capture: () => captureFrame(video), encoder: this.worker, send: predictImage },
+        { video, capture: () => captureFrame(video), encoder: this.worker, send: this.inference.send },
         {
           onResult: (result) => this.onResult(result),
           onStatus: (status) => {
@@ -182,7 +200,8 @@ export class DetectionController implements ReactiveController {
   }
 
   get figures(): LoopFigures | undefined {
-    return this.loop?.stats.figures(performance.now());
+    const figures = this.loop?.stats.figures(performance.now());
+    return figures && { ...figures, inference: this.inference.figures() };
   }
 
   /** The loop's recent raw samples (the client benchmark reads these from the page). */
@@ -226,6 +245,7 @@ export class DetectionController implements ReactiveController {
     const latencyMs = performance.now() - frame.capturedAt;
     this.latest = {
       predictions: shown,
+      allPredictions: prediction.predictions,
       latencyMs,
       predictionId: prediction.id,
       stored: settings.storeFrames,

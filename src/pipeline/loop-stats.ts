@@ -25,6 +25,8 @@ export interface LoopFigures {
   readonly bytesPerFrame: number | undefined;
   readonly mainThreadMsPerFrame: number | undefined;
   readonly encodeMsPerFrame: number | undefined;
+  /** Where frames are answered when not by the server: the device's backend and its inference time. */
+  readonly inference?: { readonly backend: string; readonly inferenceMs: number | undefined } | undefined;
 }
 
 export function percentile(values: readonly number[], p: number): number | undefined {

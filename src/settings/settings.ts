@@ -1,6 +1,7 @@
 // The user's choices, remembered in localStorage: camera, resolution, threshold, tag filter, display.
 // Typed, versioned, and validated on the way in, so a stale or hand-edited entry can never break start-up.
 import type { FitMode } from '../overlay/geometry.ts';
+import { INFERENCE_MODES, type InferenceMode } from '../device/inference-router.ts';
 
 export interface Settings {
   /** The chosen camera, when the user picked one. */
@@ -32,6 +33,8 @@ export interface Settings {
   historyEnabled: boolean;
   /** While the same tags stay in view, record again after this many ms (0: only on changes). */
   historyIntervalMs: number;
+  /** Where frames are answered: the server (cloud), this device, or the device when the server is gone. */
+  inferenceMode: InferenceMode;
 }
 
 export const DEFAULT_SETTINGS: Readonly<Settings> = {
@@ -53,6 +56,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = {
   jpegQuality: 0.8,
   historyEnabled: true,
   historyIntervalMs: 10_000,
+  inferenceMode: 'cloud',
 };
 
 const STORAGE_KEY = 'sightline.settings.v1';
@@ -86,6 +90,7 @@ export function sanitizeSettings(raw: unknown, fallback: Readonly<Settings> = DE
     jpegQuality: pick('jpegQuality', (v) => isNumberIn(v, 0.3, 1)),
     historyEnabled: pick('historyEnabled', (v) => typeof v === 'boolean'),
     historyIntervalMs: pick('historyIntervalMs', (v) => isNumberIn(v, 0, 3_600_000)),
+    inferenceMode: pick('inferenceMode', (v) => INFERENCE_MODES.includes(v as InferenceMode)),
   };
 }
 
@@ -134,6 +139,7 @@ export function settingsFromUrl(search: string, base: Settings): Settings {
   if (params.has('smoothing')) raw.smoothing = flag('smoothing');
   if (params.has('fps')) raw.fpsCap = number('fps');
   if (params.has('hud')) raw.showHud = flag('hud');
+  if (params.has('mode')) raw.inferenceMode = params.get('mode');
   if (params.has('width')) raw.width = number('width');
   if (params.has('height')) raw.height = number('height');
   if (params.has('history')) raw.historyEnabled = flag('history');

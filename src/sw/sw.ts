@@ -42,6 +42,23 @@ cleanupOutdatedCaches();
 // it is the same file the server would send, and it is updated with the rest of the shell.
 registerRoute(new NavigationRoute(createHandlerBoundToURL('index.html'), { denylist: SERVER_PATHS }));
 
+// The on-device model's runtime (the inference worker and TensorFlow.js's wasm files) is left out of the
+// precache so that only devices that run models fetch it; once fetched it is kept, for offline use.
+// Their names carry a content hash, so a kept copy is never stale.
+const DEVICE_RUNTIME_CACHE = 'sightline-device-runtime';
+const DEVICE_RUNTIME = /^\/assets\/(inference\.worker-|tfjs-backend-wasm)/;
+registerRoute(
+  ({ url, sameOrigin }) => sameOrigin && DEVICE_RUNTIME.test(url.pathname),
+  async ({ request }) => {
+    const cache = await caches.open(DEVICE_RUNTIME_CACHE);
+    const kept = await cache.match(request);
+    if (kept) return kept;
+    const response = await fetch(request);
+    if (response.ok) await cache.put(request, response.clone());
+    return response;
+  },
+);
+
 // The first worker controls the page that installed it at once, so it works offline without a reload.
 // Later versions wait for the user (or the kiosk's idle timer) and then get SKIP_WAITING.
 clientsClaim();

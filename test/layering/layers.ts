@@ -36,6 +36,7 @@ export const SRC_LAYERS: readonly LayerRule[] = [
   { layer: 'services', pathPrefix: 'src/settings/', mayImport: ['shared'] },
   { layer: 'services', pathPrefix: 'src/teach/', mayImport: ['shared'] },
   { layer: 'services', pathPrefix: 'src/worker/', mayImport: ['shared'] },
+  { layer: 'services', pathPrefix: 'src/device/', mayImport: ['shared'] },
   { layer: 'service-worker', pathPrefix: 'src/sw/', mayImport: ['shared'] },
   { layer: 'shared', pathPrefix: 'src/shared/', mayImport: [] },
 ];

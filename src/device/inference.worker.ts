@@ -1,0 +1,188 @@
+// The dedicated inference worker: an exported Custom Vision model (TensorFlow.js export) run on the
+// fastest backend the browser has (WebGPU, then WebGL, then WebAssembly with SIMD and, on a cross-origin
+// isolated page, threads). Frames arrive as JPEG bytes by transfer; the page's thread does none of this.
+import { expose } from 'comlink';
+import * as tf from '@tensorflow/tfjs-core';
+import { loadGraphModel, type GraphModel } from '@tensorflow/tfjs-converter';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import '@tensorflow/tfjs-backend-webgl';
+import '@tensorflow/tfjs-backend-webgpu';
+import wasmUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
+import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
+import wasmThreadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+import { decodeClassifications, decodeDetections, type ModelOutputs } from '../shared/model-export/decode.ts';
+import { collectGraphOutputs, planOutputNames } from '../shared/model-export/graph-outputs.ts';
+import { readExportFiles } from '../shared/model-export/export-files.ts';
+import { exportIterationId } from '../shared/model-export/identity.ts';
+import { tagIdsFor, toImagePrediction } from '../shared/model-export/image-prediction.ts';
+import { sourceRect, toInputTensor } from '../shared/model-export/preprocess.ts';
+import { recogniseExport, type ExportPlan } from '../shared/model-export/recognise.ts';
+import { readZipFiles } from '../shared/model-export/zip.ts';
+import type { InferenceWorkerApi, LoadedModelInfo } from './inference-api.ts';
+
+// The wasm binaries come from this origin (bundled assets), never a CDN.
+setWasmPaths({
+  'tfjs-backend-wasm.wasm': wasmUrl,
+  'tfjs-backend-wasm-simd.wasm': wasmSimdUrl,
+  'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedUrl,
+});
+
+// No wasm threads: TensorFlow.js's thread workers load its script from blob: URLs, which the app's
+// Content-Security-Policy (script-src 'self') refuses; and on two cores it would run one thread anyway
+// (it takes half the logical CPUs). SIMD stays on.
+tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+
+const MAX_UNPACKED_BYTES = 512 * 1024 * 1024;
+
+async function inflateRaw(deflated: Uint8Array): Promise<Uint8Array> {
+  const stream = new Blob([deflated as Uint8Array<ArrayBuffer>])
+    .stream()
+    .pipeThrough(new DecompressionStream('deflate-raw'));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+/** The backends to try, fastest first; one that fails to start is skipped. */
+const BACKENDS = ['webgpu', 'webgl', 'wasm'] as const;
+
+/**
+ * Whether WebGL here is drawn by the CPU (SwiftShader, llvmpipe: no GPU, or a GPU the browser refuses),
+ * where it runs models many times slower than WebAssembly: 5 s against 0.2 s a frame measured in headless
+ * Chromium for a 320 px detector.
+ */
+function softwareWebgl(): boolean {
+  try {
+    const gl = new OffscreenCanvas(1, 1).getContext('webgl2');
+    if (!gl) return true;
+    const info = gl.getExtension('WEBGL_debug_renderer_info');
+    const renderer = String(gl.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
+    return /swiftshader|llvmpipe|software|basic render/i.test(renderer);
+  } catch {
+    return true;
+  }
+}
+
+async function startBackend(wanted?: string): Promise<string> {
+  for (const name of wanted ? [wanted] : BACKENDS) {
+    if (!wanted && name === 'webgpu' && !('gpu' in navigator)) continue;
+    if (!wanted && name === 'webgl' && softwareWebgl()) continue;
+    try {
+      if (await tf.setBackend(name)) {
+        await tf.ready();
+        return name;
+      }
+    } catch {
+      // Not available here (no adapter, no WebGL context): the next one.
+    }
+  }
+  throw new Error('No TensorFlow.js backend could start in this browser.');
+}
+
+interface Loaded {
+  readonly model: GraphModel;
+  readonly plan: ExportPlan;
+  readonly identity: { readonly projectId: string; readonly iterationId: string; readonly tagIds: string[] };
+  readonly canvas: OffscreenCanvas;
+  readonly context: OffscreenCanvasRenderingContext2D;
+  readonly fetches: string[];
+}
+
+let loaded: Loaded | undefined;
+
+const api: InferenceWorkerApi = {
+  async load(exportZip, projectId, backend) {
+    const started = performance.now();
+    const files = readExportFiles(
+      await readZipFiles(new Uint8Array(exportZip), inflateRaw, MAX_UNPACKED_BYTES),
+    );
+    const plan = recogniseExport(files);
+    if (files.model.format !== 'tfjs') {
+      throw new Error(
+        'This export is ONNX: devices run TensorFlowJs exports (the server runs both); export the iteration as TensorFlowJs too.',
+      );
+    }
+    const chosen = await startBackend(backend);
+    const json = files.model.modelJson as {
+      modelTopology: object;
+      weightsManifest: { weights: tf.io.WeightsManifestEntry[] }[];
+    };
+    const weights = files.model.weights;
+    const model = await loadGraphModel({
+      load: () =>
+        Promise.resolve({
+          modelTopology: json.modelTopology,
+          weightSpecs: json.weightsManifest.flatMap((group) => group.weights),
+          weightData: weights.buffer.slice(
+            weights.byteOffset,
+            weights.byteOffset + weights.byteLength,
+          ) as ArrayBuffer,
+        }),
+    });
+    loaded?.model.dispose();
+    const canvas = new OffscreenCanvas(plan.input.width, plan.input.height);
+    const context = canvas.getContext('2d', { willReadFrequently: true })!;
+    // The same ids the server answers with for this export (derived alike), so history and filters agree.
+    const identity = {
+      projectId,
+      iterationId: exportIterationId(files),
+      tagIds: tagIdsFor(plan.labels, projectId),
+    };
+    loaded = { model, plan, identity, canvas, context, fetches: planOutputNames(plan) };
+    // A first run compiles the kernels (shaders on WebGPU and WebGL), so the first frame does not pay.
+    await run(new Float32Array(plan.input.width * plan.input.height * 3));
+    const info: LoadedModelInfo = {
+      backend: chosen,
+      ...(chosen === 'wasm'
+        ? {
+            wasmFeatures: `SIMD ${String(tf.env().getBool('WASM_HAS_SIMD_SUPPORT'))}, threads ${String(tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT'))}`,
+          }
+        : {}),
+      summary: plan.summary,
+      projectType: plan.projectType,
+      labels: plan.labels,
+      loadMs: performance.now() - started,
+    };
+    return info;
+  },
+
+  async predict(jpeg, limits) {
+    if (!loaded) throw new Error('No model is loaded on this device yet.');
+    const started = performance.now();
+    const { plan, canvas, context, identity } = loaded;
+    const bitmap = await createImageBitmap(new Blob([jpeg], { type: 'image/jpeg' }));
+    const rect = sourceRect(bitmap.width, bitmap.height, plan.input.fit);
+    context.drawImage(bitmap, rect.x, rect.y, rect.width, rect.height, 0, 0, canvas.width, canvas.height);
+    bitmap.close();
+    const pixels = context.getImageData(0, 0, canvas.width, canvas.height).data;
+    const outputs = await run(toInputTensor(pixels, 4, plan.input));
+    const results =
+      plan.output.family === 'classifier'
+        ? decodeClassifications(plan.output, outputs, plan.labels.length)
+        : decodeDetections(plan.output, outputs, limits, plan.labels.length);
+    const prediction = toImagePrediction(results, {
+      id: crypto.randomUUID(),
+      projectId: identity.projectId,
+      iterationId: identity.iterationId,
+      labels: plan.labels,
+      tagIds: identity.tagIds,
+      created: new Date(),
+    });
+    return { prediction, inferenceMs: performance.now() - started };
+  },
+};
+
+async function run(input: Float32Array): Promise<ModelOutputs> {
+  const { model, plan, fetches } = loaded!;
+  const dims =
+    plan.input.layout === 'NCHW'
+      ? [1, 3, plan.input.height, plan.input.width]
+      : [1, plan.input.height, plan.input.width, 3];
+  const feed = tf.tensor(input, dims);
+  try {
+    const results = await model.executeAsync({ [plan.input.name]: feed }, fetches);
+    return await collectGraphOutputs(results, fetches);
+  } finally {
+    feed.dispose();
+  }
+}
+
+expose(api);

@@ -1,0 +1,67 @@
+// "Run on this device": the served export runs in the browser's inference worker; once the model is
+// loaded the server can go away and the boxes and the status region keep coming.
+import { expect, test, type Page } from '@playwright/test';
+import { exportFixture } from '../fixtures/exports/generate.ts';
+import { FIXTURES } from '../support/fixtures.ts';
+import { spawnServer, type SpawnedServer } from '../support/spawn-server.ts';
+import { drawn, launchWithCamera, openLive, type CameraBrowser } from './support/live-page.ts';
+
+/** The results counted by the HUD's "results" rate, as a number. */
+async function resultsPerSecond(page: Page): Promise<number> {
+  const text = await page
+    .locator('sightline-hud')
+    .evaluate(
+      (hud) =>
+        (hud as unknown as { shadowRoot: { textContent: string | null } | null }).shadowRoot?.textContent ??
+        '',
+    );
+  const match = /results\s*([\d.]+)\/s/.exec(text);
+  return match ? Number(match[1]) : 0;
+}
+
+test('device mode: the real [S1] detector topology runs in the page, and keeps running with the server stopped', async () => {
+  test.setTimeout(180_000);
+  let server: SpawnedServer | undefined;
+  let session: CameraBrowser | undefined;
+  try {
+    server = await spawnServer({
+      CUSTOM_VISION_EXPORT: exportFixture('s1-detector-tfjs'),
+      EXPORT_WORKERS: '1',
+    });
+    session = await launchWithCamera(FIXTURES.coffee.file);
+    const page = await openLive(session.browser, `${server.url}/?mode=device&threshold=0&hud=1`, {
+      width: 900,
+      height: 800,
+    });
+    const status = page.getByTestId('detections');
+    // The export's one label, with the generated weights' scores, listed and drawn from the page's own runs.
+    await expect(status).toContainText(/mask \d+%/, { timeout: 120_000 });
+    const hud = page.locator('sightline-hud');
+    await expect(hud.getByTestId('hud-backend')).toContainText(/^device · (webgpu|webgl|wasm)/);
+    await expect(hud.getByTestId('hud-inference')).toContainText(/\d+ ms/);
+    // Served cross-origin isolated (COOP and COEP), as WebAssembly threads need.
+    expect(
+      await page.evaluate(
+        () => (globalThis as unknown as { crossOriginIsolated: boolean }).crossOriginIsolated,
+      ),
+    ).toBe(true);
+
+    await server.stop();
+    server = undefined;
+    const stoppedAt = Date.now();
+    // Results keep arriving with no server: the HUD's results rate counts those of its last 5 seconds,
+    // so a rate above zero once more than 5 s have passed since the stop counts only answers made after
+    // it; the overlay draws them, and the status region never turns to waiting for the server.
+    await expect
+      .poll(async () => Date.now() - stoppedAt > 6_000 && (await resultsPerSecond(page)) > 0, {
+        timeout: 30_000,
+      })
+      .toBe(true);
+    expect((await drawn(page)).boxes.length).toBeGreaterThan(0);
+    await expect(status).toContainText(/mask \d+%/);
+    await expect(status).not.toContainText('Waiting for the server');
+  } finally {
+    await session?.browser.close();
+    await server?.stop();
+  }
+});
