@@ -11,7 +11,8 @@ import type { TeachSource } from '../teach/teach-types.ts';
 const SAMPLE_MS = 200;
 
 export interface ReviewSample {
-  readonly predictions: readonly Prediction[];
+  /** The answer's every prediction, before the display threshold: the band reaches below it. */
+  readonly allPredictions: readonly Prediction[];
   readonly predictionId: string;
   readonly stored: boolean;
 }
@@ -56,7 +57,7 @@ export class ReviewController implements ReactiveController {
         ? { kind: 'stored-prediction', predictionId: latest.predictionId }
         : { kind: 'frame' };
     void reviewQueue().then(
-      (queue) => queue.consider(latest.predictions, video, source),
+      (queue) => queue.consider(latest.allPredictions, video, source),
       () => undefined,
     );
   }
