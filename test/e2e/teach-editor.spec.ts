@@ -131,6 +131,10 @@ test('with the mouse on a mirrored preview: move the proposed cup, draw a bowl, 
   await page.mouse.up();
   await expect(page.getByTestId('teach-box')).toHaveCount((await shownBoxes(page)).length);
   await page.getByTestId('teach-box-tag').selectOption({ label: 'bowl' });
+  // Back on the cup, the picker shows the cup's tag, not the one just picked for the other box.
+  const movedCup = (await shownBoxes(page)).find((box) => box.label.startsWith('cup,'))!;
+  await page.mouse.click(movedCup.x + movedCup.width / 2, movedCup.y + movedCup.height / 2);
+  await expect(page.getByTestId('teach-box-tag').locator('option:checked')).toHaveText('cup');
   await page.getByTestId('teach-confirm').click();
   await expect(page.getByTestId('teach-editor')).toBeHidden();
 

@@ -1,5 +1,6 @@
 import { LitElement, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
+import { keyed } from 'lit/directives/keyed.js';
 import { emit } from '../events.ts';
 import type { Prediction } from '../../api/prediction-types.ts';
 import { TrainingClient } from '../../api/training-client.ts';
@@ -643,21 +644,28 @@ export class SightlineTeachEditor extends LitElement {
       </button>
       ${
         selected
-          ? html`<label
-                >Tag of the selected box
-                <select
-                  data-testid="teach-box-tag"
-                  @change=${(e: Event) => this.pickBoxTag(selected.id, (e.target as HTMLSelectElement).value)}
-                >
-                  <option value="" ?selected=${selected.tagId === undefined} disabled>Pick a tag…</option>
-                  ${tags.map(
-                    (tag) =>
-                      html`<option value=${tag.id} ?selected=${tag.id === selected.tagId}>
-                        ${tag.name}
-                      </option>`,
-                  )}
-                </select></label
-              >
+          ? html`${
+                // A picker of its own for each box: a select the person has used keeps its choice against
+                // the options' selected attributes, so a reused one could show the previous box's tag.
+                keyed(
+                  selected.id,
+                  html`<label
+                    >Tag of the selected box
+                    <select
+                      data-testid="teach-box-tag"
+                      @change=${(e: Event) => this.pickBoxTag(selected.id, (e.target as HTMLSelectElement).value)}
+                    >
+                      <option value="" ?selected=${selected.tagId === undefined} disabled>Pick a tag…</option>
+                      ${tags.map(
+                        (tag) =>
+                          html`<option value=${tag.id} ?selected=${tag.id === selected.tagId}>
+                            ${tag.name}
+                          </option>`,
+                      )}
+                    </select></label
+                  >`,
+                )
+              }
               <button
                 type="button"
                 data-testid="teach-delete-box"
