@@ -28,10 +28,12 @@ export function canConvert(frame: FrameDescription): boolean {
 }
 
 /** The affine map from a camera's Y'CbCr samples to JPEG's, as coefficients on (Y - y0, Cb - 128, Cr - 128). */
+type Matrix3 = readonly [number, number, number, number, number, number, number, number, number];
+
 interface ColourMap {
   readonly yOffset: number;
   /** Row-major 3x3: output Y', Cb, Cr from input Y, Cb, Cr. */
-  readonly m: readonly number[];
+  readonly m: Matrix3;
   /** Where each plane maps on its own (BT.601 in and out), the map as tables of 256 entries. */
   readonly tables?: {
     readonly y: Uint8ClampedArray;
@@ -42,18 +44,8 @@ interface ColourMap {
 
 const NEGLIGIBLE = 1e-9;
 
-function tablesFor(yOffset: number, m: readonly number[]): ColourMap['tables'] {
-  const [yy, yb, yr, , bb, br, , rb, rr] = m as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
+function tablesFor(yOffset: number, m: Matrix3): ColourMap['tables'] {
+  const [yy, yb, yr, , bb, br, , rb, rr] = m;
   if ([yb, yr, br, rb].some((term) => Math.abs(term) > NEGLIGIBLE)) return undefined;
   const table = (value: (v: number) => number) => Uint8ClampedArray.from({ length: 256 }, (_, v) => value(v));
   return {
@@ -92,7 +84,8 @@ function colourMap(matrix: readonly [number, number], fullRange: boolean): Colou
     }
   }
   const yOffset = fullRange ? 0 : 16;
-  return { yOffset, m, tables: tablesFor(yOffset, m) };
+  const coefficients = m as unknown as Matrix3;
+  return { yOffset, m: coefficients, tables: tablesFor(yOffset, coefficients) };
 }
 
 /**
@@ -192,17 +185,7 @@ function toJpegColours(image: Yuv420Image, { yOffset, m, tables }: ColourMap): v
     }
     return;
   }
-  const [yy, yb, yr, , bb, br, , rb, rr] = m as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
+  const [yy, yb, yr, , bb, br, , rb, rr] = m;
   const y = new Uint8ClampedArray(image.y.data.buffer, image.y.data.byteOffset, image.y.data.length);
   const chromaStride = image.cb.stride;
   const { width, height, stride } = image.y;
