@@ -490,6 +490,10 @@ export async function startFakeTraining(
       case 'POST /projects/{p}/iterations/{id}/publish': {
         const predictionId = query.get('predictionId') ?? '';
         fake.published = { iterationId: lastId!, publishName: query.get('publishName') ?? '', predictionId };
+        // A published name points at one iteration: publishing another under it moves the name.
+        for (const other of iterations) {
+          if (other['publishName'] === fake.published.publishName) other['publishName'] = '';
+        }
         const iteration = iterations.find((i) => i['id'] === lastId);
         if (iteration) iteration['publishName'] = fake.published.publishName;
         send(res, 200, true);
