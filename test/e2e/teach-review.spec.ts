@@ -8,6 +8,7 @@ import { ApiKeyCredentials } from '@azure/ms-rest-js';
 import { TrainingAPIClient } from '@azure/cognitiveservices-customvision-training';
 import { expect, test, type Page } from '@playwright/test';
 import { LOCAL_PROJECT_ID, LOCAL_PUBLISHED_NAME } from '../../server/upstreams/local.ts';
+import { startFakeCustomVision } from '../support/fake-custom-vision.ts';
 import { startFakeTraining, type FakeTraining } from '../support/fake-custom-vision-training.ts';
 import { FIXTURES } from '../support/fixtures.ts';
 import { spawnServer, type SpawnedServer } from '../support/spawn-server.ts';
@@ -124,4 +125,60 @@ test('iterations: a manager trains, follows it to Completed, sees precision, rec
     (r) => r.method === 'GET' && /\/iterations\/[0-9a-f-]{36}$/.test(r.path),
   );
   expect(reads).toHaveLength(2);
+});
+
+test('a screen notices a newly published iteration by itself and says "Now using Iteration 2"', async () => {
+  test.setTimeout(240_000);
+  const PROJECT = {
+    projectId: '0f0f0f0f-1111-4222-8333-444455556666',
+    publishedName: 'field',
+    type: 'detect' as const,
+  };
+  fake = await startFakeTraining({ projectId: PROJECT.projectId });
+  const prediction = await startFakeCustomVision(PROJECT);
+  try {
+    /** The project's training routes on the fake, as someone in the Custom Vision portal would use them. */
+    const portal = async (path: string) => {
+      const answer = await fetch(
+        `${fake!.url}/customvision/v3.3/training/projects/${PROJECT.projectId}${path}`,
+        { method: 'POST', headers: { 'Training-Key': fake!.key } },
+      );
+      expect(answer.status).toBe(200);
+      return (await answer.json()) as { id: string };
+    };
+    const publish = async () => {
+      const { id } = await portal('/train');
+      await portal(`/iterations/${id}/publish?publishName=${PROJECT.publishedName}&predictionId=x`);
+    };
+    await publish(); // Iteration 1 is what the screen starts with
+    server = await spawnServer({
+      CUSTOM_VISION_PREDICTION_ENDPOINT: prediction.url,
+      CUSTOM_VISION_PREDICTION_KEY: prediction.key,
+      CUSTOM_VISION_PROJECT_ID: PROJECT.projectId,
+      CUSTOM_VISION_PUBLISHED_NAME: PROJECT.publishedName,
+      CUSTOM_VISION_PROJECT_TYPE: PROJECT.type,
+      CUSTOM_VISION_TRAINING_ENDPOINT: fake.url,
+      CUSTOM_VISION_TRAINING_KEY: fake.key,
+    });
+    const published = async () =>
+      (
+        (await (await fetch(`${server!.url}/api/config`)).json()) as {
+          models: { publishedIteration?: { name: string } }[];
+        }
+      ).models[0]?.publishedIteration?.name;
+    await expect.poll(published, { timeout: 20_000 }).toBe('Iteration 1');
+
+    session = await launchWithCamera(FIXTURES.coffee.file);
+    const page = await (await session.browser.newContext()).newPage();
+    await page.goto(`${server.url}/?history=0`);
+    await waitForLabel(page, 'widget');
+    await expect(page.getByTestId('iteration-notice')).toBeHidden();
+
+    await publish(); // someone publishes Iteration 2 under the same name
+    await expect(page.getByTestId('iteration-notice')).toHaveText(/Now using Iteration 2\./, {
+      timeout: 90_000,
+    });
+  } finally {
+    await prediction.close();
+  }
 });
