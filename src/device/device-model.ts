@@ -50,6 +50,12 @@ export async function fetchModelPackage(fetchImpl: typeof fetch = fetch): Promis
   throw new DeviceModelError(`This model cannot run on the device: ${message}`);
 }
 
+/** `?backend=webgpu|webgl|wasm` pins the backend (benchmarks, and screens known to do better on one). */
+function backendFromUrl(): string | undefined {
+  const wanted = new URLSearchParams(globalThis.location?.search ?? '').get('backend');
+  return wanted === 'webgpu' || wanted === 'webgl' || wanted === 'wasm' ? wanted : undefined;
+}
+
 export interface DeviceModelStatus {
   readonly info: LoadedModelInfo;
   /** The last frame's inference time in the worker, ms. */
@@ -66,7 +72,7 @@ export class DeviceModel {
   ) {}
 
   /** Fetches (or finds kept) the served model and loads it in a new inference worker. */
-  static async open(projectId: string, backend?: string): Promise<DeviceModel> {
+  static async open(projectId: string, backend = backendFromUrl()): Promise<DeviceModel> {
     const zip = await fetchModelPackage();
     const worker = new Worker(new URL('./inference.worker.ts', import.meta.url), {
       type: 'module',

@@ -12,6 +12,8 @@ export interface InferenceFigures {
   /** e.g. "device · webgl", "cloud", or why the device cannot run the model. */
   readonly backend: string;
   readonly inferenceMs: number | undefined;
+  /** How long the model took to load (package read, backend started, first run), ms. */
+  readonly loadMs?: number;
 }
 
 /** How long after a failed load the device model is tried again. */
@@ -91,7 +93,11 @@ export class InferenceRouter {
     if (this.loaded && (mode === 'device' || this.lastWasDevice)) {
       const { info, lastInferenceMs } = this.loaded.status();
       const wasm = info.wasmFeatures ? ` (${info.wasmFeatures})` : '';
-      return { backend: `device · ${info.backend}${wasm}`, inferenceMs: lastInferenceMs };
+      return {
+        backend: `device · ${info.backend}${wasm}`,
+        inferenceMs: lastInferenceMs,
+        loadMs: info.loadMs,
+      };
     }
     if (this.failure) return { backend: `device unavailable: ${this.failure}`, inferenceMs: undefined };
     return {

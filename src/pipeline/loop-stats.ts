@@ -26,7 +26,9 @@ export interface LoopFigures {
   readonly mainThreadMsPerFrame: number | undefined;
   readonly encodeMsPerFrame: number | undefined;
   /** Where frames are answered when not by the server: the device's backend and its inference time. */
-  readonly inference?: { readonly backend: string; readonly inferenceMs: number | undefined } | undefined;
+  readonly inference?:
+    | { readonly backend: string; readonly inferenceMs: number | undefined; readonly loadMs?: number }
+    | undefined;
 }
 
 export function percentile(values: readonly number[], p: number): number | undefined {
