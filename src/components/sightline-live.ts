@@ -17,15 +17,15 @@ import './sightline-settings.ts';
 import './sightline-viewfinder.ts';
 import type { SightlineViewfinder } from './sightline-viewfinder.ts';
 import type { TeachAccess } from '../teach/editor/teach-access.ts';
-import { freezeFrame, type FrozenFrame } from '../teach/editor/teach-frame.ts';
+import { freezeFrame, freezeStoredFrame, type FrozenFrame } from '../teach/editor/teach-frame.ts';
 import type { TeachSource } from '../teach/teach-types.ts';
 import type { Prediction } from '../api/prediction-types.ts';
 
 /**
- * A stored prediction is promoted by id only when its frame is this recent: older, and the frozen frame the
- * person corrects may show something else than the frame the server kept.
+ * A stored prediction is taught from (its own frame, promoted by id) only when this recent: an older one may
+ * show something else than the camera does now, and then the live frame is taught instead.
  */
-const STORED_FRAME_FRESH_MS = 1_000;
+const STORED_FRAME_FRESH_MS = 5_000;
 
 const loadTeachEditor = () => import('./teach/sightline-teach-editor.ts');
 
@@ -280,24 +280,28 @@ export class SightlineLive extends LitElement {
     );
   };
 
-  /** Freezes the camera's frame at its full resolution and opens the editor on it with the model's boxes. */
+  /**
+   * Opens the editor with the model's boxes on the frame they belong to: the frame the server stored, when
+   * it stored a recent one (promoted by its id, not uploaded again), otherwise the camera's frame frozen now
+   * at its full resolution.
+   */
   private readonly onTeach = async (): Promise<void> => {
     const video = this.viewfinder?.video;
     if (!video) return;
     const latest = this.detection.latestResult;
+    const stored =
+      latest?.storedFrame !== undefined && performance.now() - latest.capturedAt <= STORED_FRAME_FRESH_MS
+        ? { frame: latest.storedFrame, predictionId: latest.predictionId }
+        : undefined;
     try {
-      const [frame] = await Promise.all([freezeFrame(video), loadTeachEditor()]);
-      const storedNow =
-        latest !== undefined &&
-        latest.stored &&
-        latest.predictionId !== '' &&
-        performance.now() - latest.capturedAt <= STORED_FRAME_FRESH_MS;
+      const [frame] = await Promise.all([
+        stored ? freezeStoredFrame(stored.frame) : freezeFrame(video),
+        loadTeachEditor(),
+      ]);
       this.teaching = {
         frame,
         predictions: latest?.predictions ?? [],
-        source: storedNow
-          ? { kind: 'stored-prediction', predictionId: latest.predictionId }
-          : { kind: 'frame' },
+        source: stored ? { kind: 'stored-prediction', predictionId: stored.predictionId } : { kind: 'frame' },
       };
     } catch (error) {
       this.note = error instanceof Error ? error.message : String(error);

@@ -103,6 +103,11 @@ export class DetectionController implements ReactiveController {
         stored: boolean;
         /** When its frame was captured (performance.now()). */
         capturedAt: number;
+        /**
+         * The frame the server stored (the JPEG sent), kept only when it was stored: a teach from it shows
+         * exactly the picture the stored prediction holds, so promoting it by id trains on what was corrected.
+         */
+        storedFrame: ArrayBuffer | undefined;
       }
     | undefined;
 
@@ -250,6 +255,8 @@ export class DetectionController implements ReactiveController {
       predictionId: prediction.id,
       stored: settings.storeFrames,
       capturedAt: frame.capturedAt,
+      // A copy: the history takes the sent bytes over (they go to the worker for its thumbnail).
+      storedFrame: settings.storeFrames && prediction.id !== '' ? frame.encoded.bytes.slice(0) : undefined,
     };
     if (this.options.model().type === 'classify') {
       this.classification = shown.map(({ tagName, probability }) => ({ tagName, probability }));

@@ -25,6 +25,7 @@ import {
 
 const MANAGER = 'teach-manager-0123456789abcdef';
 const KIOSK = 'teach-kiosk-0123456789abcdefgh';
+const CONTRIBUTOR = 'teach-contributor-0123456789ab';
 const BASE = `/customvision/v3.3/training/projects/${LOCAL_PROJECT_ID}`;
 
 let server: SpawnedServer;
@@ -32,7 +33,9 @@ let sdk: TrainingAPIClient;
 
 test.beforeAll(async () => {
   test.setTimeout(180_000);
-  server = await spawnServer({ ACCESS_TOKENS: `ops@manage:${MANAGER},lobby:${KIOSK}` });
+  server = await spawnServer({
+    ACCESS_TOKENS: `ops@manage:${MANAGER},lobby:${KIOSK},field@contribute:${CONTRIBUTOR}`,
+  });
   sdk = new TrainingAPIClient(new ApiKeyCredentials({ inHeader: { 'Training-key': MANAGER } }), server.url);
 });
 test.afterAll(async () => {
@@ -329,6 +332,45 @@ test('from a history entry whose frame the server stored: Teach promotes the sto
   // The training image is the frame the server kept (the detection frame, 512 px at most), not the
   // history's picture sent again.
   expect(Math.max(image.width!, image.height!)).toBeLessThanOrEqual(512);
+});
+
+test('on the live view with stored frames: a fresh stored prediction is promoted by its id', async () => {
+  session = await launchWithCamera(FIXTURES.coffee.file);
+  const context = await session.browser.newContext({
+    viewport: { width: 1000, height: 800 },
+    extraHTTPHeaders: { Authorization: `Bearer ${MANAGER}` },
+  });
+  const page = await context.newPage();
+  await page.addInitScript(() => {
+    const storage = (globalThis as unknown as { localStorage: { setItem(k: string, v: string): void } })
+      .localStorage;
+    storage.setItem('sightline.settings.v1', JSON.stringify({ storeFrames: true }));
+  });
+  await recordDrafts(page);
+  await page.goto(`${server.url}/?fit=contain&mirror=0&history=0`);
+  await waitForLabel(page, FIXTURES.coffee.label);
+  await page.getByTestId('teach').click();
+  await proposedCup(page);
+  await page.getByTestId('teach-confirm').click();
+  const draft = await nthDraft(page, 0);
+  expect(draft.source.kind).toBe('stored-prediction');
+  // The editor showed the stored frame itself (the detection frame, 512 px at most), the one its boxes
+  // and the training image are of.
+  expect(Math.max(draft.width, draft.height)).toBeLessThanOrEqual(512);
+  const image = await uploadedImage();
+  expect(Math.max(image.width!, image.height!)).toBeLessThanOrEqual(512);
+  expect((image.regions ?? []).map((r) => r.tagName)).toContain('cup');
+});
+
+test('a contributor may teach with the project tags but is offered no new tag', async () => {
+  const page = await openTeachable(server.url, CONTRIBUTOR);
+  await page.getByTestId('teach').click();
+  await proposedCup(page);
+  await expect(page.getByRole('heading', { name: /correct the boxes/ })).toBeVisible();
+  await expect(page.getByTestId('teach-new-tag')).toHaveCount(0);
+  await page.getByTestId('teach-confirm').click();
+  const image = await uploadedImage();
+  expect((image.regions ?? []).map((r) => r.tagName)).toContain('cup');
 });
 
 test('a predict-only device (a kiosk token) shows no Teach button, and the server refuses its upload', async () => {

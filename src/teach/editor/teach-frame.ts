@@ -97,3 +97,13 @@ export async function encodeTeachImage(
     height = Math.max(1, Math.round(height * SHRINK));
   }
 }
+
+/** A JPEG the app sent (and the server stored), decoded for the editor at its own size. */
+export async function freezeStoredFrame(jpeg: ArrayBuffer): Promise<FrozenFrame> {
+  const decoded = await createImageBitmap(new Blob([jpeg], { type: 'image/jpeg' }));
+  try {
+    return await freezeFrame(decoded);
+  } finally {
+    decoded.close();
+  }
+}
