@@ -4,6 +4,9 @@
 import type { PredictionSender } from '../pipeline/detection-loop.ts';
 import type { DeviceModel } from './device-model.ts';
 
+/** What the router uses of a loaded device model. */
+export type DeviceModelLike = Pick<DeviceModel, 'send' | 'status' | 'dispose'>;
+
 export const INFERENCE_MODES = ['cloud', 'device', 'auto'] as const;
 export type InferenceMode = (typeof INFERENCE_MODES)[number];
 
@@ -20,8 +23,8 @@ export interface InferenceFigures {
 const RETRY_LOAD_MS = 10_000;
 
 export class InferenceRouter {
-  private device: Promise<DeviceModel> | undefined;
-  private loaded: DeviceModel | undefined;
+  private device: Promise<DeviceModelLike> | undefined;
+  private loaded: DeviceModelLike | undefined;
   private failure: string | undefined;
   private failedAt = 0;
   private lastWasDevice = false;
@@ -30,6 +33,9 @@ export class InferenceRouter {
     private readonly mode: () => InferenceMode,
     private readonly projectId: () => string,
     private readonly cloud: PredictionSender,
+    /** Loads the device model; the runtime is imported only when this first runs. */
+    private readonly openDevice: (projectId: string) => Promise<DeviceModelLike> = async (projectId) =>
+      (await import('./device-model.ts')).DeviceModel.open(projectId),
   ) {}
 
   /** Loads the device model now (device and auto modes), so it is kept for when the server is gone. */
@@ -37,27 +43,25 @@ export class InferenceRouter {
     if (this.mode() !== 'cloud') void this.deviceModel().catch(() => undefined);
   }
 
-  private deviceModel(): Promise<DeviceModel> {
+  private deviceModel(): Promise<DeviceModelLike> {
     // After a failure the next try waits a while: every frame would otherwise fetch and load again.
     if (!this.device && this.failure && Date.now() - this.failedAt < RETRY_LOAD_MS) {
       return Promise.reject(new Error(this.failure));
     }
-    this.device ??= import('./device-model.ts')
-      .then(({ DeviceModel }) => DeviceModel.open(this.projectId()))
-      .then(
-        (model) => {
-          this.loaded = model;
-          this.failure = undefined;
-          return model;
-        },
-        (error: Error) => {
-          // The next frame tries again (the server may be back, or the model published).
-          this.device = undefined;
-          this.failure = error.message;
-          this.failedAt = Date.now();
-          throw error;
-        },
-      );
+    this.device ??= this.openDevice(this.projectId()).then(
+      (model) => {
+        this.loaded = model;
+        this.failure = undefined;
+        return model;
+      },
+      (error: Error) => {
+        // The next frame tries again (the server may be back, or the model published).
+        this.device = undefined;
+        this.failure = error.message;
+        this.failedAt = Date.now();
+        throw error;
+      },
+    );
     return this.device;
   }
 
@@ -77,7 +81,7 @@ export class InferenceRouter {
         return outcome;
       }
     }
-    let device: DeviceModel;
+    let device: DeviceModelLike;
     try {
       device = await this.deviceModel();
     } catch (error) {
