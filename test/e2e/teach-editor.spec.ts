@@ -392,28 +392,34 @@ test('a predict-only device (a kiosk token) shows no Teach button, and the serve
   expect(upload.status).toBe(403);
 });
 
+/** A fake Custom Vision classification project with three tags, and a server forwarding to it. */
+async function forwardToClassification(
+  type: 'Multiclass' | 'Multilabel',
+): Promise<{ fake: FakeTraining; forwarding: SpawnedServer }> {
+  const fake = await startFakeTraining({ classification: type });
+  const fakeSdk = new TrainingAPIClient(
+    new ApiKeyCredentials({ inHeader: { 'Training-key': fake.key } }),
+    fake.url,
+  );
+  for (const name of ['mug', 'desk', 'outdoors']) await fakeSdk.createTag(fake.projectId, name);
+  const forwarding = await spawnServer({
+    ACCESS_TOKENS: `ops@manage:${MANAGER}`,
+    CUSTOM_VISION_TRAINING_ENDPOINT: fake.url,
+    CUSTOM_VISION_TRAINING_KEY: fake.key,
+    CUSTOM_VISION_PROJECT_ID: fake.projectId,
+    CUSTOM_VISION_PREDICTION_RESOURCE_ID:
+      '/subscriptions/00000000-1111-4222-8333-444444444444/resourceGroups/rg/providers/Microsoft.CognitiveServices/accounts/pred',
+  });
+  return { fake, forwarding };
+}
+
 test.describe('a classification project (forwarded to Custom Vision)', () => {
   let fake: FakeTraining;
   let forwarding: SpawnedServer;
 
   test.beforeAll(async () => {
     test.setTimeout(180_000);
-    fake = await startFakeTraining({ classification: 'Multilabel' });
-    const fakeSdk = new TrainingAPIClient(
-      new ApiKeyCredentials({ inHeader: { 'Training-key': fake.key } }),
-      fake.url,
-    );
-    await fakeSdk.createTag(fake.projectId, 'mug');
-    await fakeSdk.createTag(fake.projectId, 'desk');
-    await fakeSdk.createTag(fake.projectId, 'outdoors');
-    forwarding = await spawnServer({
-      ACCESS_TOKENS: `ops@manage:${MANAGER}`,
-      CUSTOM_VISION_TRAINING_ENDPOINT: fake.url,
-      CUSTOM_VISION_TRAINING_KEY: fake.key,
-      CUSTOM_VISION_PROJECT_ID: fake.projectId,
-      CUSTOM_VISION_PREDICTION_RESOURCE_ID:
-        '/subscriptions/00000000-1111-4222-8333-444444444444/resourceGroups/rg/providers/Microsoft.CognitiveServices/accounts/pred',
-    });
+    ({ fake, forwarding } = await forwardToClassification('Multilabel'));
   });
   test.afterAll(async () => {
     await forwarding?.stop();
@@ -448,5 +454,41 @@ test.describe('a classification project (forwarded to Custom Vision)', () => {
     const images = await serverSdk.getTaggedImages(fake.projectId);
     expect(images).toHaveLength(1);
     expect((images[0]!.tags ?? []).map((t) => t.tagName).sort()).toEqual(['desk', 'mug', 'saucer']);
+  });
+});
+
+test.describe('a multiclass classification project', () => {
+  let fake: FakeTraining;
+  let forwarding: SpawnedServer;
+
+  test.beforeAll(async () => {
+    test.setTimeout(180_000);
+    ({ fake, forwarding } = await forwardToClassification('Multiclass'));
+  });
+  test.afterAll(async () => {
+    await forwarding?.stop();
+    await fake?.close();
+  });
+
+  test('takes one tag: picking another replaces it', async () => {
+    const page = await openTeachable(forwarding.url, MANAGER);
+    await page.getByTestId('teach').click();
+    const tags = page.getByTestId('teach-image-tags');
+    await expect(tags).toContainText('Tag of this picture');
+    await tags.getByLabel('mug').check();
+    await tags.getByLabel('desk').check();
+    await expect(tags.getByLabel('mug')).not.toBeChecked();
+    await page.getByTestId('teach-confirm').click();
+    const draft = await nthDraft(page, 0);
+    expect(draft.tagIds).toHaveLength(1);
+    const serverSdk = new TrainingAPIClient(
+      new ApiKeyCredentials({ inHeader: { 'Training-key': MANAGER } }),
+      forwarding.url,
+    );
+    await expect
+      .poll(async () => (await serverSdk.getTaggedImages(fake.projectId)).length, { timeout: 30_000 })
+      .toBe(1);
+    const [image] = await serverSdk.getTaggedImages(fake.projectId);
+    expect((image!.tags ?? []).map((t) => t.tagName)).toEqual(['desk']);
   });
 });
