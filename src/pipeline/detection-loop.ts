@@ -37,6 +37,9 @@ export interface DetectionLoopDeps {
   readonly clock?: Clock;
 }
 
+/** How often the loop checks, while no frame is wanted, whether one soon will be. */
+const IDLE_CHECK_MS = 20;
+
 /** HTMLMediaElement.HAVE_CURRENT_DATA: the video has the picture for its current position. */
 const HAVE_CURRENT_DATA = 2;
 
@@ -71,6 +74,8 @@ export class DetectionLoop {
   private running = false;
   private grabbing = false;
   private tickHandle: number | undefined;
+  /** The timer that stands in for frame callbacks while no frame will be wanted for a while. */
+  private idleHandle: unknown;
   private lastTickAt = 0;
   /** Smoothed camera frame interval and grab+encode time: how early to start on a frame. */
   private frameIntervalMs = 33;
@@ -128,11 +133,28 @@ export class DetectionLoop {
       else cancelAnimationFrame(this.tickHandle);
     }
     this.tickHandle = undefined;
+    if (this.idleHandle !== undefined) this.clock.clearTimeout(this.idleHandle);
+    this.idleHandle = undefined;
   }
 
-  /** One tick per new video frame where the browser can say so, else per animation frame. */
+  /**
+   * One tick per new video frame where the browser can say so, else per animation frame; but only while
+   * a frame will soon be wanted. A frame callback makes the page run its rendering steps for every camera
+   * frame (30 a second), which cost more main-thread CPU than everything else the loop does; between
+   * sends a cheap timer checks now and then instead.
+   */
   private scheduleTick(): void {
     if (!this.running) return;
+    const lookAheadMs = this.frameIntervalMs * 1.5 + this.encodeMs + IDLE_CHECK_MS;
+    if (!this.grabbing && !this.scheduler.wantsFrame(lookAheadMs)) {
+      // The first frame callback after the timer is not one camera frame after the last tick.
+      this.lastTickAt = 0;
+      this.idleHandle = this.clock.setTimeout(() => {
+        this.idleHandle = undefined;
+        this.scheduleTick();
+      }, IDLE_CHECK_MS);
+      return;
+    }
     const tick = () => {
       this.tickHandle = undefined;
       this.onTick();

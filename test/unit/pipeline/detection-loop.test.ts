@@ -241,4 +241,21 @@ describe('DetectionLoop', () => {
     await h.run(600);
     expect(h.sent.length).toBeGreaterThan(before);
   });
+
+  it('watches the camera only when a frame will soon be wanted, not between sends', async () => {
+    const h = harness();
+    h.loop.start();
+    await h.run(100);
+    expect(h.sent).toHaveLength(1);
+    // At two a second the next send is 500 ms after the first: until shortly before it, no frame callback
+    // is held (each would make the page run its rendering steps for every camera frame).
+    expect(h.pendingFrameCallbacks()).toBe(0);
+    await h.clock.advance(200);
+    expect(h.pendingFrameCallbacks()).toBe(0);
+    // Then it watches again, in time to grab a fresh frame for the send.
+    await h.clock.advance(250);
+    expect(h.pendingFrameCallbacks()).toBe(1);
+    await h.run(200);
+    expect(h.sent).toHaveLength(2);
+  });
 });
