@@ -6,9 +6,12 @@ const ENTRY = siblingModule('training-worker', import.meta.url);
 
 type Message = { type: 'done'; result: TrainingJobResult } | { type: 'failed'; message: string };
 
-export function trainInWorker(input: TrainingJobInput): Promise<TrainingJobResult> {
+/** Trains in a worker of its own; `signal` stops it (the worker is ended, the promise rejects). */
+export function trainInWorker(input: TrainingJobInput, signal?: AbortSignal): Promise<TrainingJobResult> {
+  signal?.throwIfAborted();
   const worker = startModuleWorker(ENTRY, input);
   return new Promise<TrainingJobResult>((resolve, reject) => {
+    signal?.addEventListener('abort', () => void worker.terminate(), { once: true });
     worker.once('message', (message: Message) => {
       if (message.type === 'done') resolve(message.result);
       else reject(new Error(message.message));

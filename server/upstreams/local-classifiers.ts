@@ -31,7 +31,17 @@ export const DETECTION_NOT_LOCAL =
   'to Custom Vision.';
 
 const NEVER = new AbortController().signal;
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref());
+/** Waits `ms`, or less if `signal` is aborted first. */
+const pause = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms).unref();
+    signal.addEventListener('abort', done, { once: true });
+  });
 
 type Tag = ReturnType<TrainingStore['tags']>[number];
 
@@ -42,6 +52,8 @@ export class LocalClassifiers {
   private readonly running = new Set<Promise<void>>();
   private readonly heads = new Map<string, ClassifierHead>();
   private closed = false;
+  /** Ends the training workers when the server stops: their results would be dropped anyway. */
+  private readonly stopping = new AbortController();
 
   constructor(
     private readonly store: () => TrainingStore,
@@ -88,7 +100,7 @@ export class LocalClassifiers {
       } catch (error) {
         const status = error instanceof CvError ? error.status : 0;
         if ((status !== 429 && status !== 503) || attempt >= 60 || this.closed) throw error;
-        await pause(Number((error as CvError).headers['Retry-After'] ?? 1) * 1000);
+        await pause(Number((error as CvError).headers['Retry-After'] ?? 1) * 1000, this.stopping.signal);
       }
     }
   }
@@ -156,7 +168,10 @@ export class LocalClassifiers {
         }))
         .filter((example) => example.tags.length > 0);
       if (examples.length === 0) throw new Error('none of the tagged images could be read by the detector.');
-      const result = await trainInWorker({ examples, tagCount: tags.length, multilabel });
+      const result = await trainInWorker(
+        { examples, tagCount: tags.length, multilabel },
+        this.stopping.signal,
+      );
       if (this.closed) return;
       iterations.complete(iterationId, {
         tagIds: tags.map((tag) => tag.id),
@@ -291,9 +306,13 @@ export class LocalClassifiers {
     };
   }
 
-  /** Stops taking work and waits for training runs in progress to end (their results are dropped). */
+  /**
+   * Stops taking work, ends the training workers and waits for the runs to settle; their iterations stay
+   * Training on disk, and the next start marks them Failed.
+   */
   async close(): Promise<void> {
     this.closed = true;
+    this.stopping.abort();
     await Promise.allSettled([...this.running]);
   }
 }

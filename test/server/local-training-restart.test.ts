@@ -91,6 +91,25 @@ describe('local training across restarts', () => {
     server = undefined;
   }, 300_000);
 
+  it('leaves an iteration Failed when the server is stopped gracefully while it trains', async () => {
+    server = await spawnServer(env);
+    const projectId = await tagged(server.url, 'stopped', 8);
+    const started = await call<Iteration>(`${server.url}${BASE}/projects/${projectId}/train`, {
+      method: 'POST',
+    });
+    expect(started.status).toBe('Training');
+    // A graceful stop (SIGTERM) ends the training worker; the iteration is not completed half-way.
+    await server.stop();
+    server = await spawnServer(env);
+    const after = await call<Iteration>(
+      `${server.url}${BASE}/projects/${projectId}/iterations/${started.id}`,
+    );
+    expect(after.status).toBe('Failed');
+    expect(after.trainingErrorDetails).toMatch(/server stopped/);
+    await server.stop();
+    server = undefined;
+  }, 300_000);
+
   it('migrates a store from before feature vectors, computing them when its project trains', async () => {
     server = await spawnServer(env);
     const projectId = await tagged(server.url, 'older', 5);
