@@ -24,7 +24,7 @@ export interface InferenceWorkerApi {
    * answers name the project the server serves it under.
    */
   load(exportZip: ArrayBuffer, projectId: string, backend?: string): Promise<LoadedModelInfo>;
-  /** One encoded frame (JPEG, transferred) through the model, answered in Custom Vision's shape. */
+  /** One encoded frame (JPEG or PNG, transferred) through the model, answered in Custom Vision's shape. */
   predict(
     jpeg: ArrayBuffer,
     limits: { minProbability: number; maxDetections: number },

@@ -148,7 +148,11 @@ const api: InferenceWorkerApi = {
     if (!loaded) throw new Error('No model is loaded on this device yet.');
     const started = performance.now();
     const { plan, canvas, context, identity } = loaded;
-    const bitmap = await createImageBitmap(new Blob([jpeg], { type: 'image/jpeg' }));
+    // The picture's own values, as the server's decoder gives them: no colour management, no premultiplying.
+    const bitmap = await createImageBitmap(new Blob([jpeg]), {
+      colorSpaceConversion: 'none',
+      premultiplyAlpha: 'none',
+    });
     const rect = sourceRect(bitmap.width, bitmap.height, plan.input.fit);
     context.drawImage(bitmap, rect.x, rect.y, rect.width, rect.height, 0, 0, canvas.width, canvas.height);
     bitmap.close();

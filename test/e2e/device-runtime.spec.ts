@@ -1,0 +1,112 @@
+// The browser's runtime for exported models, driven directly in Chromium (the app's own device-model
+// module, from the built app, on the app's origin): the real classifier export gives its reference
+// figures within 1e-6, and the real YOLO-style topology runs end to end with generated weights.
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { chromium, expect, test, type Browser, type Page } from '@playwright/test';
+import { exportFixture, type FixtureName } from '../fixtures/exports/generate.ts';
+import { spawnServer, type SpawnedServer } from '../support/spawn-server.ts';
+import { findChromium } from './support/find-chromium.ts';
+import { BASE_ARGS } from './support/live-page.ts';
+
+const ROOT = path.join(import.meta.dirname, '../..');
+const REFERENCE_INPUTS = path.join(ROOT, 'test/fixtures/exports/reference-inputs');
+const REFERENCE: Record<string, Record<string, number>> = {
+  'chelsea-227.png': { controller: 8.9407e-8, keyboard: 0, laptop: 8.6397e-5, monitor: 0, mouse: 7.9903e-4 },
+  'coffee-227.png': {
+    controller: 9.3013e-5,
+    keyboard: 0,
+    laptop: 1.1921e-7,
+    monitor: 3.5775e-4,
+    mouse: 4.6194e-6,
+  },
+};
+
+/** The built device-model chunk (its name carries a hash). */
+function deviceModelChunk(): string {
+  const name = readdirSync(path.join(ROOT, 'dist/assets')).find((file) => /^device-model-.*\.js$/.test(file));
+  if (!name) throw new Error('dist/ has no device-model chunk: run `npx vite build` first');
+  return `/assets/${name}`;
+}
+
+interface DeviceAnswer {
+  backend: string;
+  predictions: { tagName: string; probability: number; boundingBox?: unknown }[];
+}
+
+/** Loads the served export in the page's inference worker on `backend`, and runs it on each picture. */
+function runOnDevice(page: Page, backend: string, pictures: number[][]): Promise<DeviceAnswer[]> {
+  return page.evaluate(
+    async ({ chunk, backend, pictures }) => {
+      type Model = {
+        info: { backend: string };
+        send(
+          path: string,
+          image: ArrayBuffer,
+          options: { signal: AbortSignal },
+        ): Promise<{
+          ok: boolean;
+          prediction?: { predictions: { tagName: string; probability: number; boundingBox?: unknown }[] };
+          failure?: { message: string };
+        }>;
+      };
+      const module = (await import(chunk)) as {
+        DeviceModel: { open(projectId: string, backend: string): Promise<Model> };
+      };
+      const model = await module.DeviceModel.open('00000000-0000-4000-8000-000000000000', backend);
+      const answers = [];
+      for (const picture of pictures) {
+        const outcome = await model.send('', Uint8Array.from(picture).buffer, {
+          signal: new AbortController().signal,
+        });
+        if (!outcome.ok) throw new Error(outcome.failure?.message);
+        answers.push({ backend: model.info.backend, predictions: outcome.prediction!.predictions });
+      }
+      return answers;
+    },
+    { chunk: deviceModelChunk(), backend, pictures },
+  );
+}
+
+async function withServedExport(fixture: FixtureName, run: (page: Page) => Promise<void>): Promise<void> {
+  let server: SpawnedServer | undefined;
+  let browser: Browser | undefined;
+  try {
+    server = await spawnServer({ CUSTOM_VISION_EXPORT: exportFixture(fixture), EXPORT_WORKERS: '1' });
+    browser = await chromium.launch({ executablePath: findChromium(), args: BASE_ARGS });
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(server.url);
+    await run(page);
+  } finally {
+    await browser?.close();
+    await server?.stop();
+  }
+}
+
+test('the real classifier export gives the reference probabilities in the browser (wasm), within 1e-6', async () => {
+  test.setTimeout(120_000);
+  await withServedExport('computer-classifier-tfjs', async (page) => {
+    const files = Object.keys(REFERENCE);
+    const pictures = files.map((file) => [...readFileSync(path.join(REFERENCE_INPUTS, file))]);
+    const answers = await runOnDevice(page, 'wasm', pictures);
+    answers.forEach((answer, index) => {
+      expect(answer.backend).toBe('wasm');
+      const byName = new Map(
+        answer.predictions.map((prediction) => [prediction.tagName, prediction.probability]),
+      );
+      for (const [tag, probability] of Object.entries(REFERENCE[files[index]!]!)) {
+        expect(Math.abs(byName.get(tag)! - probability), `${files[index]} ${tag}`).toBeLessThan(1e-6);
+      }
+    });
+  });
+});
+
+test('the real YOLO-style topology runs end to end in the browser with generated weights', async () => {
+  test.setTimeout(180_000);
+  await withServedExport('yolo-detector-tfjs', async (page) => {
+    const photo = [...readFileSync(path.join(ROOT, 'test/fixtures/coffee.jpg'))];
+    const [answer] = await runOnDevice(page, 'wasm', [photo]);
+    expect(answer!.predictions.length).toBeGreaterThan(0);
+    for (const prediction of answer!.predictions) expect(prediction.boundingBox).toBeDefined();
+  });
+});
