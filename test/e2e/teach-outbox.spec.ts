@@ -112,28 +112,38 @@ test('offline: three frames taught with the server stopped wait on the device, s
   }
 });
 
-test("a 207 that refuses one image shows that image as failed with Custom Vision's status, and Retry sends it", async () => {
+test("a 207 that refuses an image shows it as failed with Custom Vision's status; Retry sends it, Discard drops it", async () => {
   test.setTimeout(180_000);
   server = await spawnServer(forwardingTo(fake));
-  // The first upload is taken, the second refused in a 207 as Custom Vision refuses a bad picture.
-  fake.nextImageStatuses.push('OK', 'ErrorImageFormat');
+  // The first upload is taken, the next two refused in 207s as Custom Vision refuses a bad picture.
+  fake.nextImageStatuses.push('OK', 'ErrorImageFormat', 'ErrorImageSize');
   const page = await openPage(server.url);
   await waitForLabel(page, FIXTURES.coffee.label);
-  await teachOnce(page);
-  await expect.poll(() => fake.images.length).toBe(1);
-  await teachOnce(page);
+  for (let n = 1; n <= 3; n++) {
+    await teachOnce(page);
+    // One at a time, so that the statuses meet the uploads in the order taught.
+    await expect.poll(() => fake.nextImageStatuses.length).toBe(3 - n);
+  }
 
   await page.getByTestId('teach-link').click();
-  const failed = page.locator('[data-testid="outbox-item"][data-state="failed"]');
-  await expect(failed).toHaveCount(1);
-  await expect(failed.getByTestId('outbox-reason')).toContainText('ErrorImageFormat');
-  await expect(failed.getByTestId('outbox-reason')).toContainText('HTTP 207');
-  await expect(page.locator('[data-testid="outbox-item"][data-state="done"]')).toHaveCount(1);
-  await expect(outboxCount(page)).toHaveText('1');
+  const items = page.getByTestId('outbox-item');
+  const failed = items.and(page.locator('[data-state="failed"]'));
+  const done = items.and(page.locator('[data-state="done"]'));
+  await expect(failed).toHaveCount(2);
+  await expect(done).toHaveCount(1);
+  const badFormat = failed.filter({ hasText: 'ErrorImageFormat' });
+  const tooLarge = failed.filter({ hasText: 'ErrorImageSize' });
+  await expect(badFormat.getByTestId('outbox-reason')).toContainText('HTTP 207');
+  await expect(tooLarge.getByTestId('outbox-reason')).toContainText('larger than Custom Vision takes');
+  await expect(outboxCount(page)).toHaveText('2');
   expect(fake.images).toHaveLength(1);
 
-  await failed.getByRole('button', { name: 'Retry' }).click();
-  await expect(page.locator('[data-testid="outbox-item"][data-state="done"]')).toHaveCount(2);
+  await tooLarge.getByRole('button', { name: 'Discard' }).click();
+  await expect(items).toHaveCount(2);
+  await expect(outboxCount(page)).toHaveText('1');
+
+  await badFormat.getByRole('button', { name: 'Retry' }).click();
+  await expect(done).toHaveCount(2);
   expect(fake.images).toHaveLength(2);
   await expect(outboxCount(page)).toBeHidden();
 });
