@@ -19,7 +19,7 @@ async function resultsPerSecond(page: Page): Promise<number> {
   return match ? Number(match[1]) : 0;
 }
 
-test('device mode: the real [S1] detector topology runs in the page, and keeps running with the server stopped', async () => {
+test('device mode: the real [S1] detector topology runs in the page, keeps running with the server stopped, and opens again offline', async () => {
   test.setTimeout(180_000);
   let server: SpawnedServer | undefined;
   let session: CameraBrowser | undefined;
@@ -60,6 +60,12 @@ test('device mode: the real [S1] detector topology runs in the page, and keeps r
     expect((await drawn(page)).boxes.length).toBeGreaterThan(0);
     await expect(status).toContainText(/mask \d+%/);
     await expect(status).not.toContainText('Waiting for the server');
+
+    // Opened again with the server still gone: the shell from the service worker, the runtime and the
+    // model from what the device kept, and the boxes come back.
+    await page.reload();
+    await expect(status).toContainText(/mask \d+%/, { timeout: 60_000 });
+    await expect(page.locator('sightline-hud').getByTestId('hud-backend')).toContainText(/^device · /);
   } finally {
     await session?.browser.close();
     await server?.stop();
