@@ -5,7 +5,13 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { io } from '@tensorflow/tfjs-core';
 import type { ModelOutputs } from '../../src/shared/model-export/decode.ts';
-import { collectGraphOutputs, planOutputNames } from '../../src/shared/model-export/graph-outputs.ts';
+import {
+  collectGraphOutputs,
+  collectOnnxOutputs,
+  graphModelArtifacts,
+  inputDims,
+  planOutputNames,
+} from '../../src/shared/model-export/graph-outputs.ts';
 import { exposeOnnxTensors } from '../../src/shared/model-export/onnx-model.ts';
 import type { ExportPlan } from '../../src/shared/model-export/recognise.ts';
 import type { ExportFiles } from '../../src/shared/model-export/export-files.ts';
@@ -16,11 +22,6 @@ export interface ModelRunner {
   run(input: Float32Array): Promise<ModelOutputs>;
   dispose(): Promise<void>;
 }
-
-const inputDims = (plan: ExportPlan) =>
-  plan.input.layout === 'NCHW'
-    ? [1, 3, plan.input.height, plan.input.width]
-    : [1, plan.input.height, plan.input.width, 3];
 
 async function onnxRunner(model: Uint8Array, files: ExportFiles, plan: ExportPlan): Promise<ModelRunner> {
   const ort = await import('onnxruntime-node');
@@ -40,12 +41,7 @@ async function onnxRunner(model: Uint8Array, files: ExportFiles, plan: ExportPla
     async run(input) {
       const feed = new ort.Tensor('float32', input, inputDims(plan));
       const results = await session.run({ [plan.input.name]: feed }, fetches);
-      const outputs: Record<string, { values: ArrayLike<number | bigint>; dims: readonly number[] }> = {};
-      for (const name of fetches) {
-        const tensor = results[name]!;
-        outputs[name] = { values: tensor.data as ArrayLike<number | bigint>, dims: tensor.dims };
-        tensor.dispose();
-      }
+      const outputs = collectOnnxOutputs(results, fetches);
       feed.dispose();
       return outputs;
     },
@@ -68,30 +64,8 @@ async function tfjsRunner(files: ExportFiles, plan: ExportPlan): Promise<ModelRu
     if (!(await tf.setBackend('wasm'))) throw new Error('TensorFlow.js could not start its wasm backend.');
     await tf.ready();
   }
-  const json = files.model.modelJson as {
-    modelTopology: object;
-    format?: string;
-    generatedBy?: string;
-    convertedBy?: string;
-    signature?: object;
-    userDefinedMetadata?: Record<string, unknown>;
-    weightsManifest: { weights: io.WeightsManifestEntry[] }[];
-  };
-  const weights = files.model.weights;
-  const model = await loadGraphModel({
-    load: () =>
-      Promise.resolve({
-        modelTopology: json.modelTopology,
-        format: json.format,
-        generatedBy: json.generatedBy,
-        convertedBy: json.convertedBy,
-        weightSpecs: json.weightsManifest.flatMap((group) => group.weights),
-        weightData: weights.buffer.slice(
-          weights.byteOffset,
-          weights.byteOffset + weights.byteLength,
-        ) as ArrayBuffer,
-      }),
-  });
+  const artifacts = graphModelArtifacts(files.model) as unknown as io.ModelArtifacts;
+  const model = await loadGraphModel({ load: () => Promise.resolve(artifacts) });
   const fetches = planOutputNames(plan);
   return {
     backend: `TensorFlow.js ${tf.version_core} (${tf.getBackend()})`,

@@ -1,6 +1,7 @@
-// The dedicated inference worker: an exported Custom Vision model (TensorFlow.js export) run on the
-// fastest backend the browser has (WebGPU, then WebGL, then WebAssembly with SIMD and, on a cross-origin
-// isolated page, threads). Frames arrive as JPEG bytes by transfer; the page's thread does none of this.
+// The dedicated inference worker: an exported Custom Vision model run on the fastest backend the browser
+// has: a TensorFlow.js export on WebGPU, then hardware WebGL, then WebAssembly with SIMD; an ONNX export
+// on onnxruntime-web's WebAssembly build (loaded only then). Frames arrive as encoded bytes by transfer;
+// the page's thread does none of this.
 import { expose } from 'comlink';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadGraphModel, type GraphModel } from '@tensorflow/tfjs-converter';
@@ -10,13 +11,20 @@ import '@tensorflow/tfjs-backend-webgpu';
 import wasmUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
-import { decodeClassifications, decodeDetections, type ModelOutputs } from '../shared/model-export/decode.ts';
-import { collectGraphOutputs, planOutputNames } from '../shared/model-export/graph-outputs.ts';
+import { decodeClassifications, decodeDetections } from '../shared/model-export/decode.ts';
+import {
+  collectGraphOutputs,
+  graphModelArtifacts,
+  inputDims,
+  planOutputNames,
+} from '../shared/model-export/graph-outputs.ts';
 import { readExportFiles } from '../shared/model-export/export-files.ts';
 import { exportIterationId } from '../shared/model-export/identity.ts';
 import { tagIdsFor, toImagePrediction } from '../shared/model-export/image-prediction.ts';
 import { sourceRect, toInputTensor } from '../shared/model-export/preprocess.ts';
 import { recogniseExport, type ExportPlan } from '../shared/model-export/recognise.ts';
+import type { ExportFiles } from '../shared/model-export/export-files.ts';
+import type { ModelRunner } from './model-runner.ts';
 import { readZipFiles } from '../shared/model-export/zip.ts';
 import type { InferenceWorkerApi, LoadedModelInfo } from './inference-api.ts';
 
@@ -78,12 +86,11 @@ async function startBackend(wanted?: string): Promise<string> {
 }
 
 interface Loaded {
-  readonly model: GraphModel;
+  readonly runner: ModelRunner;
   readonly plan: ExportPlan;
   readonly identity: { readonly projectId: string; readonly iterationId: string; readonly tagIds: string[] };
   readonly canvas: OffscreenCanvas;
   readonly context: OffscreenCanvasRenderingContext2D;
-  readonly fetches: string[];
 }
 
 let loaded: Loaded | undefined;
@@ -95,29 +102,11 @@ const api: InferenceWorkerApi = {
       await readZipFiles(new Uint8Array(exportZip), inflateRaw, MAX_UNPACKED_BYTES),
     );
     const plan = recogniseExport(files);
-    if (files.model.format !== 'tfjs') {
-      throw new Error(
-        'This export is ONNX: devices run TensorFlowJs exports (the server runs both); export the iteration as TensorFlowJs too.',
-      );
-    }
-    const chosen = await startBackend(backend);
-    const json = files.model.modelJson as {
-      modelTopology: object;
-      weightsManifest: { weights: tf.io.WeightsManifestEntry[] }[];
-    };
-    const weights = files.model.weights;
-    const model = await loadGraphModel({
-      load: () =>
-        Promise.resolve({
-          modelTopology: json.modelTopology,
-          weightSpecs: json.weightsManifest.flatMap((group) => group.weights),
-          weightData: weights.buffer.slice(
-            weights.byteOffset,
-            weights.byteOffset + weights.byteLength,
-          ) as ArrayBuffer,
-        }),
-    });
-    loaded?.model.dispose();
+    const runner =
+      files.model.format === 'onnx'
+        ? await (await import('./onnx-runner.ts')).loadOnnxRunner(files, plan)
+        : await loadTfjsRunner(files, plan, backend);
+    loaded?.runner.dispose();
     const canvas = new OffscreenCanvas(plan.input.width, plan.input.height);
     const context = canvas.getContext('2d', { willReadFrequently: true })!;
     // The same ids the server answers with for this export (derived alike), so history and filters agree.
@@ -126,16 +115,12 @@ const api: InferenceWorkerApi = {
       iterationId: exportIterationId(files),
       tagIds: tagIdsFor(plan.labels, projectId),
     };
-    loaded = { model, plan, identity, canvas, context, fetches: planOutputNames(plan) };
+    loaded = { runner, plan, identity, canvas, context };
     // A first run compiles the kernels (shaders on WebGPU and WebGL), so the first frame does not pay.
-    await run(new Float32Array(plan.input.width * plan.input.height * 3));
+    await runner.run(new Float32Array(plan.input.width * plan.input.height * 3));
     const info: LoadedModelInfo = {
-      backend: chosen,
-      ...(chosen === 'wasm'
-        ? {
-            wasmFeatures: `SIMD ${String(tf.env().getBool('WASM_HAS_SIMD_SUPPORT'))}, threads ${String(tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT'))}`,
-          }
-        : {}),
+      backend: runner.backend,
+      ...(runner.wasmFeatures ? { wasmFeatures: runner.wasmFeatures } : {}),
       summary: plan.summary,
       projectType: plan.projectType,
       labels: plan.labels,
@@ -157,7 +142,7 @@ const api: InferenceWorkerApi = {
     context.drawImage(bitmap, rect.x, rect.y, rect.width, rect.height, 0, 0, canvas.width, canvas.height);
     bitmap.close();
     const pixels = context.getImageData(0, 0, canvas.width, canvas.height).data;
-    const outputs = await run(toInputTensor(pixels, 4, plan.input));
+    const outputs = await loaded.runner.run(toInputTensor(pixels, 4, plan.input));
     const results =
       plan.output.family === 'classifier'
         ? decodeClassifications(plan.output, outputs, plan.labels.length)
@@ -174,19 +159,31 @@ const api: InferenceWorkerApi = {
   },
 };
 
-async function run(input: Float32Array): Promise<ModelOutputs> {
-  const { model, plan, fetches } = loaded!;
-  const dims =
-    plan.input.layout === 'NCHW'
-      ? [1, 3, plan.input.height, plan.input.width]
-      : [1, plan.input.height, plan.input.width, 3];
-  const feed = tf.tensor(input, dims);
-  try {
-    const results = await model.executeAsync({ [plan.input.name]: feed }, fetches);
-    return await collectGraphOutputs(results, fetches);
-  } finally {
-    feed.dispose();
-  }
+/** A TensorFlow.js export on the fastest backend here (or the one asked for). */
+async function loadTfjsRunner(files: ExportFiles, plan: ExportPlan, wanted?: string): Promise<ModelRunner> {
+  if (files.model.format !== 'tfjs') throw new Error('not a TensorFlow.js model');
+  const backend = await startBackend(wanted);
+  const artifacts = graphModelArtifacts(files.model) as unknown as tf.io.ModelArtifacts;
+  const model: GraphModel = await loadGraphModel({ load: () => Promise.resolve(artifacts) });
+  const fetches = planOutputNames(plan);
+  return {
+    backend,
+    ...(backend === 'wasm'
+      ? {
+          wasmFeatures: `SIMD ${String(tf.env().getBool('WASM_HAS_SIMD_SUPPORT'))}, threads ${String(tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT'))}`,
+        }
+      : {}),
+    async run(input) {
+      const feed = tf.tensor(input, inputDims(plan));
+      try {
+        const results = await model.executeAsync({ [plan.input.name]: feed }, fetches);
+        return await collectGraphOutputs(results, fetches);
+      } finally {
+        feed.dispose();
+      }
+    },
+    dispose: () => model.dispose(),
+  };
 }
 
 expose(api);

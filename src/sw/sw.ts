@@ -42,11 +42,11 @@ cleanupOutdatedCaches();
 // it is the same file the server would send, and it is updated with the rest of the shell.
 registerRoute(new NavigationRoute(createHandlerBoundToURL('index.html'), { denylist: SERVER_PATHS }));
 
-// The on-device model's runtime (the inference worker and TensorFlow.js's wasm files) is left out of the
+// The on-device model's runtime (the inference worker, TensorFlow.js's and onnxruntime's wasm files) is left out of the
 // precache so that only devices that run models fetch it; once fetched it is kept, for offline use.
 // Their names carry a content hash, so a kept copy is never stale.
 const DEVICE_RUNTIME_CACHE = 'sightline-device-runtime';
-const DEVICE_RUNTIME = /^\/assets\/(inference\.worker-|tfjs-backend-wasm)/;
+const DEVICE_RUNTIME = /^\/assets\/(inference\.worker-|tfjs-backend-wasm|ort-wasm)/;
 registerRoute(
   ({ url, sameOrigin }) => sameOrigin && DEVICE_RUNTIME.test(url.pathname),
   async ({ request }) => {

@@ -83,23 +83,28 @@ async function withServedExport(fixture: FixtureName, run: (page: Page) => Promi
   }
 }
 
-test('the real classifier export gives the reference probabilities in the browser (wasm), within 1e-6', async () => {
-  test.setTimeout(120_000);
-  await withServedExport('computer-classifier-tfjs', async (page) => {
-    const files = Object.keys(REFERENCE);
-    const pictures = files.map((file) => [...readFileSync(path.join(REFERENCE_INPUTS, file))]);
-    const answers = await runOnDevice(page, 'wasm', pictures);
-    answers.forEach((answer, index) => {
-      expect(answer.backend).toBe('wasm');
-      const byName = new Map(
-        answer.predictions.map((prediction) => [prediction.tagName, prediction.probability]),
-      );
-      for (const [tag, probability] of Object.entries(REFERENCE[files[index]!]!)) {
-        expect(Math.abs(byName.get(tag)! - probability), `${files[index]} ${tag}`).toBeLessThan(1e-6);
-      }
+for (const [fixture, backend] of [
+  ['computer-classifier-tfjs', 'wasm'],
+  ['computer-classifier-onnx', 'onnxruntime-web wasm'],
+] as const) {
+  test(`the real classifier export (${fixture}) gives the reference probabilities in the browser, within 1e-6`, async () => {
+    test.setTimeout(120_000);
+    await withServedExport(fixture, async (page) => {
+      const files = Object.keys(REFERENCE);
+      const pictures = files.map((file) => [...readFileSync(path.join(REFERENCE_INPUTS, file))]);
+      const answers = await runOnDevice(page, 'wasm', pictures);
+      answers.forEach((answer, index) => {
+        expect(answer.backend).toBe(backend);
+        const byName = new Map(
+          answer.predictions.map((prediction) => [prediction.tagName, prediction.probability]),
+        );
+        for (const [tag, probability] of Object.entries(REFERENCE[files[index]!]!)) {
+          expect(Math.abs(byName.get(tag)! - probability), `${files[index]} ${tag}`).toBeLessThan(1e-6);
+        }
+      });
     });
   });
-});
+}
 
 test('the real YOLO-style topology runs end to end in the browser with generated weights', async () => {
   test.setTimeout(180_000);
@@ -108,5 +113,41 @@ test('the real YOLO-style topology runs end to end in the browser with generated
     const [answer] = await runOnDevice(page, 'wasm', [photo]);
     expect(answer!.predictions.length).toBeGreaterThan(0);
     for (const prediction of answer!.predictions) expect(prediction.boundingBox).toBeDefined();
+  });
+});
+
+test('tiny ONNX detectors in the browser: the [S1]-style one as the model gives it, the YOLO-style one decoded to the reference boxes', async () => {
+  test.setTimeout(120_000);
+  const photo = [...readFileSync(path.join(ROOT, 'test/fixtures/coffee.jpg'))];
+  await withServedExport('tiny-s1-detector-onnx', async (page) => {
+    const [answer] = await runOnDevice(page, 'wasm', [photo]);
+    // Scores 0.9 (class 1) and 0.6 (class 0) above the device's 0.01 floor, 0.05 too; boxes clipped.
+    expect(
+      answer!.predictions.map((prediction) => [prediction.tagName, Math.round(prediction.probability * 100)]),
+    ).toEqual([
+      ['dog', 90],
+      ['cat', 60],
+      ['dog', 5],
+    ]);
+    // float32 values: within 1e-6 of the model's (0.6, 0.7) to (1.1, 1.05), cut at the picture's edge.
+    const box = answer!.predictions[1]!.boundingBox as Record<string, number>;
+    for (const [side, value] of Object.entries({ left: 0.6, top: 0.7, width: 0.4, height: 0.3 })) {
+      expect(Math.abs(box[side]! - value)).toBeLessThan(1e-6);
+    }
+  });
+  await withServedExport('tiny-yolo-detector-onnx', async (page) => {
+    const [answer] = await runOnDevice(page, 'wasm', [photo]);
+    const top = answer!.predictions[0]! as {
+      tagName: string;
+      probability: number;
+      boundingBox: { left: number; top: number; width: number; height: number };
+    };
+    expect(top.tagName).toBe('third');
+    expect(top.probability).toBeCloseTo(0.9208, 4);
+    expect([top.boundingBox.left, top.boundingBox.top].map((value) => value.toFixed(4))).toEqual([
+      '0.2466',
+      '0.1867',
+    ]);
+    expect(top.boundingBox.top + top.boundingBox.height).toBeCloseTo(1, 6);
   });
 });

@@ -37,3 +37,50 @@ export async function collectGraphOutputs(
   }
   return outputs;
 }
+
+/** The input tensor's dimensions, batch of one, in the model's layout. */
+export const inputDims = (plan: ExportPlan): number[] =>
+  plan.input.layout === 'NCHW'
+    ? [1, 3, plan.input.height, plan.input.width]
+    : [1, plan.input.height, plan.input.width, 3];
+
+export interface OnnxLikeTensor {
+  readonly data: unknown;
+  readonly dims: readonly number[];
+  dispose?(): void;
+}
+
+/** An onnxruntime session's results, by name, each released once read. */
+export function collectOnnxOutputs(
+  results: Readonly<Record<string, OnnxLikeTensor>>,
+  names: readonly string[],
+): ModelOutputs {
+  const outputs: Record<string, { values: ArrayLike<number | bigint>; dims: readonly number[] }> = {};
+  for (const name of names) {
+    const tensor = results[name]!;
+    outputs[name] = { values: tensor.data as ArrayLike<number | bigint>, dims: tensor.dims };
+    tensor.dispose?.();
+  }
+  return outputs;
+}
+
+/**
+ * A TF.js export as the artifacts TensorFlow.js's loadGraphModel takes from an IO handler: the graph and
+ * its weights, already in memory (read from the export zip, never fetched).
+ */
+export function graphModelArtifacts(model: { readonly modelJson: unknown; readonly weights: Uint8Array }): {
+  modelTopology: unknown;
+  weightSpecs: unknown[];
+  weightData: ArrayBuffer;
+} {
+  const json = model.modelJson as { modelTopology: unknown; weightsManifest: { weights: unknown[] }[] };
+  const { weights } = model;
+  return {
+    modelTopology: json.modelTopology,
+    weightSpecs: json.weightsManifest.flatMap((group) => group.weights),
+    weightData: weights.buffer.slice(
+      weights.byteOffset,
+      weights.byteOffset + weights.byteLength,
+    ) as ArrayBuffer,
+  };
+}
