@@ -132,6 +132,7 @@ export class ExportPool {
       else job.reject(new ExportWorkerError(message.message));
     }
     this.dispatch();
+    this.checkIdle();
   }
 
   private dispatch(): void {
@@ -206,6 +207,25 @@ export class ExportPool {
       backend: this.backend,
       medianJobMs: this.medianJobMs(),
     };
+  }
+
+  /** Takes no new work, lets what it has finish, then stops its workers (a replaced export's pool). */
+  closeWhenIdle(): Promise<void> {
+    this.closed = true;
+    return new Promise((resolve) => {
+      this.onIdle = () => void this.close().then(resolve);
+      this.checkIdle();
+    });
+  }
+
+  private onIdle: (() => void) | undefined;
+
+  private checkIdle(): void {
+    if (this.onIdle && this.queue.length === 0 && this.slots.every((slot) => !slot.job)) {
+      const done = this.onIdle;
+      this.onIdle = undefined;
+      done();
+    }
   }
 
   async close(): Promise<void> {

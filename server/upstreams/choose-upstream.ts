@@ -123,6 +123,28 @@ export async function createUpstream(config: UpstreamConfig, log: Logger): Promi
       }
       const ready = upstream.start();
       ready.catch((error: Error) => log.error({ error: error.message }, 'the exported model failed to load'));
+      if (
+        config.training &&
+        config.sourceIsFolder &&
+        config.publishedName !== undefined &&
+        config.refreshMs > 0
+      ) {
+        // A newly published iteration is fetched and served without a restart; its devices get it at
+        // their next load (the model package's ETag changes).
+        upstream.watch(async () => {
+          const newest = await fetchServedExport(config, log);
+          if (!newest || newest === upstream.current.loaded.source) return;
+          try {
+            await upstream.replaceExport(await chooseServedExport(config, newest));
+            log.info({ export: newest }, 'now serving the newly published iteration');
+          } catch (error) {
+            log.error(
+              { error: (error as Error).message },
+              'the newly published iteration could not be served; the previous one stays',
+            );
+          }
+        }, config.refreshMs);
+      }
       return {
         upstream,
         ready,

@@ -26,6 +26,8 @@ export interface ExportUpstreamConfig {
   readonly training?: CustomVisionTrainingConfig;
   /** The export format fetched (EXPORT_PLATFORM): ONNX, or TensorFlowJs. */
   readonly platform: ExportPlatform;
+  /** How often the published iteration is checked for a newer one to fetch and serve, ms; 0: never. */
+  readonly refreshMs: number;
 }
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -63,5 +65,6 @@ export function parseExportConfig(env: Env, source: string, cores: number): Expo
       ? { training: parseCustomVisionTrainingConfig(env, trainingEndpoint) }
       : {}),
     platform: platform === 'onnx' ? 'ONNX' : 'TensorFlowJs',
+    refreshMs: integer(env, 'EXPORT_REFRESH_SECONDS', 600, 0, 86_400) * 1000,
   };
 }

@@ -98,41 +98,92 @@ export async function chooseServedExport(
   };
 }
 
+/** What /api/config says of an export. */
+function servedModel(served: ServedExport): ServedModel {
+  const { plan } = served.loaded;
+  return {
+    // Answered on this server with no cloud call, as the embedded detector is.
+    source: 'local',
+    projectId: served.projectId,
+    publishedName: served.publishedName,
+    type: plan.projectType,
+    name: `Custom Vision export: ${plan.summary}`,
+    tags: plan.labels,
+  };
+}
+
 export class ExportUpstream implements PredictionUpstream {
-  readonly model: ServedModel;
+  model: ServedModel;
   readonly acceptsUrls = false;
-  private readonly pool: ExportPool;
+  private pool: ExportPool;
   private tagIds: string[];
+  private knownTags: readonly KnownTag[] = [];
   private startError: Error | undefined;
   private packaged: Promise<ModelPackage> | undefined;
 
   constructor(
-    private readonly served: ServedExport,
-    config: ExportUpstreamConfig,
+    private served: ServedExport,
+    private readonly config: ExportUpstreamConfig,
   ) {
-    const { plan } = served.loaded;
-    this.model = {
-      // Answered on this server with no cloud call, as the embedded detector is.
-      source: 'local',
-      projectId: served.projectId,
-      publishedName: served.publishedName,
-      type: plan.projectType,
-      name: `Custom Vision export: ${plan.summary}`,
-      tags: plan.labels,
-    };
-    this.tagIds = tagIdsFor(plan.labels, served.projectId);
-    this.pool = new ExportPool({
+    this.model = servedModel(served);
+    this.tagIds = tagIdsFor(served.loaded.plan.labels, served.projectId);
+    this.pool = this.newPool(served);
+  }
+
+  private newPool(served: ServedExport): ExportPool {
+    return new ExportPool({
       source: served.loaded.source,
-      workers: config.workers,
-      queueLimit: config.queueLimit,
-      minProbability: config.minProbability,
-      maxDetections: config.maxDetections,
+      workers: this.config.workers,
+      queueLimit: this.config.queueLimit,
+      minProbability: this.config.minProbability,
+      maxDetections: this.config.maxDetections,
     });
+  }
+
+  /** The export served now (its file, iteration and plan). */
+  get current(): ServedExport {
+    return this.served;
   }
 
   /** The project's own tag ids, matched by name (exports carry names only), from now on. */
   useKnownTags(tags: readonly KnownTag[]): void {
+    this.knownTags = tags;
     this.tagIds = tagIdsFor(this.served.loaded.plan.labels, this.served.projectId, tags);
+  }
+
+  /**
+   * Serves another export (a newly published iteration) from now on: its workers load it first, while
+   * the current ones keep answering; then requests go to them and the old workers finish and stop. If
+   * the new export fails to load, the current one stays.
+   */
+  async replaceExport(next: ServedExport): Promise<void> {
+    const pool = this.newPool(next);
+    try {
+      await pool.start();
+    } catch (error) {
+      await pool.close();
+      throw error;
+    }
+    const old = this.pool;
+    this.pool = pool;
+    this.served = next;
+    this.model = servedModel(next);
+    this.tagIds = tagIdsFor(next.loaded.plan.labels, next.projectId, this.knownTags);
+    this.packaged = undefined;
+    this.startError = undefined;
+    await old.closeWhenIdle();
+  }
+
+  private refreshTimer: NodeJS.Timeout | undefined;
+
+  /** Runs `check` every `everyMs` (one at a time) until the upstream closes. */
+  watch(check: () => Promise<void>, everyMs: number): void {
+    let running = false;
+    this.refreshTimer = setInterval(() => {
+      if (running) return;
+      running = true;
+      void check().finally(() => (running = false));
+    }, everyMs).unref();
   }
 
   async start(): Promise<void> {
@@ -159,21 +210,22 @@ export class ExportUpstream implements PredictionUpstream {
       );
     }
     (await request.admit()).sent(); // nothing to wait for: the workers are in this process
+    // The export answering and its labels are taken together: another may be swapped in meanwhile.
+    const { served, pool, tagIds } = this;
     let answer;
     try {
-      answer = await this.pool.predict(request.image.bytes, request.client.signal);
+      answer = await pool.predict(request.image.bytes, request.client.signal);
       request.trace.outcomes.push('200');
     } catch (error) {
       if (error instanceof ExportQueueFullError) request.trace.refused = 'queue-full';
       throw refusal(error);
     }
-    const { plan } = this.served.loaded;
     const prediction = toImagePrediction(answer.results, {
       id: randomUUID(),
-      projectId: this.served.projectId,
-      iterationId: this.served.iterationId,
-      labels: plan.labels,
-      tagIds: this.tagIds,
+      projectId: served.projectId,
+      iterationId: served.iterationId,
+      labels: served.loaded.plan.labels,
+      tagIds,
       created: new Date(),
     });
     const { decodeMs, modelMs, postprocessMs } = answer.timing;
@@ -229,6 +281,7 @@ export class ExportUpstream implements PredictionUpstream {
   }
 
   close(): Promise<void> {
+    clearInterval(this.refreshTimer);
     return this.pool.close();
   }
 }

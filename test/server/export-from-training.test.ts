@@ -28,7 +28,7 @@ async function trainingCall(method: string, route: string): Promise<Record<strin
     headers: { 'Training-Key': fake.key },
   });
   expect(response.ok).toBe(true);
-  return (await response.json()) as Record<string, unknown>;
+  return response.status === 204 ? {} : ((await response.json()) as Record<string, unknown>);
 }
 
 beforeEach(async () => {
@@ -114,5 +114,36 @@ describe('fetching the published iteration export', () => {
     };
     expect(config.models[0]!.tags).toEqual(['blue', 'green', 'red']);
     expect(existsSync(path.join(folder, `${fake.published!.iterationId}.zip.partial`))).toBe(false);
+  });
+});
+
+describe('a newly published iteration', () => {
+  it('is fetched and served without a restart, the previous one answering until it is ready', async () => {
+    fake.exportArchive = readFileSync(exportFixture('tiny-classifier-mean-outside-onnx'));
+    server = await startTestServer({ ...env(), EXPORT_REFRESH_SECONDS: '1' });
+    const tags = async () =>
+      ((await (await fetch(`${server!.url}/api/config`)).json()) as { models: { tags: string[] }[] })
+        .models[0]!.tags;
+    expect(await tags()).toEqual(['blue', 'green', 'red']);
+
+    const first = fake.published!.iterationId;
+    await trainingCall('DELETE', `/iterations/${first}/publish`);
+    const second = await trainingCall('POST', '/train');
+    await trainingCall(
+      'POST',
+      `/iterations/${String(second['id'])}/publish?publishName=${PUBLISHED}&predictionId=x`,
+    );
+    fake.exportArchive = readFileSync(exportFixture('computer-classifier-onnx'));
+
+    await expect
+      .poll(tags, { timeout: 30_000 })
+      .toEqual(['controller', 'keyboard', 'laptop', 'monitor', 'mouse']);
+    expect(readdirSync(folder).sort()).toEqual([`${first}.zip`, `${String(second['id'])}.zip`].sort());
+    const client = new PredictionAPIClient(
+      new ApiKeyCredentials({ inHeader: { 'Prediction-key': 'unused' } }),
+      server.url,
+    );
+    const answer = await client.classifyImageWithNoStore(fake.projectId, PUBLISHED, COFFEE_227);
+    expect(answer.predictions![0]!.tagName).toBe('monitor');
   });
 });

@@ -499,10 +499,13 @@ export async function startFakeTraining(
         send(res, 200, true);
         return;
       }
-      case 'DELETE /projects/{p}/iterations/{id}/publish':
+      case 'DELETE /projects/{p}/iterations/{id}/publish': {
+        const iteration = iterations.find((i) => i['id'] === lastId);
+        if (iteration) iteration['publishName'] = '';
         fake.published = undefined;
         noContent(res);
         return;
+      }
       case 'POST /projects/{p}/iterations/{id}/export': {
         const entry = {
           platform: query.get('platform'),
