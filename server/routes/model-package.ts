@@ -3,21 +3,47 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CvError, CvErrorCode } from '../http/cv-error.ts';
 import { hasModelPackage } from '../upstreams/export.ts';
+import { LOCAL_ITERATION_ID, LocalUpstream } from '../upstreams/local.ts';
+import { centerNetPackage } from '../model-export/centernet-package.ts';
+import { stableUuid } from '../detector/stable-uuid.ts';
+import { COCO_LABELS } from '../detector/coco-labels.ts';
+import { createHash } from 'node:crypto';
 import type { PredictionUpstream } from '../upstreams/upstream.ts';
+
+function refuse(): never {
+  throw new CvError(
+    404,
+    CvErrorCode.NotFound,
+    'The cloud model cannot run on a device: start the server with CUSTOM_VISION_EXPORT set to a Custom Vision export (ONNX or TensorFlowJs), or use the cloud mode.',
+  );
+}
+
+let embedded: Promise<{ bytes: Buffer; sha1: string }> | undefined;
+
+/** The embedded detector, packaged once, with the ids and default limits the server answers with. */
+function embeddedPackage(upstream: LocalUpstream): Promise<{ bytes: Buffer; sha1: string }> {
+  embedded ??= centerNetPackage({
+    projectId: upstream.model.projectId,
+    iterationId: LOCAL_ITERATION_ID,
+    publishedName: upstream.model.publishedName,
+    tagIds: COCO_LABELS.map((label) => stableUuid(`tag:${label}`)),
+    minProbability: 0.15,
+    maxDetections: 20,
+    iouThreshold: 0.5,
+  }).then((bytes) => ({ bytes, sha1: createHash('sha1').update(bytes).digest('hex') }));
+  return embedded;
+}
 
 export async function sendModelPackage(
   req: IncomingMessage,
   res: ServerResponse,
   upstream: PredictionUpstream,
 ): Promise<void> {
-  if (!hasModelPackage(upstream)) {
-    throw new CvError(
-      404,
-      CvErrorCode.NotFound,
-      'This server serves no exported model to run on a device: start it with CUSTOM_VISION_EXPORT set to a Custom Vision export (ONNX or TensorFlowJs), or use the cloud mode.',
-    );
-  }
-  const { bytes, sha1 } = await upstream.modelPackage();
+  const { bytes, sha1 } = hasModelPackage(upstream)
+    ? await upstream.modelPackage()
+    : upstream instanceof LocalUpstream
+      ? await embeddedPackage(upstream)
+      : refuse();
   const etag = `"${sha1}"`;
   const headers = {
     ETag: etag,

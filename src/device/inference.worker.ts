@@ -89,6 +89,8 @@ interface Loaded {
   readonly runner: ModelRunner;
   readonly plan: ExportPlan;
   readonly identity: { readonly projectId: string; readonly iterationId: string; readonly tagIds: string[] };
+  /** The package's own detection limits, when it names them. */
+  readonly limits: { minProbability: number; maxDetections: number } | undefined;
   readonly canvas: OffscreenCanvas;
   readonly context: OffscreenCanvasRenderingContext2D;
 }
@@ -110,12 +112,15 @@ const api: InferenceWorkerApi = {
     const canvas = new OffscreenCanvas(plan.input.width, plan.input.height);
     const context = canvas.getContext('2d', { willReadFrequently: true })!;
     // The same ids the server answers with for this export (derived alike), so history and filters agree.
+    // A package of Sightline's own (the embedded detector) names the server's ids and limits itself.
+    const own = files.sightlinePackage;
     const identity = {
-      projectId,
+      projectId: own?.projectId ?? projectId,
       iterationId: exportIterationId(files),
-      tagIds: tagIdsFor(plan.labels, projectId),
+      tagIds: own ? [...own.tagIds] : tagIdsFor(plan.labels, projectId),
     };
-    loaded = { runner, plan, identity, canvas, context };
+    const limits = own ? { minProbability: own.minProbability, maxDetections: own.maxDetections } : undefined;
+    loaded = { runner, plan, identity, canvas, context, limits };
     // A first run compiles the kernels (shaders on WebGPU and WebGL), so the first frame does not pay.
     await runner.run(new Float32Array(plan.input.width * plan.input.height * 3));
     const info: LoadedModelInfo = {
@@ -146,7 +151,7 @@ const api: InferenceWorkerApi = {
     const results =
       plan.output.family === 'classifier'
         ? decodeClassifications(plan.output, outputs, plan.labels.length)
-        : decodeDetections(plan.output, outputs, limits, plan.labels.length);
+        : decodeDetections(plan.output, outputs, loaded.limits ?? limits, plan.labels.length);
     const prediction = toImagePrediction(results, {
       id: crypto.randomUUID(),
       projectId: identity.projectId,

@@ -71,3 +71,23 @@ test('device mode: the real [S1] detector topology runs in the page, keeps runni
     await server?.stop();
   }
 });
+
+test('device mode with the default model: the embedded CenterNet runs in the page and finds the cup', async () => {
+  test.setTimeout(180_000);
+  let server: SpawnedServer | undefined;
+  let session: CameraBrowser | undefined;
+  try {
+    server = await spawnServer({ LOCAL_DETECTOR_WORKERS: '1' });
+    session = await launchWithCamera(FIXTURES.coffee.file);
+    const page = await openLive(session.browser, `${server.url}/?mode=device&hud=1`);
+    await expect(page.locator('sightline-hud').getByTestId('hud-backend')).toContainText(/^device · /, {
+      timeout: 120_000,
+    });
+    await expect(page.getByTestId('detections')).toContainText(new RegExp(`${FIXTURES.coffee.label} \\d+%`), {
+      timeout: 60_000,
+    });
+  } finally {
+    await session?.browser.close();
+    await server?.stop();
+  }
+});

@@ -7,7 +7,11 @@ import path from 'node:path';
 import { ApiKeyCredentials } from '@azure/ms-rest-js';
 import { PredictionAPIClient } from '@azure/cognitiveservices-customvision-prediction';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inflateRawSync } from 'node:zlib';
+import { readExportFiles } from '../../src/shared/model-export/export-files.ts';
 import { nameUuid } from '../../src/shared/model-export/image-prediction.ts';
+import { recogniseExport } from '../../src/shared/model-export/recognise.ts';
+import { readZipFiles } from '../../src/shared/model-export/zip.ts';
 import { readExportSource } from '../../server/model-export/read-export.ts';
 import { exportFixture, zipFiles } from '../fixtures/exports/generate.ts';
 import { startTestServer, type TestServer } from '../support/test-server.ts';
@@ -238,13 +242,37 @@ describe('the model package for devices', () => {
   });
 });
 
-describe('the model package without an export', () => {
-  it('is a 404 saying what device mode needs', async () => {
+describe('the model package of the embedded detector', () => {
+  it('is CenterNet packaged for devices, with the ids the server answers with', async () => {
     const server = await startTestServer({ LOCAL_DETECTOR_WORKERS: '1' });
     try {
       const response = await fetch(`${server.url}/api/model-package`);
-      expect(response.status).toBe(404);
-      expect(((await response.json()) as { message: string }).message).toContain('CUSTOM_VISION_EXPORT');
+      expect(response.status).toBe(200);
+      const files = await readZipFiles(
+        new Uint8Array(await response.arrayBuffer()),
+        (bytes) => Promise.resolve(inflateRawSync(bytes)),
+        1e9,
+      );
+      const exported = readExportFiles(files);
+      const plan = recogniseExport(exported);
+      expect(plan.output).toMatchObject({
+        family: 'centernet',
+        detections: 'tower_0/detections',
+        inputSize: 512,
+      });
+      expect(plan.labels).toHaveLength(80);
+      const model = await servedModel(server);
+      expect(exported.sightlinePackage?.projectId).toBe(model.projectId);
+      // The device answers with the server's tag ids: the same as a server answer's for the same tag.
+      const answer = (await (
+        await fetch(`${server.url}${model.predictionPath}`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/octet-stream' },
+          body: PHOTO,
+        })
+      ).json()) as { predictions: { tagId: string; tagName: string }[] };
+      const cup = answer.predictions.find((prediction) => prediction.tagName === 'cup')!;
+      expect(exported.sightlinePackage?.tagIds[plan.labels.indexOf('cup')]).toBe(cup.tagId);
     } finally {
       await server.close();
     }

@@ -156,6 +156,31 @@ export function decodeDetections(
     const candidates = decodeYoloGrid(grid.values as ArrayLike<number>, grid.dims, plan.layout, plan.anchors);
     return suppressOverlaps(candidates, plan.iouThreshold, limits);
   }
+  if (plan.family === 'centernet') {
+    // Rows of x1, y1, x2, y2 (input pixels), score, class index; overlapping boxes are merged per class.
+    const rows = output(outputs, plan.detections).values;
+    const candidates: Detection[] = [];
+    for (let offset = 0; offset + 6 <= rows.length; offset += 6) {
+      const classIndex = numberAt(rows, offset + 5);
+      const probability = numberAt(rows, offset + 4);
+      if (!Number.isInteger(classIndex) || classIndex < 0 || classIndex >= classCount || !(probability <= 1))
+        continue;
+      const at = (index: number) => numberAt(rows, offset + index) / plan.inputSize;
+      candidates.push({ classIndex, probability, box: { x1: at(0), y1: at(1), x2: at(2), y2: at(3) } });
+    }
+    const kept: Detection[] = [];
+    for (const candidate of candidates
+      .filter((c) => c.probability >= limits.minProbability)
+      .sort((a, b) => b.probability - a.probability)) {
+      if (kept.length >= limits.maxDetections) break;
+      const duplicate = kept.some(
+        (other) =>
+          other.classIndex === candidate.classIndex && iou(other.box, candidate.box) > plan.iouThreshold,
+      );
+      if (!duplicate) kept.push(candidate);
+    }
+    return kept;
+  }
   if (plan.family !== 's1-detector') throw new Error('a classifier gives no boxes');
   // The [S1] graph has done its own suppression: its detections are taken as they are, best first.
   const boxes = output(outputs, plan.boxes).values;

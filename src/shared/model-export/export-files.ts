@@ -26,8 +26,26 @@ export type ExportModel =
       readonly weights: Uint8Array;
     };
 
+/**
+ * sightline-model.json: a model Sightline itself packages for devices (the embedded CenterNet detector),
+ * with the ids and limits its server answers with.
+ */
+export interface SightlinePackage {
+  readonly family: 'CenterNet';
+  readonly input: string;
+  readonly output: string;
+  readonly inputSize: number;
+  readonly projectId: string;
+  readonly iterationId: string;
+  readonly tagIds: readonly string[];
+  readonly minProbability: number;
+  readonly maxDetections: number;
+  readonly iouThreshold: number;
+}
+
 export interface ExportFiles {
   readonly manifest?: ExportManifest;
+  readonly sightlinePackage?: SightlinePackage;
   /** metadata_properties.json: the preprocessing and postprocessing settings, as strings. */
   readonly properties: Readonly<Record<string, string>>;
   readonly labels: readonly string[];
@@ -67,6 +85,35 @@ export function parseManifest(bytes: Uint8Array): ExportManifest {
   return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
 }
 
+function parseSightlinePackage(bytes: Uint8Array): SightlinePackage {
+  const json = parseJson(bytes, 'sightline-model.json');
+  const ok =
+    isObject(json) &&
+    json['Family'] === 'CenterNet' &&
+    typeof json['Input'] === 'string' &&
+    typeof json['Output'] === 'string' &&
+    typeof json['InputSize'] === 'number' &&
+    typeof json['ProjectId'] === 'string' &&
+    typeof json['IterationId'] === 'string' &&
+    Array.isArray(json['TagIds']);
+  if (!ok)
+    throw new ExportFilesError(
+      'sightline-model.json does not describe a model this app knows; update the app.',
+    );
+  return {
+    family: 'CenterNet',
+    input: json['Input'] as string,
+    output: json['Output'] as string,
+    inputSize: json['InputSize'] as number,
+    projectId: json['ProjectId'] as string,
+    iterationId: json['IterationId'] as string,
+    tagIds: (json['TagIds'] as unknown[]).map(String),
+    minProbability: Number(json['MinProbability'] ?? 0.15),
+    maxDetections: Number(json['MaxDetections'] ?? 20),
+    iouThreshold: Number(json['IouThreshold'] ?? 0.5),
+  };
+}
+
 /** labels.txt: one label a line; the line's index is the class index. Trailing blank lines are not labels. */
 export function parseLabels(bytes: Uint8Array): string[] {
   const lines = text(bytes)
@@ -98,10 +145,19 @@ export function readExportFiles(files: ReadonlyMap<string, Uint8Array>): ExportF
     );
   }
   const labels = parseLabels(labelsBytes);
+  const packageBytes = byName.get('sightline-model.json');
+  const sightlinePackage = packageBytes ? parseSightlinePackage(packageBytes) : undefined;
   const model = findModel(byName, manifest);
   const signature =
     model.format === 'onnx' ? readOnnxSignature(model.bytes) : readTfjsSignature(model.modelJson);
-  return { ...(manifest ? { manifest } : {}), properties, labels, model, signature };
+  return {
+    ...(manifest ? { manifest } : {}),
+    ...(sightlinePackage ? { sightlinePackage } : {}),
+    properties,
+    labels,
+    model,
+    signature,
+  };
 }
 
 function findModel(

@@ -8,6 +8,7 @@ import type { ExportPlan } from './recognise.ts';
 export function planOutputNames(plan: ExportPlan): string[] {
   const output = plan.output;
   if (output.family === 's1-detector') return [output.boxes, output.scores, output.classes];
+  if (output.family === 'centernet') return [output.detections];
   return [output.family === 'yolo-detector' ? output.grid : output.probabilities];
 }
 

@@ -11,7 +11,9 @@ function identityKey(files: ExportFiles): string {
 }
 
 export const exportIterationId = (files: ExportFiles): string =>
-  files.manifest?.iterationId?.toLowerCase() ?? nameUuid(`iteration:${identityKey(files)}`);
+  files.sightlinePackage?.iterationId ??
+  files.manifest?.iterationId?.toLowerCase() ??
+  nameUuid(`iteration:${identityKey(files)}`);
 
 /** Exports carry no project id: without the configured one, this stands in for it. */
 export const derivedProjectId = (files: ExportFiles): string => nameUuid(`project:${identityKey(files)}`);

@@ -44,6 +44,13 @@ export type OutputPlan =
       readonly iouThreshold: number;
     }
   | {
+      readonly family: 'centernet';
+      readonly detections: string;
+      /** Rows of x1, y1, x2, y2 in input pixels, score, class index. */
+      readonly inputSize: number;
+      readonly iouThreshold: number;
+    }
+  | {
       readonly family: 'classifier';
       readonly probabilities: string;
       /** Whether the graph ends in a sigmoid: each tag judged alone (multilabel) rather than one of them. */
@@ -225,8 +232,40 @@ function planOutput(files: ExportFiles): OutputPlan {
   };
 }
 
+/** Sightline's own package of the embedded CenterNet detector: its description says it all. */
+function centerNetPlan(
+  files: ExportFiles,
+  described: NonNullable<ExportFiles['sightlinePackage']>,
+): ExportPlan {
+  const size = described.inputSize;
+  return {
+    format: files.signature.format,
+    projectType: 'detect',
+    input: {
+      name: described.input,
+      width: size,
+      height: size,
+      layout: 'NHWC',
+      channelOrder: 'RGB',
+      scale: 1,
+      mean: [0, 0, 0],
+      std: [1, 1, 1],
+      fit: 'stretch',
+    },
+    output: {
+      family: 'centernet',
+      detections: described.output,
+      inputSize: size,
+      iouThreshold: described.iouThreshold,
+    },
+    labels: files.labels,
+    summary: `TensorFlow.js CenterNet detector, ${size}x${size} RGB, ${files.labels.length} tag(s)`,
+  };
+}
+
 /** Recognises an export, or throws UnsupportedExportError naming what was found. */
 export function recogniseExport(files: ExportFiles): ExportPlan {
+  if (files.sightlinePackage) return centerNetPlan(files, files.sightlinePackage);
   const { manifest, signature } = files;
   const flavor = manifest?.flavor?.toLowerCase();
   const platform = manifest?.platform?.toLowerCase();
@@ -253,6 +292,7 @@ export function recogniseExport(files: ExportFiles): ExportPlan {
   const family = {
     's1-detector': '[S1] object detector',
     'yolo-detector': 'General (compact) YOLO-style object detector',
+    centernet: 'CenterNet detector',
     classifier: `${output.family === 'classifier' && output.multilabel ? 'multilabel' : 'multiclass'} classifier`,
   }[output.family];
   return {
