@@ -1,8 +1,9 @@
 // npm run bench:device: an exported model run on the device (the page's inference worker) against the same
 // frames through the server, in Chromium on this machine, with its fake camera playing a real photo.
 //
-// Model: the real [S1] object detector topology (320 px, weights generated to match its manifest; the
-// speed does not depend on the weights' values), served by Sightline (compiled, as `npm start` runs it).
+// Models: the real [S1] object detector topology (320 px, weights generated to match its manifest; the
+// speed does not depend on the weights' values) as an export, served by Sightline (compiled, as `npm start`
+// runs it), and the embedded CenterNet.
 // For each backend that starts here (WebGPU, WebGL, WebAssembly SIMD): model load cold (a fresh browser
 // profile) and warm (the page reloaded: the model from Cache Storage, the runtime from the cache), the
 // page's time per frame (frame JPEG to the worker, decoded, run, answered: median and p95), frames a
@@ -10,7 +11,7 @@
 // frames through the server path (mode=cloud) for comparison. Targets: at least 15 frames a second on
 // the device with under 1 ms of main-thread time per frame.
 //
-// Not measured: CenterNet on the device (the embedded detector is not offered to devices yet).
+// The same for the embedded CenterNet detector (512 px), the default model, served by the local detector.
 //
 // Prints tables, then one JSON line with the figures.
 import os from 'node:os';
@@ -98,79 +99,78 @@ async function measure(page: Page): Promise<PathFigures> {
   };
 }
 
-async function main(): Promise<void> {
-  installCleanup(closeAllBrowsers);
-  const camera = await photoToY4m(path.join(REPO_ROOT, 'test', 'fixtures', 'coffee.jpg'));
-  progress('starting Sightline on the [S1] detector export');
-  const server = await startSightline(
-    'sightline',
-    { CUSTOM_VISION_EXPORT: exportFixture('s1-detector-tfjs'), EXPORT_WORKERS: '1' },
-    'local',
-    180_000,
-  );
-  const figures: Record<string, unknown> = {
-    seconds: SECONDS,
-    loadAverage: os.loadavg().map((value) => round(value, 2)),
-    cores: os.availableParallelism(),
-  };
-  const rows: (string | number)[][] = [];
+type Camera = Awaited<ReturnType<typeof photoToY4m>>;
+type Row = (string | number)[];
+
+/** One backend on the device: load cold and warm, then the measured window. */
+async function benchBackend(
+  url: string,
+  name: string,
+  backend: string,
+  camera: Camera,
+): Promise<{ row: Row; figures: Record<string, unknown> }> {
+  const browser = await launchCameraBrowser(camera);
   try {
-    for (const backend of BACKENDS) {
-      progress(`device, ${backend}: cold load`);
-      const browser = await launchCameraBrowser(camera);
-      try {
-        const page = await openLive(
-          browser,
-          `${server.url}/?mode=device&backend=${backend}&threshold=0&hud=1`,
-        );
-        const started = Date.now();
-        const cold = await within(firstResult(page, true), 200_000, `${backend} cold load`);
-        if (!cold || cold.backend.startsWith('device unavailable')) {
-          progress(`device, ${backend}: not available here (${cold?.backend ?? 'no figures'})`);
-          rows.push([backend, 'not available', '', '', '', '', '', '']);
-          figures[backend] = { available: false, reason: cold?.backend ?? null };
-          continue;
-        }
-        const coldFirstResultMs = Date.now() - started;
-        progress(`device, ${backend}: warm load`);
-        await page.reload();
-        const warm = await within(firstResult(page, true), 200_000, `${backend} warm load`);
-        progress(`device, ${backend}: ${SECONDS} s of frames`);
-        const run = await measure(page);
-        const crossOriginIsolated = await page.evaluate(
-          () => (globalThis as unknown as { crossOriginIsolated: boolean }).crossOriginIsolated,
-        );
-        rows.push([
-          cold.backend,
-          round(cold.loadMs ?? 0, 0),
-          round(warm?.loadMs ?? 0, 0),
-          run.perFrameMedianMs ?? '–',
-          run.perFrameP95Ms ?? '–',
-          run.fps,
-          run.mainThreadMsPerFrame ?? '–',
-          run.frames,
-        ]);
-        figures[backend] = {
-          available: true,
-          detail: cold.backend,
-          crossOriginIsolated,
-          loadColdMs: round(cold.loadMs ?? 0, 0),
-          coldFirstResultMs,
-          loadWarmMs: round(warm?.loadMs ?? 0, 0),
-          ...run,
-        };
-      } finally {
-        await browser.close();
-      }
+    const page = await openLive(browser, `${url}/?mode=device&backend=${backend}&threshold=0&hud=1`);
+    const started = Date.now();
+    const cold = await within(firstResult(page, true), 200_000, `${backend} cold load`);
+    if (!cold || cold.backend.startsWith('device unavailable')) {
+      progress(`${name}, device, ${backend}: not available here (${cold?.backend ?? 'no figures'})`);
+      return {
+        row: [`${name}, ${backend}`, 'not available', '', '', '', '', '', ''],
+        figures: { available: false, reason: cold?.backend ?? null },
+      };
     }
-    progress(`server path (mode=cloud): ${SECONDS} s of frames`);
-    const browser = await launchCameraBrowser(camera);
-    try {
-      const page = await openLive(browser, `${server.url}/?mode=cloud&threshold=0&hud=1`);
-      await within(firstResult(page, false), 200_000, 'server path');
-      const run = await measure(page);
-      rows.push([
-        'server (onnx/tfjs worker)',
+    const coldFirstResultMs = Date.now() - started;
+    progress(`${name}, device, ${backend}: warm load`);
+    await page.reload();
+    const warm = await within(firstResult(page, true), 200_000, `${backend} warm load`);
+    progress(`${name}, device, ${backend}: ${SECONDS} s of frames`);
+    const run = await measure(page);
+    const crossOriginIsolated = await page.evaluate(
+      () => (globalThis as unknown as { crossOriginIsolated: boolean }).crossOriginIsolated,
+    );
+    return {
+      row: [
+        `${name}, ${cold.backend}`,
+        round(cold.loadMs ?? 0, 0),
+        round(warm?.loadMs ?? 0, 0),
+        run.perFrameMedianMs ?? '–',
+        run.perFrameP95Ms ?? '–',
+        run.fps,
+        run.mainThreadMsPerFrame ?? '–',
+        run.frames,
+      ],
+      figures: {
+        available: true,
+        detail: cold.backend,
+        crossOriginIsolated,
+        loadColdMs: round(cold.loadMs ?? 0, 0),
+        coldFirstResultMs,
+        loadWarmMs: round(warm?.loadMs ?? 0, 0),
+        ...run,
+      },
+    };
+  } finally {
+    await browser.close();
+  }
+}
+
+/** The same frames through the server (mode=cloud). */
+async function benchServerPath(
+  url: string,
+  name: string,
+  camera: Camera,
+): Promise<{ row: Row; figures: PathFigures }> {
+  progress(`${name}, server path (mode=cloud): ${SECONDS} s of frames`);
+  const browser = await launchCameraBrowser(camera);
+  try {
+    const page = await openLive(browser, `${url}/?mode=cloud&threshold=0&hud=1`);
+    await within(firstResult(page, false), 200_000, 'server path');
+    const run = await measure(page);
+    return {
+      row: [
+        `${name}, server`,
         '',
         '',
         run.perFrameMedianMs ?? '–',
@@ -178,17 +178,74 @@ async function main(): Promise<void> {
         run.fps,
         run.mainThreadMsPerFrame ?? '–',
         run.frames,
-      ]);
-      figures['server'] = run;
-    } finally {
-      await browser.close();
+      ],
+      figures: run,
+    };
+  } finally {
+    await browser.close();
+  }
+}
+
+/** One model: each device backend, then the server path, on a server started with `env`. */
+async function benchModel(
+  name: string,
+  env: Record<string, string>,
+  camera: Camera,
+): Promise<{ rows: Row[]; figures: Record<string, unknown> }> {
+  progress(`${name}: starting Sightline`);
+  const server = await startSightline('sightline', env, 'local', 180_000);
+  const figures: Record<string, unknown> = {};
+  const rows: Row[] = [];
+  try {
+    for (const backend of BACKENDS) {
+      progress(`${name}, device, ${backend}: cold load`);
+      try {
+        const result = await benchBackend(server.url, name, backend, camera);
+        rows.push(result.row);
+        figures[backend] = result.figures;
+      } catch (error) {
+        // A backend too slow to load here (software WebGL on a large model) does not cost the others.
+        const message = (error as Error).message;
+        progress(`${name}, device, ${backend}: failed (${message})`);
+        rows.push([`${name}, ${backend}`, `failed: ${message}`, '', '', '', '', '', '']);
+        figures[backend] = { available: false, reason: message };
+      }
     }
+    const serverPath = await benchServerPath(server.url, name, camera);
+    rows.push(serverPath.row);
+    figures['server'] = serverPath.figures;
   } finally {
     await server.stop();
+  }
+  return { rows, figures };
+}
+
+async function main(): Promise<void> {
+  installCleanup(closeAllBrowsers);
+  const camera = await photoToY4m(path.join(REPO_ROOT, 'test', 'fixtures', 'coffee.jpg'));
+  const figures: Record<string, unknown> = {
+    seconds: SECONDS,
+    loadAverageAtStart: os.loadavg().map((value) => round(value, 2)),
+    cores: os.availableParallelism(),
+  };
+  const rows: Row[] = [];
+  try {
+    const s1 = await benchModel(
+      '[S1] 320 px',
+      { CUSTOM_VISION_EXPORT: exportFixture('s1-detector-tfjs'), EXPORT_WORKERS: '1' },
+      camera,
+    );
+    rows.push(...s1.rows);
+    figures['s1'] = s1.figures;
+    const centerNet = await benchModel('CenterNet 512 px', { LOCAL_DETECTOR_WORKERS: '1' }, camera);
+    rows.push(...centerNet.rows);
+    figures['centernet'] = centerNet.figures;
+  } finally {
     closeAllBrowsers();
   }
+  figures['loadAverageAtEnd'] = os.loadavg().map((value) => round(value, 2));
   printTable(
-    `[S1] detector, 320 px, ${SECONDS} s per path, load average ${os.loadavg()[0]!.toFixed(2)} on ${os.availableParallelism()} cores`,
+    `${SECONDS} s per path, load average ${os.loadavg()[0]!.toFixed(2)} at the end on ${os.availableParallelism()} cores`,
     [
       'path',
       'load cold ms',
