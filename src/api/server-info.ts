@@ -364,9 +364,17 @@ export interface FetchOptions {
   readonly timeoutMs?: number;
 }
 
+/**
+ * Fresh answers only, never the HTTP cache's. Spread in rather than written out: Node's own fetch types
+ * (which the server's tests of these clients compile against) do not list `cache`, and Node ignores it.
+ */
+export const NO_HTTP_CACHE = { cache: 'no-store' } as const;
+
 function serverOrigin(): string {
-  // `location` does not exist in Node (unit tests), and the wording still has to make sense there.
-  return typeof location === 'undefined' ? 'this address' : location.origin;
+  // `location` does not exist in Node (unit tests, and the server's tests of this client), and the wording
+  // still has to make sense there; read through globalThis so that this file type-checks without the DOM.
+  const here = (globalThis as { location?: { origin: string } }).location;
+  return here === undefined ? 'this address' : here.origin;
 }
 
 function unreachable(path: string, cause: unknown): ServerInfoError {
@@ -397,7 +405,7 @@ async function getJson(
     response = await doFetch(path, {
       signal: AbortSignal.any([signal, timeout]),
       headers: { accept: 'application/json' },
-      cache: 'no-store',
+      ...NO_HTTP_CACHE,
     });
   } catch (error) {
     // The caller's own abort is not a failure to report: let it through untouched.

@@ -7,7 +7,7 @@
 import { readCustomVisionError } from '../shared/custom-vision-error.ts';
 import { isObject, type JsonObject } from '../shared/json.ts';
 import { parseRetryAfter } from './prediction-client.ts';
-import type { TrainingInfo } from './server-info.ts';
+import { NO_HTTP_CACHE, type TrainingInfo } from './server-info.ts';
 
 export type AvailableTraining = Extract<TrainingInfo, { available: true }>;
 
@@ -372,7 +372,7 @@ export class TrainingClient {
             : { Accept: 'application/json', 'Content-Type': 'application/json' },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         credentials: 'same-origin',
-        cache: 'no-store',
+        ...NO_HTTP_CACHE,
       });
     } catch (error) {
       if (signal?.aborted) throw error; // the caller's own abort is not a failure to report

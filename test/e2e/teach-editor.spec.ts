@@ -177,7 +177,7 @@ test('with touch: drag the cup, pinch to zoom, draw a box with a finger, tag it 
   const cup = await proposedCup(page);
   const { picture } = await stageGeometry(page);
   const cdp = await page.context().newCDPSession(page);
-  const touch = async (type: string, points: { x: number; y: number }[]) =>
+  const touch = async (type: 'touchStart' | 'touchMove' | 'touchEnd', points: { x: number; y: number }[]) =>
     cdp.send('Input.dispatchTouchEvent', {
       type,
       touchPoints: points.map((p, id) => ({ x: Math.round(p.x), y: Math.round(p.y), id })),

@@ -72,6 +72,8 @@ describe('parseConfig', () => {
       basePath: '/customvision/v3.3/training/projects/p1',
       limits: { maxImageBytes: 1000, maxImagesPerBatch: 64, maxTagsPerBatch: 20, maxRegionsPerImage: 300 },
       operations: ['getTags', 'createImagesFromFiles'],
+      // No pace given (a local store has no upstream limit): Custom Vision's S0 pace stands in.
+      pace: { basis: 'default (server gave none)', callsPerSecond: 10, trainPerSecond: 10 },
     });
     expect(mayUseTraining(config, 'createImagesFromFiles')).toBe(true);
     expect(mayUseTraining(config, 'trainProject')).toBe(false);

@@ -37,13 +37,25 @@ export interface UploadTarget {
   readonly pace: TrainingPace;
 }
 
+/**
+ * The part of Web Locks (`navigator.locks`) the uploader uses, spelled out so that this file also
+ * type-checks where the DOM's types are absent (the outbox benchmark runs it in Node).
+ */
+export interface DrainLocks {
+  request(
+    name: string,
+    options: { readonly signal?: AbortSignal },
+    callback: (lock: unknown) => Promise<unknown>,
+  ): Promise<unknown>;
+}
+
 export interface UploaderOptions {
   readonly store: OutboxStore;
   readonly target: () => UploadTarget | undefined;
   /** Called after every change of an item's state, for the list and the header's count. */
   readonly onChange?: () => void;
   /** Web Locks; without them (old browsers, Node) this page drains alone. */
-  readonly locks?: Pick<LockManager, 'request'> | undefined;
+  readonly locks?: DrainLocks | undefined;
   readonly maxInFlight?: number;
   readonly backoffBaseMs?: number;
   readonly backoffMaxMs?: number;
@@ -58,7 +70,7 @@ export class OutboxUploader {
   readonly #store: OutboxStore;
   readonly #target: () => UploadTarget | undefined;
   readonly #onChange: () => void;
-  readonly #locks: Pick<LockManager, 'request'> | undefined;
+  readonly #locks: DrainLocks | undefined;
   readonly #maxInFlight: number;
   readonly #backoffBaseMs: number;
   readonly #backoffMaxMs: number;

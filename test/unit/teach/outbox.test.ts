@@ -8,7 +8,11 @@ import type {
 } from '../../../src/api/training-client.ts';
 import { OutboxStore } from '../../../src/teach/outbox/outbox-store.ts';
 import { OutboxState } from '../../../src/teach/outbox/outbox-types.ts';
-import { OutboxUploader, type UploadTarget } from '../../../src/teach/outbox/outbox-uploader.ts';
+import {
+  OutboxUploader,
+  type DrainLocks,
+  type UploadTarget,
+} from '../../../src/teach/outbox/outbox-uploader.ts';
 import type { TeachDraft } from '../../../src/teach/teach-types.ts';
 
 let dbCount = 0;
@@ -273,12 +277,12 @@ describe('OutboxUploader', () => {
 });
 
 /** Web Locks' exclusive mode as far as the uploader uses it: one holder, the others wait in turn. */
-function exclusiveLocks(): Pick<LockManager, 'request'> {
+function exclusiveLocks(): DrainLocks {
   let tail: Promise<unknown> = Promise.resolve();
   const request = (_name: string, _options: LockOptions, callback: (lock: Lock | null) => unknown) => {
     const run = tail.then(() => callback({ name: 'lock', mode: 'exclusive' }));
     tail = run.catch(() => undefined);
     return run;
   };
-  return { request } as Pick<LockManager, 'request'>;
+  return { request };
 }
