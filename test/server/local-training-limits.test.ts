@@ -90,8 +90,9 @@ describe('a store written by the first schema', () => {
     first.run(
       "INSERT INTO projects (id, name, domain_id, created, last_modified) VALUES ('p', 'kept', 'd', 'now', 'now')",
     );
-    // As version 1 left it: no predictions table.
-    first.run('DROP TABLE predictions');
+    // As version 1 left it: none of the tables later versions added (stored predictions; features and
+    // trained iterations).
+    for (const table of ['predictions', 'features', 'iterations']) first.run(`DROP TABLE ${table}`);
     first.run('PRAGMA user_version = 1');
     first.close();
     const again = new StoreDatabase(dir);
@@ -99,7 +100,10 @@ describe('a store written by the first schema', () => {
       expect(
         again.get("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'predictions'"),
       ).toBeDefined();
-      expect(again.get('PRAGMA user_version')?.['user_version']).toBe(2);
+      expect(
+        again.get("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'iterations'"),
+      ).toBeDefined();
+      expect(again.get('PRAGMA user_version')?.['user_version']).toBe(3);
       expect(again.get("SELECT name FROM projects WHERE id = 'p'")?.['name']).toBe('kept');
     } finally {
       again.close();
