@@ -24,7 +24,7 @@ import { tagIdsFor, toImagePrediction } from '../shared/model-export/image-predi
 import { sourceRect, toInputTensor } from '../shared/model-export/preprocess.ts';
 import { recogniseExport, type ExportPlan } from '../shared/model-export/recognise.ts';
 import type { ExportFiles } from '../shared/model-export/export-files.ts';
-import type { ModelRunner } from './model-runner.ts';
+import { wasmFeatures, type ModelRunner } from './model-runner.ts';
 import { readZipFiles } from '../shared/model-export/zip.ts';
 import type { InferenceWorkerApi, LoadedModelInfo } from './inference-api.ts';
 
@@ -35,9 +35,10 @@ setWasmPaths({
   'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedUrl,
 });
 
-// No wasm threads: TensorFlow.js's thread workers load its script from blob: URLs, which the app's
-// Content-Security-Policy (script-src 'self') refuses; and on two cores it would run one thread anyway
-// (it takes half the logical CPUs). SIMD stays on.
+// No TensorFlow.js wasm threads: its thread workers load the runtime's factory re-serialised with
+// Function.toString() into a blob:, and once bundled and minified that function refers to names of its
+// enclosing module that the blob does not have ("e is not defined" in every thread worker, and the model
+// never loads). Its SIMD build runs single-threaded; ONNX exports get threads (see onnx-runner.ts).
 tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
 
 const MAX_UNPACKED_BYTES = 512 * 1024 * 1024;
@@ -175,7 +176,7 @@ async function loadTfjsRunner(files: ExportFiles, plan: ExportPlan, wanted?: str
     backend,
     ...(backend === 'wasm'
       ? {
-          wasmFeatures: `SIMD ${String(tf.env().getBool('WASM_HAS_SIMD_SUPPORT'))}, threads ${String(tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT'))}`,
+          wasmFeatures: wasmFeatures(tf.env().getBool('WASM_HAS_SIMD_SUPPORT'), 1),
         }
       : {}),
     async run(input) {

@@ -9,3 +9,17 @@ export interface ModelRunner {
   run(input: Float32Array): Promise<ModelOutputs>;
   dispose(): void;
 }
+
+/**
+ * How many WebAssembly threads to run: one per logical CPU where the page is cross-origin isolated (the
+ * shared memory threads need exists only there), else one.
+ */
+export function wasmThreadCount(): number {
+  if (!(globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated) return 1;
+  return Math.max(1, navigator.hardwareConcurrency || 1);
+}
+
+/** The HUD's and benchmarks' description of a WebAssembly runtime, e.g. "SIMD true, threads 2". */
+export function wasmFeatures(simd: boolean, threads: number): string {
+  return `SIMD ${String(simd)}, threads ${String(threads)}`;
+}

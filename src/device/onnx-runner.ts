@@ -1,16 +1,20 @@
 // ONNX exports in the browser: onnxruntime-web's WebAssembly build (SIMD), loaded only for an ONNX export.
-// Its wasm binary is one of this app's own assets, never fetched from a CDN. One thread: its thread
-// workers, like TensorFlow.js's, would start from blob: scripts, which the app's CSP refuses.
+// Its wasm binary is one of this app's own assets, never fetched from a CDN. Threads when the page is
+// cross-origin isolated (shared memory), one per logical CPU.
 import * as ort from 'onnxruntime-web/wasm';
 import ortWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
+import ortGlueUrl from 'onnxruntime-web/ort-wasm-simd-threaded.mjs?url';
 import type { ExportFiles } from '../shared/model-export/export-files.ts';
 import { collectOnnxOutputs, inputDims, planOutputNames } from '../shared/model-export/graph-outputs.ts';
 import { exposeOnnxTensors } from '../shared/model-export/onnx-model.ts';
 import type { ExportPlan } from '../shared/model-export/recognise.ts';
-import type { ModelRunner } from './model-runner.ts';
+import { wasmFeatures, wasmThreadCount, type ModelRunner } from './model-runner.ts';
 
-ort.env.wasm.wasmPaths = { wasm: ortWasmUrl };
-ort.env.wasm.numThreads = 1;
+// The runtime's module glue as its own same-origin file too: its thread workers then start from that
+// file rather than from a copy of the bundle it would otherwise make.
+ort.env.wasm.wasmPaths = { wasm: ortWasmUrl, mjs: ortGlueUrl };
+const threads = wasmThreadCount();
+ort.env.wasm.numThreads = threads;
 ort.env.wasm.proxy = false;
 
 export async function loadOnnxRunner(files: ExportFiles, plan: ExportPlan): Promise<ModelRunner> {
@@ -22,7 +26,7 @@ export async function loadOnnxRunner(files: ExportFiles, plan: ExportPlan): Prom
   const fetches = planOutputNames(plan);
   return {
     backend: 'onnxruntime-web wasm',
-    wasmFeatures: 'SIMD true, threads false',
+    wasmFeatures: wasmFeatures(true, threads),
     async run(input) {
       const feed = new ort.Tensor('float32', input, inputDims(plan));
       const results = await session.run({ [plan.input.name]: feed }, fetches);

@@ -31,6 +31,9 @@ function deviceModelChunk(): string {
 
 interface DeviceAnswer {
   backend: string;
+  /** e.g. "SIMD true, threads 2", and the logical CPUs the page sees. */
+  wasmFeatures: string | undefined;
+  cpus: number;
   predictions: { tagName: string; probability: number; boundingBox?: unknown }[];
 }
 
@@ -39,7 +42,7 @@ function runOnDevice(page: Page, backend: string, pictures: number[][]): Promise
   return page.evaluate(
     async ({ chunk, backend, pictures }) => {
       type Model = {
-        info: { backend: string };
+        info: { backend: string; wasmFeatures?: string };
         send(
           path: string,
           image: ArrayBuffer,
@@ -60,7 +63,13 @@ function runOnDevice(page: Page, backend: string, pictures: number[][]): Promise
           signal: new AbortController().signal,
         });
         if (!outcome.ok) throw new Error(outcome.failure?.message);
-        answers.push({ backend: model.info.backend, predictions: outcome.prediction!.predictions });
+        answers.push({
+          backend: model.info.backend,
+          wasmFeatures: model.info.wasmFeatures,
+          cpus: (globalThis as unknown as { navigator: { hardwareConcurrency: number } }).navigator
+            .hardwareConcurrency,
+          predictions: outcome.prediction!.predictions,
+        });
       }
       return answers;
     },
@@ -95,6 +104,12 @@ for (const [fixture, backend] of [
       const answers = await runOnDevice(page, 'wasm', pictures);
       answers.forEach((answer, index) => {
         expect(answer.backend).toBe(backend);
+        // The page is cross-origin isolated, so onnxruntime-web runs threaded, one thread per logical CPU;
+        // TensorFlow.js's wasm threads cannot start from a bundle (see the inference worker).
+        expect(answer.cpus).toBeGreaterThan(1);
+        expect(answer.wasmFeatures).toBe(
+          `SIMD true, threads ${String(backend === 'wasm' ? 1 : answer.cpus)}`,
+        );
         const byName = new Map(
           answer.predictions.map((prediction) => [prediction.tagName, prediction.probability]),
         );
