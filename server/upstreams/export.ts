@@ -11,7 +11,14 @@ import {
   ExportQueueFullError,
   ExportWorkerError,
 } from '../model-export/export-pool.ts';
-import { listExportZips, readExport, type LoadedExport } from '../model-export/read-export.ts';
+import {
+  listExportZips,
+  readExport,
+  readExportSource,
+  type LoadedExport,
+} from '../model-export/read-export.ts';
+import { writeZip } from '../model-export/zip-writer.ts';
+import { SERVED_IDS_FILE } from '../../src/shared/model-export/export-files.ts';
 import { derivedProjectId, exportIterationId } from '../../src/shared/model-export/identity.ts';
 import {
   tagIdsFor,
@@ -149,6 +156,8 @@ export class ExportUpstream implements PredictionUpstream {
   useKnownTags(tags: readonly KnownTag[]): void {
     this.knownTags = tags;
     this.tagIds = tagIdsFor(this.served.loaded.plan.labels, this.served.projectId, tags);
+    // Devices get the package again with these ids (its SHA-1, so its ETag, changes).
+    this.packaged = undefined;
   }
 
   /**
@@ -276,7 +285,27 @@ export class ExportUpstream implements PredictionUpstream {
 
   private async readPackage(): Promise<ModelPackage> {
     // Always one zip: a folder's newest export is served, never a folder itself.
-    const bytes = await readFile(this.served.loaded.source);
+    const { served, tagIds } = this;
+    // Until the project's tags are known, a device derives the same ids from the labels as this server;
+    // after, the export goes out with the server's ids added, so a device's answers carry the cloud's.
+    const bytes = this.knownTags.length
+      ? writeZip(
+          [
+            ...(await readExportSource(served.loaded.source)),
+            [
+              SERVED_IDS_FILE,
+              Buffer.from(
+                JSON.stringify({
+                  ProjectId: served.projectId,
+                  IterationId: served.iterationId,
+                  TagIds: tagIds,
+                }),
+              ),
+            ],
+          ],
+          { deflate: true },
+        )
+      : await readFile(served.loaded.source);
     return { bytes, sha1: createHash('sha1').update(bytes).digest('hex') };
   }
 

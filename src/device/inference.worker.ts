@@ -114,13 +114,19 @@ const api: InferenceWorkerApi = {
     const context = canvas.getContext('2d', { willReadFrequently: true })!;
     // The same ids the server answers with for this export (derived alike), so history and filters agree.
     // A package of Sightline's own (the embedded detector) names the server's ids and limits itself.
-    const own = files.sightlinePackage;
+    // An export the server knows the project's tags for carries the server's ids too (sightline-ids.json).
+    const own = files.sightlinePackage ?? files.servedIds;
     const identity = {
       projectId: own?.projectId ?? projectId,
       iterationId: exportIterationId(files),
       tagIds: own ? [...own.tagIds] : tagIdsFor(plan.labels, projectId),
     };
-    const limits = own ? { minProbability: own.minProbability, maxDetections: own.maxDetections } : undefined;
+    const limits = files.sightlinePackage
+      ? {
+          minProbability: files.sightlinePackage.minProbability,
+          maxDetections: files.sightlinePackage.maxDetections,
+        }
+      : undefined;
     loaded = { runner, plan, identity, canvas, context, limits };
     // A first run compiles the kernels (shaders on WebGPU and WebGL), so the first frame does not pay.
     await runner.run(new Float32Array(plan.input.width * plan.input.height * 3));

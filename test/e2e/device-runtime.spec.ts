@@ -1,10 +1,12 @@
 // The browser's runtime for exported models, driven directly in Chromium (the app's own device-model
 // module, from the built app, on the app's origin): the real classifier export gives its reference
 // figures within 1e-6, and the real YOLO-style topology runs end to end with generated weights.
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { chromium, expect, test, type Browser, type Page } from '@playwright/test';
-import { exportFixture, type FixtureName } from '../fixtures/exports/generate.ts';
+import { readExportSource } from '../../server/model-export/read-export.ts';
+import { exportFixture, TINY_CLASSIFIER, zipFiles, type FixtureName } from '../fixtures/exports/generate.ts';
 import { spawnServer, type SpawnedServer } from '../support/spawn-server.ts';
 import { findChromium } from './support/find-chromium.ts';
 import { BASE_ARGS } from './support/live-page.ts';
@@ -34,7 +36,7 @@ interface DeviceAnswer {
   /** e.g. "SIMD true, threads 2", and the logical CPUs the page sees. */
   wasmFeatures: string | undefined;
   cpus: number;
-  predictions: { tagName: string; probability: number; boundingBox?: unknown }[];
+  predictions: { tagName: string; tagId: string; probability: number; boundingBox?: unknown }[];
 }
 
 /** Loads the served export in the page's inference worker on `backend`, and runs it on each picture. */
@@ -49,7 +51,9 @@ function runOnDevice(page: Page, backend: string, pictures: number[][]): Promise
           options: { signal: AbortSignal },
         ): Promise<{
           ok: boolean;
-          prediction?: { predictions: { tagName: string; probability: number; boundingBox?: unknown }[] };
+          prediction?: {
+            predictions: { tagName: string; tagId: string; probability: number; boundingBox?: unknown }[];
+          };
           failure?: { message: string };
         }>;
       };
@@ -77,11 +81,15 @@ function runOnDevice(page: Page, backend: string, pictures: number[][]): Promise
   );
 }
 
-async function withServedExport(fixture: FixtureName, run: (page: Page) => Promise<void>): Promise<void> {
+async function withServedExport(
+  fixture: FixtureName | { file: string },
+  run: (page: Page) => Promise<void>,
+): Promise<void> {
   let server: SpawnedServer | undefined;
   let browser: Browser | undefined;
   try {
-    server = await spawnServer({ CUSTOM_VISION_EXPORT: exportFixture(fixture), EXPORT_WORKERS: '1' });
+    const file = typeof fixture === 'string' ? exportFixture(fixture) : fixture.file;
+    server = await spawnServer({ CUSTOM_VISION_EXPORT: file, EXPORT_WORKERS: '1' });
     browser = await chromium.launch({ executablePath: findChromium(), args: BASE_ARGS });
     const page = await (await browser.newContext()).newPage();
     await page.goto(server.url);
@@ -165,4 +173,31 @@ test('tiny ONNX detectors in the browser: the [S1]-style one as the model gives 
     ]);
     expect(top.boundingBox.top + top.boundingBox.height).toBeCloseTo(1, 6);
   });
+});
+
+test('an export the server added its tag ids to (sightline-ids.json) is answered on the device with those ids', async () => {
+  test.setTimeout(120_000);
+  const ids = {
+    ProjectId: '0a0a0a0a-1111-4222-8333-444455556666',
+    IterationId: '0b0b0b0b-1111-4222-8333-444455556666',
+    TagIds: TINY_CLASSIFIER.labels.map((_, index) => `0c0c0c0c-1111-4222-8333-44445555666${String(index)}`),
+  };
+  const exported = await readExportSource(exportFixture('tiny-classifier-softmax-tfjs'));
+  exported.set('sightline-ids.json', Buffer.from(JSON.stringify(ids)));
+  const folder = mkdtempSync(path.join(os.tmpdir(), 'sightline-ids-'));
+  const file = path.join(folder, 'export.zip');
+  writeFileSync(file, zipFiles(Object.fromEntries(exported)));
+  try {
+    await withServedExport({ file }, async (page) => {
+      const photo = [...readFileSync(path.join(ROOT, 'test/fixtures/coffee.jpg'))];
+      const [answer] = await runOnDevice(page, 'wasm', [photo]);
+      expect(answer!.predictions.length).toBe(TINY_CLASSIFIER.labels.length);
+      for (const prediction of answer!.predictions) {
+        const index = TINY_CLASSIFIER.labels.indexOf(prediction.tagName as 'red');
+        expect(prediction.tagId).toBe(ids.TagIds[index]);
+      }
+    });
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
 });

@@ -7,10 +7,16 @@ import path from 'node:path';
 import { ApiKeyCredentials } from '@azure/ms-rest-js';
 import { PredictionAPIClient } from '@azure/cognitiveservices-customvision-prediction';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { promisify } from 'node:util';
+import { inflateRaw } from 'node:zlib';
 import { readExportSource } from '../../server/model-export/read-export.ts';
+import { readExportFiles } from '../../src/shared/model-export/export-files.ts';
+import { readZipFiles } from '../../src/shared/model-export/zip.ts';
 import { exportFixture, zipFiles } from '../fixtures/exports/generate.ts';
 import { startFakeTraining, type FakeTraining } from '../support/fake-custom-vision-training.ts';
 import { startTestServer, type TestServer } from '../support/test-server.ts';
+
+const inflate = promisify(inflateRaw);
 
 const COFFEE_227 = readFileSync(
   path.join(import.meta.dirname, '../fixtures/exports/reference-inputs/coffee-227.png'),
@@ -98,6 +104,19 @@ describe('fetching the published iteration export', () => {
     expect(answer.predictions!.find((prediction) => prediction.tagName === 'laptop')?.tagId).toMatch(
       /^[0-9a-f-]{36}$/,
     );
+
+    // Devices get the export with the same ids, so their answers carry the cloud's tag ids too.
+    const packaged = await fetch(`${server.url}/api/model-package`);
+    const files = readExportFiles(
+      await readZipFiles(new Uint8Array(await packaged.arrayBuffer()), (deflated) => inflate(deflated), 1e9),
+    );
+    expect(files.servedIds?.projectId).toBe(fake.projectId);
+    expect(files.servedIds?.iterationId).toBe(answer.iteration);
+    const byLabel = new Map(files.labels.map((label, index) => [label, files.servedIds?.tagIds[index]]));
+    for (const prediction of answer.predictions!) {
+      expect(byLabel.get(prediction.tagName!)).toBe(prediction.tagId);
+    }
+    expect(byLabel.get('mouse')).toBe(cloudTags.get('mouse'));
   });
 
   it('keeps no download whose model does not match the SHA-1 in its manifest, and serves what the folder had', async () => {

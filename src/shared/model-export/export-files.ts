@@ -43,9 +43,23 @@ export interface SightlinePackage {
   readonly iouThreshold: number;
 }
 
+/**
+ * sightline-ids.json: added by Sightline's server to an export it hands to devices once it knows the
+ * project's own tag ids (the export names labels only), so a device answers with the ids the server does.
+ */
+export interface ServedIds {
+  readonly projectId: string;
+  readonly iterationId: string;
+  /** One per label of labels.txt, in its order. */
+  readonly tagIds: readonly string[];
+}
+
+export const SERVED_IDS_FILE = 'sightline-ids.json';
+
 export interface ExportFiles {
   readonly manifest?: ExportManifest;
   readonly sightlinePackage?: SightlinePackage;
+  readonly servedIds?: ServedIds;
   /** metadata_properties.json: the preprocessing and postprocessing settings, as strings. */
   readonly properties: Readonly<Record<string, string>>;
   readonly labels: readonly string[];
@@ -114,6 +128,26 @@ function parseSightlinePackage(bytes: Uint8Array): SightlinePackage {
   };
 }
 
+function parseServedIds(bytes: Uint8Array, labelCount: number): ServedIds {
+  const json = parseJson(bytes, SERVED_IDS_FILE);
+  const ok =
+    isObject(json) &&
+    typeof json['ProjectId'] === 'string' &&
+    typeof json['IterationId'] === 'string' &&
+    Array.isArray(json['TagIds']) &&
+    json['TagIds'].length === labelCount;
+  if (!ok) {
+    throw new ExportFilesError(
+      `${SERVED_IDS_FILE} does not name one tag id per label; fetch the model package from the server again.`,
+    );
+  }
+  return {
+    projectId: json['ProjectId'] as string,
+    iterationId: json['IterationId'] as string,
+    tagIds: (json['TagIds'] as unknown[]).map(String),
+  };
+}
+
 /** labels.txt: one label a line; the line's index is the class index. Trailing blank lines are not labels. */
 export function parseLabels(bytes: Uint8Array): string[] {
   const lines = text(bytes)
@@ -147,12 +181,15 @@ export function readExportFiles(files: ReadonlyMap<string, Uint8Array>): ExportF
   const labels = parseLabels(labelsBytes);
   const packageBytes = byName.get('sightline-model.json');
   const sightlinePackage = packageBytes ? parseSightlinePackage(packageBytes) : undefined;
+  const idsBytes = byName.get(SERVED_IDS_FILE);
+  const servedIds = idsBytes ? parseServedIds(idsBytes, labels.length) : undefined;
   const model = findModel(byName, manifest);
   const signature =
     model.format === 'onnx' ? readOnnxSignature(model.bytes) : readTfjsSignature(model.modelJson);
   return {
     ...(manifest ? { manifest } : {}),
     ...(sightlinePackage ? { sightlinePackage } : {}),
+    ...(servedIds ? { servedIds } : {}),
     properties,
     labels,
     model,

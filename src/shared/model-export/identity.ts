@@ -12,6 +12,7 @@ function identityKey(files: ExportFiles): string {
 
 export const exportIterationId = (files: ExportFiles): string =>
   files.sightlinePackage?.iterationId ??
+  files.servedIds?.iterationId ??
   files.manifest?.iterationId?.toLowerCase() ??
   nameUuid(`iteration:${identityKey(files)}`);
 
