@@ -6,11 +6,9 @@ import path from 'node:path';
 import type { io } from '@tensorflow/tfjs-core';
 import type { ModelOutputs } from '../../src/shared/model-export/decode.ts';
 import {
-  collectGraphOutputs,
-  collectOnnxOutputs,
   graphModelArtifacts,
-  inputDims,
-  planOutputNames,
+  graphModelRun,
+  onnxSessionRun,
 } from '../../src/shared/model-export/graph-outputs.ts';
 import { exposeOnnxTensors } from '../../src/shared/model-export/onnx-model.ts';
 import type { ExportPlan } from '../../src/shared/model-export/recognise.ts';
@@ -35,16 +33,9 @@ async function onnxRunner(model: Uint8Array, files: ExportFiles, plan: ExportPla
       interOpNumThreads: 1,
     },
   );
-  const fetches = planOutputNames(plan);
   return {
     backend: 'onnxruntime-node (cpu)',
-    async run(input) {
-      const feed = new ort.Tensor('float32', input, inputDims(plan));
-      const results = await session.run({ [plan.input.name]: feed }, fetches);
-      const outputs = collectOnnxOutputs(results, fetches);
-      feed.dispose();
-      return outputs;
-    },
+    run: onnxSessionRun(session, (values, dims) => new ort.Tensor('float32', values, dims), plan),
     dispose: () => session.release(),
   };
 }
@@ -66,19 +57,9 @@ async function tfjsRunner(files: ExportFiles, plan: ExportPlan): Promise<ModelRu
   }
   const artifacts = graphModelArtifacts(files.model) as unknown as io.ModelArtifacts;
   const model = await loadGraphModel({ load: () => Promise.resolve(artifacts) });
-  const fetches = planOutputNames(plan);
   return {
     backend: `TensorFlow.js ${tf.version_core} (${tf.getBackend()})`,
-    async run(input) {
-      const feed = tf.tensor(input, inputDims(plan));
-      try {
-        // executeAsync: the [S1] graph's non-max suppression is an asynchronous op.
-        const results = await model.executeAsync({ [plan.input.name]: feed }, fetches);
-        return await collectGraphOutputs(results, fetches);
-      } finally {
-        feed.dispose();
-      }
-    },
+    run: graphModelRun(model, (values, dims) => tf.tensor(values, dims), plan),
     dispose: () => {
       model.dispose();
       return Promise.resolve();

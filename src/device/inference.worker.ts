@@ -12,12 +12,7 @@ import wasmUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?u
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { decodeClassifications, decodeDetections } from '../shared/model-export/decode.ts';
-import {
-  collectGraphOutputs,
-  graphModelArtifacts,
-  inputDims,
-  planOutputNames,
-} from '../shared/model-export/graph-outputs.ts';
+import { graphModelArtifacts, graphModelRun } from '../shared/model-export/graph-outputs.ts';
 import { readExportFiles } from '../shared/model-export/export-files.ts';
 import { exportIterationId } from '../shared/model-export/identity.ts';
 import { tagIdsFor, toImagePrediction } from '../shared/model-export/image-prediction.ts';
@@ -177,7 +172,6 @@ async function loadTfjsRunner(files: ExportFiles, plan: ExportPlan, wanted?: str
   const backend = await startBackend(wanted);
   const artifacts = graphModelArtifacts(files.model) as unknown as tf.io.ModelArtifacts;
   const model: GraphModel = await loadGraphModel({ load: () => Promise.resolve(artifacts) });
-  const fetches = planOutputNames(plan);
   return {
     backend,
     ...(backend === 'wasm'
@@ -185,15 +179,7 @@ async function loadTfjsRunner(files: ExportFiles, plan: ExportPlan, wanted?: str
           wasmFeatures: wasmFeatures(tf.env().getBool('WASM_HAS_SIMD_SUPPORT'), 1),
         }
       : {}),
-    async run(input) {
-      const feed = tf.tensor(input, inputDims(plan));
-      try {
-        const results = await model.executeAsync({ [plan.input.name]: feed }, fetches);
-        return await collectGraphOutputs(results, fetches);
-      } finally {
-        feed.dispose();
-      }
-    },
+    run: graphModelRun(model, (values, dims) => tf.tensor(values, dims), plan),
     dispose: () => model.dispose(),
   };
 }

@@ -5,7 +5,7 @@ import * as ort from 'onnxruntime-web/wasm';
 import ortWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
 import ortGlueUrl from 'onnxruntime-web/ort-wasm-simd-threaded.mjs?url';
 import type { ExportFiles } from '../shared/model-export/export-files.ts';
-import { collectOnnxOutputs, inputDims, planOutputNames } from '../shared/model-export/graph-outputs.ts';
+import { onnxSessionRun } from '../shared/model-export/graph-outputs.ts';
 import { exposeOnnxTensors } from '../shared/model-export/onnx-model.ts';
 import type { ExportPlan } from '../shared/model-export/recognise.ts';
 import { wasmFeatures, wasmThreadCount, type ModelRunner } from './model-runner.ts';
@@ -23,17 +23,10 @@ export async function loadOnnxRunner(files: ExportFiles, plan: ExportPlan): Prom
   const exposed = Object.values(files.signature.zipMapSources);
   const model = exposed.length ? exposeOnnxTensors(files.model.bytes, exposed) : files.model.bytes;
   const session = await ort.InferenceSession.create(model, { executionProviders: ['wasm'] });
-  const fetches = planOutputNames(plan);
   return {
     backend: 'onnxruntime-web wasm',
     wasmFeatures: wasmFeatures(true, threads),
-    async run(input) {
-      const feed = new ort.Tensor('float32', input, inputDims(plan));
-      const results = await session.run({ [plan.input.name]: feed }, fetches);
-      const outputs = collectOnnxOutputs(results, fetches);
-      feed.dispose();
-      return outputs;
-    },
+    run: onnxSessionRun(session, (values, dims) => new ort.Tensor('float32', values, dims), plan),
     dispose: () => void session.release(),
   };
 }

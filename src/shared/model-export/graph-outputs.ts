@@ -85,3 +85,51 @@ export function graphModelArtifacts(model: { readonly modelJson: unknown; readon
     ) as ArrayBuffer,
   };
 }
+
+/** A runtime's tensor from the plan's input values and dimensions (TensorFlow.js's or onnxruntime's). */
+export type MakeTensor<T> = (values: Float32Array, dims: number[]) => T;
+
+/**
+ * One frame through a TF.js graph (server or browser): the input fed under the plan's input name, the
+ * plan's outputs read, the input and every result released. executeAsync, as the [S1] graph's non-max
+ * suppression is an asynchronous op.
+ */
+export function graphModelRun<T extends { dispose(): void }>(
+  model: {
+    executeAsync(inputs: Record<string, T>, outputs: string[]): Promise<GraphTensor | GraphTensor[]>;
+  },
+  tensor: MakeTensor<T>,
+  plan: ExportPlan,
+): (input: Float32Array) => Promise<ModelOutputs> {
+  const fetches = planOutputNames(plan);
+  return async (input) => {
+    const feed = tensor(input, inputDims(plan));
+    try {
+      return await collectGraphOutputs(
+        await model.executeAsync({ [plan.input.name]: feed }, fetches),
+        fetches,
+      );
+    } finally {
+      feed.dispose();
+    }
+  };
+}
+
+/** One frame through an onnxruntime session (server or browser), released as with a TF.js graph. */
+export function onnxSessionRun<T extends { dispose(): void }>(
+  session: {
+    run(feeds: Record<string, T>, fetches: string[]): Promise<Readonly<Record<string, OnnxLikeTensor>>>;
+  },
+  tensor: MakeTensor<T>,
+  plan: ExportPlan,
+): (input: Float32Array) => Promise<ModelOutputs> {
+  const fetches = planOutputNames(plan);
+  return async (input) => {
+    const feed = tensor(input, inputDims(plan));
+    try {
+      return collectOnnxOutputs(await session.run({ [plan.input.name]: feed }, fetches), fetches);
+    } finally {
+      feed.dispose();
+    }
+  };
+}
