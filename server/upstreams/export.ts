@@ -1,10 +1,10 @@
 // A team's own Custom Vision model, exported (ONNX or TensorFlow.js), answering Custom Vision's prediction
 // routes from worker threads on this server, in the cloud's ImagePrediction shape: no Azure call at all.
+import { poolRefusal } from './pool-refusal.ts';
 import { createHash, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CvError, CvErrorCode } from '../http/cv-error.ts';
-import { ImageTooLargeError } from '../detector/image-probe.ts';
 import {
   ExportImageError,
   ExportPool,
@@ -36,31 +36,11 @@ import type {
 
 /** What the client is told when the model could not answer; any other error as it is. */
 function refusal(error: unknown): unknown {
-  if (error instanceof ExportQueueFullError) {
-    return new CvError(
-      429,
-      CvErrorCode.TooManyRequests,
-      `${error.message} Retry after ${error.retryAfterSeconds} s.`,
-      {
-        'Retry-After': String(error.retryAfterSeconds),
-      },
-    );
-  }
-  if (error instanceof ExportWorkerError) {
-    return new CvError(503, CvErrorCode.ErrorPredictionServiceUnavailable, error.message, {
-      'Retry-After': '5',
-    });
-  }
-  if (error instanceof ImageTooLargeError)
-    return new CvError(400, CvErrorCode.BadRequestImageDimensions, error.message);
-  if (error instanceof ExportImageError) {
-    return new CvError(
-      400,
-      CvErrorCode.BadRequestImageFormat,
-      `The image could not be decoded (corrupt or truncated?): ${error.message}`,
-    );
-  }
-  return error;
+  return poolRefusal(error, {
+    queueFull: ExportQueueFullError,
+    unreadable: ExportImageError,
+    failed: ExportWorkerError,
+  });
 }
 
 export interface ModelPackage {

@@ -1,16 +1,11 @@
 // The embedded local detector behind Custom Vision's prediction routes: CenterNet's 80 COCO labels, answered
 // in Custom Vision's ImagePrediction shape so that every client works unchanged with no Azure account.
+import { poolRefusal } from './pool-refusal.ts';
 import { randomUUID } from 'node:crypto';
 import type { LocalDetectorConfig } from './local-config.ts';
 import { CvError, CvErrorCode } from '../http/cv-error.ts';
 import { COCO_LABELS } from '../detector/coco-labels.ts';
-import {
-  DetectorFailedError,
-  DetectorPool,
-  ImageTooLargeError,
-  ImageUnreadableError,
-  QueueFullError,
-} from '../detector/pool.ts';
+import { DetectorFailedError, DetectorPool, ImageUnreadableError, QueueFullError } from '../detector/pool.ts';
 import type { DetectResult, FeatureResult } from '../detector/protocol.ts';
 import { stableUuid } from '../detector/stable-uuid.ts';
 import type {
@@ -32,32 +27,11 @@ const round = (value: number) => Math.round(value * 1e8) / 1e8;
 
 /** What the client is told when the detector could not answer; any other error as it is. */
 export function detectorRefusal(error: unknown): unknown {
-  if (error instanceof QueueFullError) {
-    return new CvError(
-      429,
-      CvErrorCode.TooManyRequests,
-      `${error.message} Retry after ${error.retryAfterSeconds} s.`,
-      {
-        'Retry-After': String(error.retryAfterSeconds),
-      },
-    );
-  }
-  if (error instanceof DetectorFailedError) {
-    return new CvError(503, CvErrorCode.ErrorPredictionServiceUnavailable, error.message, {
-      'Retry-After': '5',
-    });
-  }
-  if (error instanceof ImageTooLargeError) {
-    return new CvError(400, CvErrorCode.BadRequestImageDimensions, error.message);
-  }
-  if (error instanceof ImageUnreadableError) {
-    return new CvError(
-      400,
-      CvErrorCode.BadRequestImageFormat,
-      `The image could not be decoded (corrupt or truncated?): ${error.message}`,
-    );
-  }
-  return error;
+  return poolRefusal(error, {
+    queueFull: QueueFullError,
+    unreadable: ImageUnreadableError,
+    failed: DetectorFailedError,
+  });
 }
 
 /** Keeps a prediction of the storing route (the local training store implements it). */
