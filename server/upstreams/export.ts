@@ -1,5 +1,6 @@
 // A team's own Custom Vision model, exported (ONNX or TensorFlow.js), answering Custom Vision's prediction
 // routes from worker threads on this server, in the cloud's ImagePrediction shape: no Azure call at all.
+import { measuredPoolBudget, timedPredictionAnswer } from './pool-capacity.ts';
 import { poolRefusal } from './pool-refusal.ts';
 import { createHash, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -217,27 +218,12 @@ export class ExportUpstream implements PredictionUpstream {
       tagIds,
       created: new Date(),
     });
-    const { decodeMs, modelMs, postprocessMs } = answer.timing;
-    return {
-      status: 200,
-      headers: {
-        'Content-Type': 'application/json; charset=utf-8',
-        'Server-Timing': `decode;dur=${decodeMs.toFixed(1)}, model;dur=${modelMs.toFixed(1)}, postprocess;dur=${postprocessMs.toFixed(1)}`,
-      },
-      body: Buffer.from(JSON.stringify(prediction)),
-    };
+    return timedPredictionAnswer(prediction, answer.timing);
   }
 
   /** The workers' measured capacity: one image per worker per median job time. */
   budget() {
-    const stats = this.pool.stats();
-    const jobMs = stats.medianJobMs ?? 400;
-    const perSecond = Math.max(0.5, Math.round(((stats.readyWorkers || 1) * 1000 * 10) / jobMs) / 10);
-    return {
-      nostorePerSecond: perSecond,
-      storePerSecond: perSecond,
-      basis: 'exported model capacity (measured)',
-    };
+    return measuredPoolBudget(this.pool.stats(), 'exported model capacity (measured)');
   }
 
   health(): UpstreamHealth {

@@ -1,5 +1,6 @@
 // The embedded local detector behind Custom Vision's prediction routes: CenterNet's 80 COCO labels, answered
 // in Custom Vision's ImagePrediction shape so that every client works unchanged with no Azure account.
+import { measuredPoolBudget, timedPredictionAnswer } from './pool-capacity.ts';
 import { poolRefusal } from './pool-refusal.ts';
 import { randomUUID } from 'node:crypto';
 import type { LocalDetectorConfig } from './local-config.ts';
@@ -195,29 +196,12 @@ export class LocalUpstream implements PredictionUpstream {
         })
         .catch(() => undefined);
     }
-    return {
-      status: 200,
-      headers: {
-        'Content-Type': 'application/json; charset=utf-8',
-        // Lets clients and the benchmark see where the time went without another channel.
-        'Server-Timing': `decode;dur=${decodeMs.toFixed(1)}, model;dur=${modelMs.toFixed(1)}, postprocess;dur=${postprocessMs.toFixed(1)}`,
-      },
-      body: Buffer.from(JSON.stringify(prediction)),
-    };
+    return timedPredictionAnswer(prediction, { decodeMs, modelMs, postprocessMs });
   }
 
   /** The pool's measured capacity: one image per worker per median job time (storing changes nothing here). */
   budget() {
-    const jobMs = this.pool.stats().medianJobMs ?? 400;
-    const perSecond = Math.max(
-      0.5,
-      Math.round(((this.pool.stats().readyWorkers || 1) * 1000 * 10) / jobMs) / 10,
-    );
-    return {
-      nostorePerSecond: perSecond,
-      storePerSecond: perSecond,
-      basis: 'local detector capacity (measured)',
-    };
+    return measuredPoolBudget(this.pool.stats(), 'local detector capacity (measured)');
   }
 
   health(): UpstreamHealth {
