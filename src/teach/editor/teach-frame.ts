@@ -3,14 +3,13 @@
 // Custom Vision's training image limit. Freezing is split from encoding: the editor shows the frozen
 // picture at once while the JPEG is encoded in the background, so tapping Teach feels instant.
 
+import { encodeTeachJpeg } from '../../worker/teach-encoder.ts';
+import type { TeachEncodeAnswer, TeachEncodeRequest } from '../../worker/teach-encode.worker.ts';
+
 /** Long side of a teach image unless told otherwise: detail enough to train on, and well under 6 MB. */
 export const DEFAULT_TEACH_LONG_SIDE = 1920;
 /** Custom Vision refuses training images over 6 MB. */
 export const DEFAULT_TEACH_MAX_BYTES = 6 * 1024 * 1024;
-
-const QUALITIES = [0.92, 0.85, 0.75, 0.6] as const;
-/** When even the lowest quality is too big (noise, huge frames), each further try shrinks the sides so. */
-const SHRINK = 0.8;
 
 export interface FrozenFrame {
   /** The picture at the size it will be sent (the source's, capped): show it and encode it. */
@@ -68,34 +67,45 @@ export interface EncodedTeachImage {
   readonly height: number;
 }
 
-function canvasFor(width: number, height: number): OffscreenCanvas {
-  return new OffscreenCanvas(width, height);
-}
-
 /**
- * The frozen picture as a JPEG under `maxBytes`: the best quality that fits, and when none does, smaller
- * sides (the regions are fractions of the picture, so they stay right at any size).
+ * The frozen picture as a JPEG under `maxBytes` (see encodeTeachJpeg), made in a worker of its own so that
+ * the page stays free while the person starts editing; on the page itself where a worker cannot do it.
  */
 export async function encodeTeachImage(
   frame: FrozenFrame,
   maxBytes = DEFAULT_TEACH_MAX_BYTES,
 ): Promise<EncodedTeachImage> {
-  let { width, height } = frame;
-  for (;;) {
-    const canvas = canvasFor(width, height);
-    const context = canvas.getContext('2d');
-    if (!context) throw new Error('This browser cannot draw the picture to encode it.');
-    context.drawImage(frame.picture, 0, 0, width, height);
-    for (const quality of QUALITIES) {
-      const blob = await canvas.convertToBlob({ type: 'image/jpeg', quality });
-      if (blob.size <= maxBytes) return { blob, width, height };
-    }
-    if (width <= 16 || height <= 16) {
-      throw new Error('The picture cannot be made small enough for a training image.');
-    }
-    width = Math.max(1, Math.round(width * SHRINK));
-    height = Math.max(1, Math.round(height * SHRINK));
+  let worker: Worker | undefined;
+  try {
+    worker = new Worker(new URL('../../worker/teach-encode.worker.ts', import.meta.url), {
+      type: 'module',
+      name: 'sightline-teach-encoder',
+    });
+  } catch {
+    return encodeTeachJpeg(frame.picture, frame.width, frame.height, maxBytes);
   }
+  // The editor keeps showing its picture: the worker gets (and closes) a copy.
+  const copy = await createImageBitmap(frame.picture);
+  const request: TeachEncodeRequest = { picture: copy, width: frame.width, height: frame.height, maxBytes };
+  const running = worker;
+  let answer: TeachEncodeAnswer | undefined;
+  try {
+    answer = await new Promise<TeachEncodeAnswer>((resolve, reject) => {
+      running.onmessage = (event: MessageEvent<TeachEncodeAnswer>) => resolve(event.data);
+      running.onerror = (event) => {
+        event.preventDefault();
+        reject(new Error(event.message || 'the encoder worker failed'));
+      };
+      running.postMessage(request, [copy]);
+    });
+  } catch {
+    // A worker that could not start or run (a browser without OffscreenCanvas in workers): the page does it.
+  } finally {
+    running.terminate();
+  }
+  if (answer === undefined) return encodeTeachJpeg(frame.picture, frame.width, frame.height, maxBytes);
+  if (!answer.ok) throw new Error(answer.message);
+  return { blob: answer.blob, width: answer.width, height: answer.height };
 }
 
 /** A JPEG the app sent (and the server stored), decoded for the editor at its own size. */
