@@ -413,21 +413,31 @@ async function forwardToClassification(
   return { fake, forwarding };
 }
 
-test.describe('a classification project (forwarded to Custom Vision)', () => {
-  let fake: FakeTraining;
-  let forwarding: SpawnedServer;
-
+/**
+ * Starts, for the tests of the enclosing describe block, a fake training service holding a classification
+ * project of `type` and a Sightline server forwarding to it; both stop after the block.
+ */
+function forwardedClassificationPerBlock(type: 'Multilabel' | 'Multiclass'): {
+  readonly fake: FakeTraining;
+  readonly forwarding: SpawnedServer;
+} {
+  const started = {} as { fake: FakeTraining; forwarding: SpawnedServer };
   test.beforeAll(async () => {
     test.setTimeout(180_000);
-    ({ fake, forwarding } = await forwardToClassification('Multilabel'));
+    Object.assign(started, await forwardToClassification(type));
   });
   test.afterAll(async () => {
-    await forwarding?.stop();
-    await fake?.close();
+    await started.forwarding?.stop();
+    await started.fake?.close();
   });
+  return started;
+}
+
+test.describe('a classification project (forwarded to Custom Vision)', () => {
+  const servers = forwardedClassificationPerBlock('Multilabel');
 
   test('pick several tags for the whole picture, add one; the SDK finds the image with those tags', async () => {
-    const page = await openTeachable(forwarding.url, MANAGER);
+    const page = await openTeachable(servers.forwarding.url, MANAGER);
     await page.getByTestId('teach').click();
     const tags = page.getByTestId('teach-image-tags');
     await expect(tags).toContainText('one or more');
@@ -445,33 +455,23 @@ test.describe('a classification project (forwarded to Custom Vision)', () => {
 
     const serverSdk = new TrainingAPIClient(
       new ApiKeyCredentials({ inHeader: { 'Training-key': MANAGER } }),
-      forwarding.url,
+      servers.forwarding.url,
     );
     // The app's outbox uploads it through the server, which forwards it to the training service.
     await expect
-      .poll(async () => (await serverSdk.getTaggedImages(fake.projectId)).length, { timeout: 30_000 })
+      .poll(async () => (await serverSdk.getTaggedImages(servers.fake.projectId)).length, { timeout: 30_000 })
       .toBe(1);
-    const images = await serverSdk.getTaggedImages(fake.projectId);
+    const images = await serverSdk.getTaggedImages(servers.fake.projectId);
     expect(images).toHaveLength(1);
     expect((images[0]!.tags ?? []).map((t) => t.tagName).sort()).toEqual(['desk', 'mug', 'saucer']);
   });
 });
 
 test.describe('a multiclass classification project', () => {
-  let fake: FakeTraining;
-  let forwarding: SpawnedServer;
-
-  test.beforeAll(async () => {
-    test.setTimeout(180_000);
-    ({ fake, forwarding } = await forwardToClassification('Multiclass'));
-  });
-  test.afterAll(async () => {
-    await forwarding?.stop();
-    await fake?.close();
-  });
+  const servers = forwardedClassificationPerBlock('Multiclass');
 
   test('takes one tag: picking another replaces it', async () => {
-    const page = await openTeachable(forwarding.url, MANAGER);
+    const page = await openTeachable(servers.forwarding.url, MANAGER);
     await page.getByTestId('teach').click();
     const tags = page.getByTestId('teach-image-tags');
     await expect(tags).toContainText('Tag of this picture');
@@ -483,12 +483,12 @@ test.describe('a multiclass classification project', () => {
     expect(draft.tagIds).toHaveLength(1);
     const serverSdk = new TrainingAPIClient(
       new ApiKeyCredentials({ inHeader: { 'Training-key': MANAGER } }),
-      forwarding.url,
+      servers.forwarding.url,
     );
     await expect
-      .poll(async () => (await serverSdk.getTaggedImages(fake.projectId)).length, { timeout: 30_000 })
+      .poll(async () => (await serverSdk.getTaggedImages(servers.fake.projectId)).length, { timeout: 30_000 })
       .toBe(1);
-    const [image] = await serverSdk.getTaggedImages(fake.projectId);
+    const [image] = await serverSdk.getTaggedImages(servers.fake.projectId);
     expect((image!.tags ?? []).map((t) => t.tagName)).toEqual(['desk']);
   });
 });
