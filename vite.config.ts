@@ -1,5 +1,7 @@
 /// <reference types="vitest/config" />
-import { defineConfig } from 'vite';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { defineConfig, type Plugin } from 'vite';
 import { VitePWA, type ManifestOptions } from 'vite-plugin-pwa';
 import { SERVER_PATH_ROOTS } from './src/shared/server-routes.ts';
 
@@ -39,6 +41,59 @@ const manifest: Partial<ManifestOptions> = {
   ],
 };
 
+/**
+ * TensorFlow.js's wasm backend starts each of its WebAssembly threads in a worker made from two `blob:`
+ * scripts: the thread's own loop (a string in the package) and the runtime's factory, re-serialised with
+ * `Function.toString()`. Once bundled and minified, that function refers to names of its enclosing module
+ * that a blob does not have, so no thread starts (and `blob:` scripts would need a looser CSP). This gives
+ * both as files served from this origin instead: the thread loop, and the package's own, unminified
+ * runtime glue, which defines the same factory when a thread loads it.
+ */
+function tfjsWasmThreadsFromThisOrigin(): Plugin {
+  const require = createRequire(import.meta.url);
+  const wasmOut = '@tensorflow/tfjs-backend-wasm/wasm-out/';
+  let threadLoop = '';
+  let runtimeGlue = '';
+  return {
+    name: 'sightline:tfjs-wasm-threads',
+    apply: 'build',
+    buildStart() {
+      const { wasmWorkerContents } = require(`${wasmOut}tfjs-backend-wasm-threaded-simd.worker.js`) as {
+        wasmWorkerContents: string;
+      };
+      threadLoop = this.emitFile({
+        type: 'asset',
+        // Named like the rest of the runtime, so the service worker keeps it with them (src/sw/sw.ts).
+        name: 'tfjs-backend-wasm-thread.worker.js',
+        // The package escapes the string's newlines the same way before making its blob.
+        source: wasmWorkerContents.replace(/\n/g, '\\n'),
+      });
+      runtimeGlue = this.emitFile({
+        type: 'asset',
+        name: 'tfjs-backend-wasm-threaded-simd.js',
+        source: readFileSync(require.resolve(`${wasmOut}tfjs-backend-wasm-threaded-simd.js`), 'utf8'),
+      });
+    },
+    transform(code, id) {
+      if (!id.replaceAll('\\', '/').endsWith('/@tensorflow/tfjs-backend-wasm/dist/backend_wasm.js')) {
+        return null;
+      }
+      const threadWorker = /const response = wasmWorkerContents[^]*?return URL\.createObjectURL\(blob\);/;
+      const factoryBlob = /factoryConfig\.mainScriptUrlOrBlob = new Blob\([^]*?\);/;
+      // A new TensorFlow.js release that changed these lines fails the build here, not the threads later.
+      if (!threadWorker.test(code) || !factoryBlob.test(code)) {
+        this.error('tfjs-backend-wasm changed: its thread workers can no longer be pointed at files.');
+      }
+      return code
+        .replace(threadWorker, `return import.meta.ROLLUP_FILE_URL_${threadLoop};`)
+        .replace(
+          factoryBlob,
+          `factoryConfig.mainScriptUrlOrBlob = import.meta.ROLLUP_FILE_URL_${runtimeGlue};`,
+        );
+    },
+  };
+}
+
 export default defineConfig({
   build: {
     outDir: 'dist',
@@ -48,6 +103,7 @@ export default defineConfig({
     sourcemap: 'hidden',
   },
   worker: {
+    plugins: () => [tfjsWasmThreadsFromThisOrigin()],
     rollupOptions: {
       // Worker maps carry their line mappings but not the libraries' sources: TensorFlow.js's doc comments
       // name CDN addresses that no built file may (test/server/pwa-build.test.ts), though none is fetched.
@@ -72,7 +128,7 @@ export default defineConfig({
         globPatterns: ['**/*.{html,js,css,svg}'],
         // The on-device runtime (about 2 MB) is not fetched with the app: the service worker keeps it
         // when device mode first loads it (src/sw/sw.ts), so the first load stays small.
-        globIgnores: ['**/inference.worker-*.js'],
+        globIgnores: ['**/inference.worker-*.js', '**/tfjs-backend-wasm*.js'],
       },
     }),
   ],

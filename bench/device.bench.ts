@@ -35,7 +35,10 @@ import { numberFromEnv, SettingsError } from './lib/settings.ts';
 import { median, percentile, round } from './lib/stats.ts';
 
 const SECONDS = numberFromEnv('BENCH_SECONDS', 60, 5, 600);
-const BACKENDS = ['webgpu', 'webgl', 'wasm'] as const;
+// BENCH_PATHS (e.g. "wasm,server") and BENCH_MODELS ("s1", "centernet") narrow a run down.
+const PATHS = (process.env['BENCH_PATHS'] ?? 'webgpu,webgl,wasm,server').split(',');
+const MODELS = (process.env['BENCH_MODELS'] ?? 's1,centernet').split(',');
+const BACKENDS = (['webgpu', 'webgl', 'wasm'] as const).filter((backend) => PATHS.includes(backend));
 const POLL_MS = 2_000;
 
 interface InferenceFigures {
@@ -109,7 +112,8 @@ async function benchBackend(
   backend: string,
   camera: Camera,
 ): Promise<{ row: Row; figures: Record<string, unknown> }> {
-  const browser = await launchCameraBrowser(camera);
+  // Headless Chromium has no GPU here; told to, it offers WebGPU on SwiftShader (software Vulkan).
+  const browser = await launchCameraBrowser(camera, backend === 'webgpu' ? ['--enable-unsafe-webgpu'] : []);
   try {
     const page = await openLive(browser, `${url}/?mode=device&backend=${backend}&threshold=0&hud=1`);
     const started = Date.now();
@@ -211,9 +215,11 @@ async function benchModel(
         figures[backend] = { available: false, reason: message };
       }
     }
-    const serverPath = await benchServerPath(server.url, name, camera);
-    rows.push(serverPath.row);
-    figures['server'] = serverPath.figures;
+    if (PATHS.includes('server')) {
+      const serverPath = await benchServerPath(server.url, name, camera);
+      rows.push(serverPath.row);
+      figures['server'] = serverPath.figures;
+    }
   } finally {
     await server.stop();
   }
@@ -230,16 +236,20 @@ async function main(): Promise<void> {
   };
   const rows: Row[] = [];
   try {
-    const s1 = await benchModel(
-      '[S1] 320 px',
-      { CUSTOM_VISION_EXPORT: exportFixture('s1-detector-tfjs'), EXPORT_WORKERS: '1' },
-      camera,
-    );
-    rows.push(...s1.rows);
-    figures['s1'] = s1.figures;
-    const centerNet = await benchModel('CenterNet 512 px', { LOCAL_DETECTOR_WORKERS: '1' }, camera);
-    rows.push(...centerNet.rows);
-    figures['centernet'] = centerNet.figures;
+    if (MODELS.includes('s1')) {
+      const s1 = await benchModel(
+        '[S1] 320 px',
+        { CUSTOM_VISION_EXPORT: exportFixture('s1-detector-tfjs'), EXPORT_WORKERS: '1' },
+        camera,
+      );
+      rows.push(...s1.rows);
+      figures['s1'] = s1.figures;
+    }
+    if (MODELS.includes('centernet')) {
+      const centerNet = await benchModel('CenterNet 512 px', { LOCAL_DETECTOR_WORKERS: '1' }, camera);
+      rows.push(...centerNet.rows);
+      figures['centernet'] = centerNet.figures;
+    }
   } finally {
     closeAllBrowsers();
   }

@@ -46,7 +46,10 @@ export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve
  * signal handlers are off: the benchmark's cleanup closes the browser, and Playwright still kills it if
  * the process exits first.
  */
-export async function launchCameraBrowser(camera: FakeCameraVideo): Promise<Browser> {
+export async function launchCameraBrowser(
+  camera: FakeCameraVideo,
+  extraArgs: readonly string[] = [],
+): Promise<Browser> {
   const executablePath = findChromium();
   if (!executablePath) {
     throw new Error('No Chromium found (set CHROMIUM_PATH); the benchmark never downloads a browser.');
@@ -62,6 +65,7 @@ export async function launchCameraBrowser(camera: FakeCameraVideo): Promise<Brow
       '--use-fake-device-for-media-stream',
       '--use-fake-ui-for-media-stream',
       `--use-file-for-fake-video-capture=${camera.file}`,
+      ...extraArgs,
     ],
   });
   openBrowsers.add(browser);

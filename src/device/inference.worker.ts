@@ -5,7 +5,7 @@
 import { expose } from 'comlink';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadGraphModel, type GraphModel } from '@tensorflow/tfjs-converter';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-backend-webgl';
 import '@tensorflow/tfjs-backend-webgpu';
 import wasmUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
@@ -19,7 +19,7 @@ import { tagIdsFor, toImagePrediction } from '../shared/model-export/image-predi
 import { sourceRect, toInputTensor } from '../shared/model-export/preprocess.ts';
 import { recogniseExport, type ExportPlan } from '../shared/model-export/recognise.ts';
 import type { ExportFiles } from '../shared/model-export/export-files.ts';
-import { wasmFeatures, type ModelRunner } from './model-runner.ts';
+import { wasmFeatures, wasmThreadCount, type ModelRunner } from './model-runner.ts';
 import { readZipFiles } from '../shared/model-export/zip.ts';
 import type { InferenceWorkerApi, LoadedModelInfo } from './inference-api.ts';
 
@@ -30,11 +30,9 @@ setWasmPaths({
   'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedUrl,
 });
 
-// No TensorFlow.js wasm threads: its thread workers load the runtime's factory re-serialised with
-// Function.toString() into a blob:, and once bundled and minified that function refers to names of its
-// enclosing module that the blob does not have ("e is not defined" in every thread worker, and the model
-// never loads). Its SIMD build runs single-threaded; ONNX exports get threads (see onnx-runner.ts).
-tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+// WebAssembly threads where the page is cross-origin isolated (one per logical CPU), one elsewhere. The
+// backend's thread workers load files served from this origin (vite.config.ts says why not its blob:s).
+setThreadsCount(wasmThreadCount());
 
 const MAX_UNPACKED_BYTES = 512 * 1024 * 1024;
 
@@ -65,9 +63,32 @@ function softwareWebgl(): boolean {
   }
 }
 
+/** What the worker reads of WebGPU's adapter (the DOM library here has no WebGPU types). */
+interface GpuAdapterLike {
+  readonly isFallbackAdapter?: boolean;
+  readonly info?: { readonly vendor?: string; readonly architecture?: string; readonly description?: string };
+}
+
+/**
+ * Whether WebGPU here has a GPU to run on: no adapter at all, or only a software one (SwiftShader, which
+ * Chromium offers when told to, or a "fallback adapter"), is no better than software WebGL.
+ */
+async function hardwareWebgpu(): Promise<boolean> {
+  const gpu = (navigator as { gpu?: { requestAdapter(): Promise<GpuAdapterLike | null> } }).gpu;
+  if (!gpu) return false;
+  try {
+    const adapter = await gpu.requestAdapter();
+    if (!adapter || adapter.isFallbackAdapter) return false;
+    const { vendor = '', architecture = '', description = '' } = adapter.info ?? {};
+    return !/swiftshader|llvmpipe|software|basic render/i.test(`${vendor} ${architecture} ${description}`);
+  } catch {
+    return false;
+  }
+}
+
 async function startBackend(wanted?: string): Promise<string> {
   for (const name of wanted ? [wanted] : BACKENDS) {
-    if (!wanted && name === 'webgpu' && !('gpu' in navigator)) continue;
+    if (!wanted && name === 'webgpu' && !(await hardwareWebgpu())) continue;
     if (!wanted && name === 'webgl' && softwareWebgl()) continue;
     try {
       if (await tf.setBackend(name)) {
@@ -176,7 +197,7 @@ async function loadTfjsRunner(files: ExportFiles, plan: ExportPlan, wanted?: str
     backend,
     ...(backend === 'wasm'
       ? {
-          wasmFeatures: wasmFeatures(tf.env().getBool('WASM_HAS_SIMD_SUPPORT'), 1),
+          wasmFeatures: wasmFeatures(tf.env().getBool('WASM_HAS_SIMD_SUPPORT'), getThreadsCount()),
         }
       : {}),
     run: graphModelRun(model, (values, dims) => tf.tensor(values, dims), plan),

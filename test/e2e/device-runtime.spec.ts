@@ -1,10 +1,11 @@
 // The browser's runtime for exported models, driven directly in Chromium (the app's own device-model
 // module, from the built app, on the app's origin): the real classifier export gives its reference
-// figures within 1e-6, and the real YOLO-style topology runs end to end with generated weights.
+// figures within 1e-6 (on WebAssembly, and on WebGPU with Chromium's software adapter), and the real
+// YOLO-style topology runs end to end with generated weights.
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, expect, test, type Browser, type Page } from '@playwright/test';
+import { chromium, expect, test, type Browser, type Page, type Worker } from '@playwright/test';
 import { readExportSource } from '../../server/model-export/read-export.ts';
 import { exportFixture, TINY_CLASSIFIER, zipFiles, type FixtureName } from '../fixtures/exports/generate.ts';
 import { spawnServer, type SpawnedServer } from '../support/spawn-server.ts';
@@ -40,7 +41,7 @@ interface DeviceAnswer {
 }
 
 /** Loads the served export in the page's inference worker on `backend`, and runs it on each picture. */
-function runOnDevice(page: Page, backend: string, pictures: number[][]): Promise<DeviceAnswer[]> {
+function runOnDevice(page: Page, backend: string | undefined, pictures: number[][]): Promise<DeviceAnswer[]> {
   return page.evaluate(
     async ({ chunk, backend, pictures }) => {
       type Model = {
@@ -58,7 +59,7 @@ function runOnDevice(page: Page, backend: string, pictures: number[][]): Promise
         }>;
       };
       const module = (await import(chunk)) as {
-        DeviceModel: { open(projectId: string, backend: string): Promise<Model> };
+        DeviceModel: { open(projectId: string, backend?: string): Promise<Model> };
       };
       const model = await module.DeviceModel.open('00000000-0000-4000-8000-000000000000', backend);
       const answers = [];
@@ -84,13 +85,14 @@ function runOnDevice(page: Page, backend: string, pictures: number[][]): Promise
 async function withServedExport(
   fixture: FixtureName | { file: string },
   run: (page: Page) => Promise<void>,
+  browserArgs: readonly string[] = [],
 ): Promise<void> {
   let server: SpawnedServer | undefined;
   let browser: Browser | undefined;
   try {
     const file = typeof fixture === 'string' ? exportFixture(fixture) : fixture.file;
     server = await spawnServer({ CUSTOM_VISION_EXPORT: file, EXPORT_WORKERS: '1' });
-    browser = await chromium.launch({ executablePath: findChromium(), args: BASE_ARGS });
+    browser = await chromium.launch({ executablePath: findChromium(), args: [...BASE_ARGS, ...browserArgs] });
     const page = await (await browser.newContext()).newPage();
     await page.goto(server.url);
     await run(page);
@@ -100,6 +102,28 @@ async function withServedExport(
   }
 }
 
+/** Logical CPUs to WebAssembly threads, as each runtime decides (TensorFlow.js: half, at most 8). */
+const EXPECTED_THREADS = {
+  wasm: (cpus: number) => Math.min(8, Math.max(1, Math.floor(cpus / 2))),
+  'onnxruntime-web wasm': (cpus: number) => cpus,
+};
+
+/** The reference probabilities, each within `tolerance`. */
+function expectReference(answers: DeviceAnswer[], tolerance: number): void {
+  const files = Object.keys(REFERENCE);
+  answers.forEach((answer, index) => {
+    const byName = new Map(
+      answer.predictions.map((prediction) => [prediction.tagName, prediction.probability]),
+    );
+    for (const [tag, probability] of Object.entries(REFERENCE[files[index]!]!)) {
+      expect(Math.abs(byName.get(tag)! - probability), `${files[index]} ${tag}`).toBeLessThan(tolerance);
+    }
+  });
+}
+
+const referencePictures = (): number[][] =>
+  Object.keys(REFERENCE).map((file) => [...readFileSync(path.join(REFERENCE_INPUTS, file))]);
+
 for (const [fixture, backend] of [
   ['computer-classifier-tfjs', 'wasm'],
   ['computer-classifier-onnx', 'onnxruntime-web wasm'],
@@ -107,27 +131,58 @@ for (const [fixture, backend] of [
   test(`the real classifier export (${fixture}) gives the reference probabilities in the browser, within 1e-6`, async () => {
     test.setTimeout(120_000);
     await withServedExport(fixture, async (page) => {
-      const files = Object.keys(REFERENCE);
-      const pictures = files.map((file) => [...readFileSync(path.join(REFERENCE_INPUTS, file))]);
-      const answers = await runOnDevice(page, 'wasm', pictures);
-      answers.forEach((answer, index) => {
+      const workers: Worker[] = [];
+      page.on('worker', (worker) => workers.push(worker));
+      const answers = await runOnDevice(page, 'wasm', referencePictures());
+      for (const answer of answers) {
         expect(answer.backend).toBe(backend);
-        // The page is cross-origin isolated, so onnxruntime-web runs threaded, one thread per logical CPU;
-        // TensorFlow.js's wasm threads cannot start from a bundle (see the inference worker).
+        // The page is cross-origin isolated, so both runtimes may run threads.
         expect(answer.cpus).toBeGreaterThan(1);
         expect(answer.wasmFeatures).toBe(
-          `SIMD true, threads ${String(backend === 'wasm' ? 1 : answer.cpus)}`,
+          `SIMD true, threads ${String(EXPECTED_THREADS[backend](answer.cpus))}`,
         );
-        const byName = new Map(
-          answer.predictions.map((prediction) => [prediction.tagName, prediction.probability]),
+      }
+      expectReference(answers, 1e-6);
+      if (backend === 'wasm') {
+        // TensorFlow.js's thread workers start from this origin's files (not blob:s, which break once the
+        // runtime is bundled and minified) and each loads the threaded runtime.
+        const threads = workers.filter((worker) =>
+          /\/assets\/tfjs-backend-wasm-thread\.worker-[\w-]+\.js$/.test(worker.url()),
         );
-        for (const [tag, probability] of Object.entries(REFERENCE[files[index]!]!)) {
-          expect(Math.abs(byName.get(tag)! - probability), `${files[index]} ${tag}`).toBeLessThan(1e-6);
-        }
-      });
+        expect(threads.length).toBeGreaterThan(0);
+        await expect
+          .poll(() =>
+            threads[0]!.evaluate(
+              () =>
+                typeof (globalThis as { WasmBackendModuleThreadedSimd?: unknown })
+                  .WasmBackendModuleThreadedSimd,
+            ),
+          )
+          .toBe('function');
+      }
     });
   });
 }
+
+test('WebGPU, on the software adapter of Chromium: the real classifier export runs there when asked for, and the automatic choice passes it by', async () => {
+  test.setTimeout(180_000);
+  // --enable-unsafe-webgpu gives headless Chromium a WebGPU adapter on SwiftShader (no GPU here).
+  await withServedExport(
+    'computer-classifier-tfjs',
+    async (page) => {
+      const [first, ...rest] = await runOnDevice(page, 'webgpu', referencePictures());
+      expect(first!.backend).toBe('webgpu');
+      expect(first!.wasmFeatures).toBeUndefined();
+      expectReference([first!, ...rest], 1e-6);
+      const other = await page.context().newPage();
+      await other.goto(page.url());
+      const [chosen] = await runOnDevice(other, undefined, referencePictures().slice(0, 1));
+      // A software adapter is many times slower than WebAssembly, as software WebGL is.
+      expect(chosen!.backend).toBe('wasm');
+    },
+    ['--enable-unsafe-webgpu'],
+  );
+});
 
 test('the real YOLO-style topology runs end to end in the browser with generated weights', async () => {
   test.setTimeout(180_000);
