@@ -104,8 +104,9 @@ export class InferenceRouter {
       };
     }
     if (this.failure) return { backend: `device unavailable: ${this.failure}`, inferenceMs: undefined };
+    const device = this.loaded ? 'ready' : 'loading';
     return {
-      backend: mode === 'auto' ? 'cloud (device ready as fallback)' : 'device · loading',
+      backend: mode === 'auto' ? `cloud (device ${device} as fallback)` : 'device · loading',
       inferenceMs: undefined,
     };
   }

@@ -3,7 +3,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import { exportFixture } from '../fixtures/exports/generate.ts';
 import { FIXTURES } from '../support/fixtures.ts';
-import { spawnServer, type SpawnedServer } from '../support/spawn-server.ts';
+import { freePort, spawnServer, type SpawnedServer } from '../support/spawn-server.ts';
 import { drawn, launchWithCamera, openLive, type CameraBrowser } from './support/live-page.ts';
 
 /** The results counted by the HUD's "results" rate, as a number. */
@@ -66,6 +66,50 @@ test('device mode: the real [S1] detector topology runs in the page, keeps runni
     await page.reload();
     await expect(status).toContainText(/mask \d+%/, { timeout: 60_000 });
     await expect(page.locator('sightline-hud').getByTestId('hud-backend')).toContainText(/^device · /);
+  } finally {
+    await session?.browser.close();
+    await server?.stop();
+  }
+});
+
+test('auto mode: the server answers while it is there, the device when it is gone, and the server again once it is back', async () => {
+  test.setTimeout(240_000);
+  const env = { CUSTOM_VISION_EXPORT: exportFixture('s1-detector-tfjs'), EXPORT_WORKERS: '1' };
+  // One port throughout: the page's origin, and so its service worker and kept model, stay the same.
+  const port = await freePort();
+  let server: SpawnedServer | undefined;
+  let session: CameraBrowser | undefined;
+  try {
+    server = await spawnServer(env, { port });
+    session = await launchWithCamera(FIXTURES.coffee.file);
+    const page = await openLive(session.browser, `${server.url}/?mode=auto&threshold=0&hud=1`, {
+      width: 900,
+      height: 800,
+    });
+    const status = page.getByTestId('detections');
+    const backend = page.locator('sightline-hud').getByTestId('hud-backend');
+    await expect(status).toContainText(/mask \d+%/, { timeout: 120_000 });
+    await expect(backend).toContainText(/^cloud/);
+    // The device model loads meanwhile, so that it is there when the server is not.
+    await expect(backend).toContainText('device ready as fallback', { timeout: 120_000 });
+
+    await server.stop();
+    server = undefined;
+    const stoppedAt = Date.now();
+    await expect(backend).toContainText(/^device · (webgpu|webgl|wasm)/, { timeout: 30_000 });
+    // As in device mode: answers made after the stop keep the overlay and the status region going.
+    await expect
+      .poll(async () => Date.now() - stoppedAt > 6_000 && (await resultsPerSecond(page)) > 0, {
+        timeout: 30_000,
+      })
+      .toBe(true);
+    expect((await drawn(page)).boxes.length).toBeGreaterThan(0);
+    await expect(status).toContainText(/mask \d+%/);
+    await expect(status).not.toContainText('Waiting for the server');
+
+    server = await spawnServer(env, { port });
+    await expect(backend).toContainText(/^cloud/, { timeout: 60_000 });
+    await expect(status).toContainText(/mask \d+%/);
   } finally {
     await session?.browser.close();
     await server?.stop();

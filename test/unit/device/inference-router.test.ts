@@ -75,13 +75,21 @@ describe('InferenceRouter', () => {
         ? answer('cloud')
         : { ok: false, failure: { kind: 'network', message: 'Cannot reach the Sightline server' } },
     );
+    expect(router.figures()?.backend).toBe('cloud (device loading as fallback)');
     const first = await router.send('/p', new ArrayBuffer(4), options);
     expect(first.ok && first.prediction.iteration).toBe('cloud');
+    // The device model is loaded while the server answers, so that it is ready when the server is not.
+    await expect.poll(() => router.figures()?.backend).toBe('cloud (device ready as fallback)');
+    expect(calls.opened).toBe(1);
     online = false;
     const second = await router.send('/p', new ArrayBuffer(4), options);
     expect(second.ok && second.prediction.iteration).toBe('device');
     expect(calls.cloud).toBe(2);
     expect(calls.device).toBe(1);
+    expect(router.figures()?.backend).toBe('device · wasm');
+    online = true;
+    await router.send('/p', new ArrayBuffer(4), options);
+    expect(router.figures()?.backend).toBe('cloud (device ready as fallback)');
   });
 
   it("auto: a refusal from a server that is there (429) stays the server's answer", async () => {
