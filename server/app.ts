@@ -168,7 +168,7 @@ export function createApp(options: AppOptions): App {
         bodyIdleMs: options.bodyIdleMs,
         ...context,
       }),
-    'model-package': ({ req, res }) => sendModelPackage(req, res, upstream),
+    'model-package': ({ req, res, url }) => sendModelPackage(req, res, url, upstream),
     training: ({ req, res, url, context, caller }) =>
       handleTraining(req, res, url, {
         backend: options.training,

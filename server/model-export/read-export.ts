@@ -6,6 +6,7 @@ import { inflateRaw } from 'node:zlib';
 import { readExportFiles, type ExportFiles } from '../../src/shared/model-export/export-files.ts';
 import { recogniseExport, type ExportPlan } from '../../src/shared/model-export/recognise.ts';
 import { readZipFiles } from '../../src/shared/model-export/zip.ts';
+import { derivedProjectId, exportIterationId } from '../../src/shared/model-export/identity.ts';
 
 const inflate = promisify(inflateRaw);
 
@@ -39,24 +40,43 @@ export async function readExport(source: string): Promise<LoadedExport> {
   }
 }
 
+/** What is kept of an export once read: its model's bytes are for the workers to load, not held here. */
+export interface ExportIdentity {
+  readonly source: string;
+  readonly plan: ExportPlan;
+  /** The iteration it was exported from (its manifest's), else one derived from its model. */
+  readonly iterationId: string;
+  /** The project id it is served under when none is configured (exports carry none). */
+  readonly derivedProjectId: string;
+  /** Its manifest's export date, '' when it has none. */
+  readonly exportedDate: string;
+}
+
+/** Reads and recognises an export, keeping only what serving it needs (see {@link ExportIdentity}). */
+export async function identifyExport(source: string): Promise<ExportIdentity> {
+  const { plan, files } = await readExport(source);
+  return {
+    source,
+    plan,
+    iterationId: exportIterationId(files),
+    derivedProjectId: derivedProjectId(files),
+    exportedDate: files.manifest?.exportedDate ?? '',
+  };
+}
+
 /**
- * The export zips of a folder (the CUSTOM_VISION_EXPORT folder form), newest export first by the date in
- * their manifests: the newest is the one served, so dropping a newer export there replaces the model.
+ * Every export zip of a folder (the CUSTOM_VISION_EXPORT folder form), read and recognised, newest export
+ * first by the date in its manifest (then by file name). All of them are served, so one that cannot be
+ * read stops the start with its file's name, as a single export would.
  */
-export async function listExportZips(folder: string): Promise<string[]> {
+export async function identifyFolderExports(folder: string): Promise<ExportIdentity[]> {
   const zips = (await readdir(folder))
     .filter((name) => name.toLowerCase().endsWith('.zip'))
     .map((name) => path.join(folder, name));
-  const dated = await Promise.all(
-    zips.map(async (zip) => {
-      try {
-        return { zip, date: (await readExport(zip)).files.manifest?.exportedDate ?? '' };
-      } catch {
-        return { zip, date: '' };
-      }
-    }),
+  const found: ExportIdentity[] = [];
+  // One at a time: each is tens of MB unpacked, and only its identity is kept.
+  for (const zip of zips) found.push(await identifyExport(zip));
+  return found.sort(
+    (a, b) => b.exportedDate.localeCompare(a.exportedDate) || a.source.localeCompare(b.source),
   );
-  return dated
-    .sort((a, b) => b.date.localeCompare(a.date) || a.zip.localeCompare(b.zip))
-    .map((entry) => entry.zip);
 }

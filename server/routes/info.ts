@@ -10,7 +10,7 @@ import type { Metrics } from '../observability/metrics.ts';
 import type { Caller } from '../security/access.ts';
 import type { TokenStore } from '../security/token-store.ts';
 import type { TrainingBackend } from '../upstreams/training-backend.ts';
-import type { PredictionUpstream } from '../upstreams/upstream.ts';
+import { servedModels, type PredictionUpstream } from '../upstreams/upstream.ts';
 import type { PublishedIterationWatch } from './published-iteration.ts';
 import { predictionPath } from '../../src/shared/custom-vision-path.ts';
 import { TRAINING_OPERATIONS, TRAINING_VERSIONS } from '../../src/shared/custom-vision-training.ts';
@@ -124,11 +124,11 @@ export function sendConfig(
   { upstream, training, budget, trainingBudget, publishedIteration }: InfoSources,
   caller: Caller,
 ): void {
-  const model = upstream.model;
-  const published = publishedIteration.current(model.projectId, model.publishedName);
   sendJson(res, 200, {
-    models: [
-      {
+    // The first is the one clients that know of one model use; the others follow (a folder of exports).
+    models: servedModels(upstream).map((model) => {
+      const published = publishedIteration.current(model.projectId, model.publishedName);
+      return {
         projectId: model.projectId,
         publishedName: model.publishedName,
         type: model.type,
@@ -145,8 +145,8 @@ export function sendConfig(
         ...(model.tags ? { tags: model.tags } : {}),
         // The iteration behind the published name, when the training backend can tell (same project).
         ...(published ? { publishedIteration: published } : {}),
-      },
-    ],
+      };
+    }),
     limits: { maxImageBytes: MAX_IMAGE_BYTES },
     // Clients pace themselves by this, and by perClientPerSecond when PER_CLIENT_TPS sets one; each also
     // gets at most a fair share of the budget while others use it.

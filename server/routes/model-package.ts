@@ -1,5 +1,6 @@
-// GET /api/model-package: the served model's export zip, for devices that run it themselves (and keep it
-// for offline use). Revalidated by its SHA-1 (ETag), so a device downloads a model once per change.
+// GET /api/model-package[?projectId=...&publishedName=...]: a served model's export zip (the first model's
+// when none is named), for devices that run it themselves (and keep it for offline use). Revalidated by its
+// SHA-1 (ETag), so a device downloads a model once per change.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CvError, CvErrorCode } from '../http/cv-error.ts';
 import { hasModelPackage } from '../upstreams/export.ts';
@@ -9,6 +10,7 @@ import { stableUuid } from '../detector/stable-uuid.ts';
 import { COCO_LABELS } from '../detector/coco-labels.ts';
 import { createHash } from 'node:crypto';
 import type { PredictionUpstream } from '../upstreams/upstream.ts';
+import { findServedModel } from './served-model.ts';
 
 function refuse(): never {
   throw new CvError(
@@ -34,13 +36,26 @@ function embeddedPackage(upstream: LocalUpstream): Promise<{ bytes: Buffer; sha1
   return embedded;
 }
 
+/** The model the query names (an unknown one refused as the prediction routes refuse it), else the first. */
+function wantedModel(upstream: PredictionUpstream, url: URL) {
+  const projectId = url.searchParams.get('projectId');
+  const publishedName = url.searchParams.get('publishedName') ?? undefined;
+  if (projectId === null) {
+    if (publishedName === undefined) return upstream.model;
+    throw new CvError(400, CvErrorCode.BadRequest, 'publishedName needs the projectId it belongs to.');
+  }
+  return findServedModel(upstream, projectId, publishedName);
+}
+
 export async function sendModelPackage(
   req: IncomingMessage,
   res: ServerResponse,
+  url: URL,
   upstream: PredictionUpstream,
 ): Promise<void> {
+  const model = wantedModel(upstream, url);
   const { bytes, sha1 } = hasModelPackage(upstream)
-    ? await upstream.modelPackage()
+    ? await upstream.modelPackage(model)
     : upstream instanceof LocalUpstream
       ? await embeddedPackage(upstream)
       : refuse();

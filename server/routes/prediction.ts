@@ -8,6 +8,7 @@ import { MAX_IMAGE_BYTES, readRequestImage } from '../http/read-image.ts';
 import type { Budget } from '../limits/budget.ts';
 import type { Caller } from '../security/access.ts';
 import { admitOrRefuse } from './admission.ts';
+import { findServedModel, servesProject } from './served-model.ts';
 import type {
   PredictionRequest,
   PredictionUpstream,
@@ -48,7 +49,7 @@ export async function handlePrediction(
     );
   }
   const published = context.published;
-  if (route.projectId !== upstream.model.projectId.toLowerCase() && published?.serves(route.projectId)) {
+  if (!servesProject(upstream, route.projectId) && published?.serves(route.projectId)) {
     await answerPublished(req, res, route, { ...context, published });
     return;
   }
@@ -107,24 +108,9 @@ function admitOne(context: PredictionContext, route: PredictionRoute) {
   });
 }
 
-/** Only the configured project and published name are served; anything else is refused as the cloud would. */
+/** Only the served projects and published names are answered; anything else is refused as the cloud would. */
 function checkServed(route: PredictionRoute, upstream: PredictionUpstream): void {
-  const model = upstream.model;
-  if (route.projectId !== model.projectId.toLowerCase()) {
-    throw new CvError(
-      404,
-      CvErrorCode.NotFoundProject,
-      `Project ${route.projectId} is not served here; this server serves project ${model.projectId} (see /api/config).`,
-    );
-  }
-  if (route.publishedName !== model.publishedName) {
-    // The cloud answers an unknown published name with NotFoundIteration, "Invalid iteration".
-    throw new CvError(
-      404,
-      CvErrorCode.NotFoundIteration,
-      `Invalid iteration: no iteration is published as "${route.publishedName}" for this project (see /api/config).`,
-    );
-  }
+  const model = findServedModel(upstream, route.projectId, route.publishedName);
   if (route.projectType !== model.type) {
     const other = model.type === 'detect' ? 'an object detection' : 'a classification';
     throw new CvError(

@@ -6,8 +6,11 @@ import { PENDING_MS } from '../limits/windows.ts';
 import type { Logger } from '../observability/logger.ts';
 import { registerSecrets } from '../observability/secrets.ts';
 import { CustomVisionUpstream } from './custom-vision.ts';
-import { chooseServedExport, ExportUpstream } from './export.ts';
-import { parseExportConfig, type ExportUpstreamConfig } from './export-config.ts';
+import path from 'node:path';
+import { identifyExport, identifyFolderExports } from '../model-export/read-export.ts';
+import { ExportUpstream } from './export.ts';
+import { fetchesPublishedIteration, parseExportConfig, type ExportUpstreamConfig } from './export-config.ts';
+import { selectServedExports, servedAsConfigured, type ServedExport } from './export-selection.ts';
 import { fetchProjectTags, fetchPublishedExport } from './export-training.ts';
 import { parseCustomVisionConfig, type CustomVisionConfig } from './custom-vision-config.ts';
 import { LocalUpstream } from './local.ts';
@@ -81,7 +84,7 @@ export interface CreatedUpstream {
  * is served meanwhile.
  */
 async function fetchServedExport(config: ExportUpstreamConfig, log: Logger): Promise<string | undefined> {
-  if (!config.training || !config.sourceIsFolder || config.publishedName === undefined) return undefined;
+  if (!fetchesPublishedIteration(config)) return undefined;
   try {
     return await fetchPublishedExport(config.training, {
       publishedName: config.publishedName,
@@ -92,10 +95,24 @@ async function fetchServedExport(config: ExportUpstreamConfig, log: Logger): Pro
   } catch (error) {
     log.warn(
       { error: (error as Error).message },
-      'the published iteration could not be fetched; serving the newest export in the folder',
+      'the published iteration could not be fetched; serving the exports in the folder',
     );
     return undefined;
   }
+}
+
+/** The exports to serve: the file, or every export of the folder (see selectServedExports). */
+async function findServedExports(
+  config: ExportUpstreamConfig,
+  fetched: string | undefined,
+  log: Logger,
+): Promise<readonly ServedExport[]> {
+  const found = config.sourceIsFolder
+    ? await identifyFolderExports(config.source)
+    : [await identifyExport(config.source)];
+  const { served, skipped } = selectServedExports(config, found, fetched);
+  for (const { source, reason } of skipped) log.info({ export: source }, `not served: ${reason}`);
+  return served;
 }
 
 /** Beyond a call's deadline, for its own bookkeeping after it: never an undercount. */
@@ -109,11 +126,12 @@ export async function createUpstream(config: UpstreamConfig, log: Logger): Promi
   switch (config.kind) {
     case 'export': {
       const fetched = await fetchServedExport(config, log);
-      const served = await chooseServedExport(config, fetched);
+      const served = await findServedExports(config, fetched, log);
       const upstream = new ExportUpstream(served, config);
       if (config.training) {
+        // The project's tags name the first export's labels: it is the one served as that project.
         fetchProjectTags(config.training).then(
-          (tags) => upstream.useKnownTags(tags),
+          (tags) => upstream.primary.useKnownTags(tags),
           (error: Error) =>
             log.warn(
               { error: error.message },
@@ -122,20 +140,16 @@ export async function createUpstream(config: UpstreamConfig, log: Logger): Promi
         );
       }
       const ready = upstream.start();
-      ready.catch((error: Error) => log.error({ error: error.message }, 'the exported model failed to load'));
-      if (
-        config.training &&
-        config.sourceIsFolder &&
-        config.publishedName !== undefined &&
-        config.refreshMs > 0
-      ) {
-        // A newly published iteration is fetched and served without a restart; its devices get it at
-        // their next load (the model package's ETag changes).
+      ready.catch((error: Error) => log.error({ error: error.message }, 'an exported model failed to load'));
+      if (fetchesPublishedIteration(config) && config.refreshMs > 0) {
+        // A newly published iteration is fetched and served without a restart, in place of the one served
+        // under its published name; its devices get it at their next load (the package's ETag changes).
         upstream.watch(async () => {
           const newest = await fetchServedExport(config, log);
-          if (!newest || newest === upstream.current.loaded.source) return;
+          const primary = upstream.primary;
+          if (!newest || newest === primary.current.source) return;
           try {
-            await upstream.replaceExport(await chooseServedExport(config, newest));
+            await primary.replaceExport(servedAsConfigured(config, await identifyExport(newest)));
             log.info({ export: newest }, 'now serving the newly published iteration');
           } catch (error) {
             log.error(
@@ -145,12 +159,18 @@ export async function createUpstream(config: UpstreamConfig, log: Logger): Promi
           }
         }, config.refreshMs);
       }
+      const names = served
+        .map(
+          (entry) =>
+            `${path.basename(entry.source)} (${entry.plan.summary}) as project ${entry.projectId}, published name ${entry.publishedName}`,
+        )
+        .join('; ');
       return {
         upstream,
         ready,
         // Its capacity is this instance's own, never shared.
-        budget: { scope: 'export', shared: false, burst: config.workers + config.queueLimit },
-        description: `the exported model ${served.loaded.source} (${served.loaded.plan.summary}) as project ${served.projectId}, published name ${served.publishedName}, ${config.workers} worker(s)`,
+        budget: { scope: 'export', shared: false, burst: upstream.workers + config.queueLimit },
+        description: `${served.length === 1 ? 'the exported model' : `${served.length} exported models:`} ${names}, ${upstream.workers} worker(s)`,
       };
     }
     case 'custom-vision': {

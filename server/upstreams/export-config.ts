@@ -9,9 +9,10 @@ import {
 import type { ExportPlatform } from './export-training.ts';
 
 export interface ExportUpstreamConfig {
-  /** The export zip, or a folder of them (the newest export there is served). */
+  /** The export zip, or a folder of them (every export there is served, see export-selection.ts). */
   readonly source: string;
   readonly sourceIsFolder: boolean;
+  /** Worker threads and wait queue for all the exports together (shared out by shareWorkers). */
   readonly workers: number;
   readonly queueLimit: number;
   readonly minProbability: number;
@@ -29,6 +30,15 @@ export interface ExportUpstreamConfig {
   /** How often the published iteration is checked for a newer one to fetch and serve, ms; 0: never. */
   readonly refreshMs: number;
 }
+
+/**
+ * Whether the server fetches the published iteration's export into the folder itself: with the Training
+ * API, a folder and the published name to look for.
+ */
+export const fetchesPublishedIteration = (
+  config: ExportUpstreamConfig,
+): config is ExportUpstreamConfig & { training: CustomVisionTrainingConfig; publishedName: string } =>
+  config.training !== undefined && config.sourceIsFolder && config.publishedName !== undefined;
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

@@ -1,31 +1,9 @@
-// A team's own Custom Vision model, exported (ONNX or TensorFlow.js), answering Custom Vision's prediction
-// routes from worker threads on this server, in the cloud's ImagePrediction shape: no Azure call at all.
-import { measuredPoolBudget, timedPredictionAnswer } from './pool-capacity.ts';
-import { poolRefusal } from './pool-refusal.ts';
-import { createHash, randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
+// A team's own Custom Vision models, exported (ONNX or TensorFlow.js), answering Custom Vision's
+// prediction routes from worker threads on this server, in the cloud's ImagePrediction shape: no Azure call
+// at all. A folder of exports serves every one, each under its own project id and published name.
 import { CvError, CvErrorCode } from '../http/cv-error.ts';
-import {
-  ExportImageError,
-  ExportPool,
-  ExportQueueFullError,
-  ExportWorkerError,
-} from '../model-export/export-pool.ts';
-import {
-  listExportZips,
-  readExport,
-  readExportSource,
-  type LoadedExport,
-} from '../model-export/read-export.ts';
-import { writeZip } from '../model-export/zip-writer.ts';
-import { SERVED_IDS_FILE } from '../../src/shared/model-export/export-files.ts';
-import { derivedProjectId, exportIterationId } from '../../src/shared/model-export/identity.ts';
-import {
-  tagIdsFor,
-  toImagePrediction,
-  type KnownTag,
-} from '../../src/shared/model-export/image-prediction.ts';
+import { ExportModel, type ModelPackage } from './export-model.ts';
+import { shareWorkers, type ServedExport } from './export-selection.ts';
 import type { ExportUpstreamConfig } from './export-config.ts';
 import type {
   PredictionRequest,
@@ -35,136 +13,71 @@ import type {
   UpstreamHealth,
 } from './upstream.ts';
 
-/** What the client is told when the model could not answer; any other error as it is. */
-function refusal(error: unknown): unknown {
-  return poolRefusal(error, {
-    queueFull: ExportQueueFullError,
-    unreadable: ExportImageError,
-    failed: ExportWorkerError,
-  });
-}
+export type { ModelPackage } from './export-model.ts';
 
-export interface ModelPackage {
-  readonly bytes: Buffer;
-  readonly sha1: string;
-}
-
-/** Whether an upstream can hand its model to devices (an exported model can; the cloud cannot). */
-export const hasModelPackage = (upstream: object): upstream is { modelPackage(): Promise<ModelPackage> } =>
-  typeof (upstream as { modelPackage?: unknown }).modelPackage === 'function';
-
-export interface ServedExport {
-  readonly loaded: LoadedExport;
+/** Names a served model: its project id and published name. */
+export interface ModelKey {
   readonly projectId: string;
   readonly publishedName: string;
-  readonly iterationId: string;
 }
 
-/**
- * The export to serve (the one just fetched, else the file, else the folder's newest) and the names it is
- * served under (settings first, else derived from the export).
- */
-export async function chooseServedExport(
-  config: ExportUpstreamConfig,
-  fetched?: string,
-): Promise<ServedExport> {
-  const source =
-    fetched ?? (config.sourceIsFolder ? (await listExportZips(config.source))[0] : config.source);
-  if (!source) {
-    throw new Error(
-      `CUSTOM_VISION_EXPORT: ${config.source} holds no export zip; put a Custom Vision export (ONNX or TensorFlowJs) there.`,
-    );
-  }
-  const loaded = await readExport(source);
-  return {
-    loaded,
-    // Exports carry their iteration's id but not their project's: without CUSTOM_VISION_PROJECT_ID the
-    // project id is derived from the export, stable across restarts and the same on devices.
-    projectId: config.projectId ?? derivedProjectId(loaded.files),
-    publishedName: config.publishedName ?? path.basename(source).replace(/\.zip$/i, ''),
-    iterationId: exportIterationId(loaded.files),
-  };
-}
+/** Whether an upstream can hand its models to devices (an exported model can; the cloud cannot). */
+export const hasModelPackage = (
+  upstream: object,
+): upstream is { modelPackage(model: ModelKey): Promise<ModelPackage> } =>
+  typeof (upstream as { modelPackage?: unknown }).modelPackage === 'function';
 
-/** What /api/config says of an export. */
-function servedModel(served: ServedExport): ServedModel {
-  const { plan } = served.loaded;
-  return {
-    // Answered on this server with no cloud call, as the embedded detector is.
-    source: 'local',
-    projectId: served.projectId,
-    publishedName: served.publishedName,
-    type: plan.projectType,
-    name: `Custom Vision export: ${plan.summary}`,
-    tags: plan.labels,
-  };
-}
+const sameModel = (model: ServedModel, key: ModelKey) =>
+  model.projectId.toLowerCase() === key.projectId.toLowerCase() && model.publishedName === key.publishedName;
 
 export class ExportUpstream implements PredictionUpstream {
-  model: ServedModel;
   readonly acceptsUrls = false;
-  private pool: ExportPool;
-  private tagIds: string[];
-  private knownTags: readonly KnownTag[] = [];
-  private startError: Error | undefined;
-  private packaged: Promise<ModelPackage> | undefined;
-
-  constructor(
-    private served: ServedExport,
-    private readonly config: ExportUpstreamConfig,
-  ) {
-    this.model = servedModel(served);
-    this.tagIds = tagIdsFor(served.loaded.plan.labels, served.projectId);
-    this.pool = this.newPool(served);
-  }
-
-  private newPool(served: ServedExport): ExportPool {
-    return new ExportPool({
-      source: served.loaded.source,
-      workers: this.config.workers,
-      queueLimit: this.config.queueLimit,
-      minProbability: this.config.minProbability,
-      maxDetections: this.config.maxDetections,
-    });
-  }
-
-  /** The export served now (its file, iteration and plan). */
-  get current(): ServedExport {
-    return this.served;
-  }
-
-  /** The project's own tag ids, matched by name (exports carry names only), from now on. */
-  useKnownTags(tags: readonly KnownTag[]): void {
-    this.knownTags = tags;
-    this.tagIds = tagIdsFor(this.served.loaded.plan.labels, this.served.projectId, tags);
-    // Devices get the package again with these ids (its SHA-1, so its ETag, changes).
-    this.packaged = undefined;
-  }
-
-  /**
-   * Serves another export (a newly published iteration) from now on: its workers load it first, while
-   * the current ones keep answering; then requests go to them and the old workers finish and stop. If
-   * the new export fails to load, the current one stays.
-   */
-  async replaceExport(next: ServedExport): Promise<void> {
-    const pool = this.newPool(next);
-    try {
-      await pool.start();
-    } catch (error) {
-      await pool.close();
-      throw error;
-    }
-    const old = this.pool;
-    this.pool = pool;
-    this.served = next;
-    this.model = servedModel(next);
-    this.tagIds = tagIdsFor(next.loaded.plan.labels, next.projectId, this.knownTags);
-    this.packaged = undefined;
-    this.startError = undefined;
-    await old.closeWhenIdle();
-  }
-
+  /** Newest first; the first is the one the settings name (and the fetched iteration, when fetching). */
+  private readonly exports: readonly ExportModel[];
   private refreshTimer: NodeJS.Timeout | undefined;
+
+  constructor(served: readonly ServedExport[], config: ExportUpstreamConfig) {
+    const shares = shareWorkers(config.workers, config.queueLimit, served.length);
+    this.exports = served.map(
+      (entry, index) =>
+        new ExportModel(entry, {
+          ...shares[index]!,
+          minProbability: config.minProbability,
+          maxDetections: config.maxDetections,
+        }),
+    );
+  }
+
+  /** The first export: the newest, or the fetched published iteration (what existing clients use). */
+  get primary(): ExportModel {
+    return this.exports[0]!;
+  }
+
+  get model(): ServedModel {
+    return this.primary.model;
+  }
+
+  get models(): readonly ServedModel[] {
+    return this.exports.map((entry) => entry.model);
+  }
+
+  /** Worker threads started for all the exports together. */
+  get workers(): number {
+    return this.exports.reduce((sum, entry) => sum + entry.stats().workers, 0);
+  }
+
+  private exportFor(key: ModelKey): ExportModel {
+    const found = this.exports.find((entry) => sameModel(entry.model, key));
+    // The route checked the names against `models` already; this guards a call that did not.
+    if (!found) {
+      throw new CvError(
+        404,
+        CvErrorCode.NotFound,
+        `No exported model is served as project ${key.projectId}, published name "${key.publishedName}" (see /api/config).`,
+      );
+    }
+    return found;
+  }
 
   /** Runs `check` every `everyMs` (one at a time) until the upstream closes. */
   watch(check: () => Promise<void>, everyMs: number): void {
@@ -176,107 +89,60 @@ export class ExportUpstream implements PredictionUpstream {
     }, everyMs).unref();
   }
 
+  /** Resolves once every export's workers have loaded it; rejects with the first that could not. */
   async start(): Promise<void> {
-    try {
-      await this.pool.start();
-    } catch (error) {
-      this.startError = error as Error;
-      throw error;
-    }
+    await Promise.all(this.exports.map((entry) => entry.start()));
   }
 
-  async predict(request: PredictionRequest): Promise<UpstreamAnswer> {
-    if (!request.image) {
+  predict(request: PredictionRequest): Promise<UpstreamAnswer> {
+    const { image } = request;
+    if (!image) {
       throw new CvError(400, CvErrorCode.BadRequestNotSupported, 'An exported model takes image bytes only.');
     }
-    if (this.pool.stats().readyWorkers === 0) {
-      throw new CvError(
-        503,
-        CvErrorCode.ErrorPredictionServiceUnavailable,
-        this.startError
-          ? `The exported model failed to load (${this.startError.message}); see the server's log.`
-          : 'The exported model is still loading; retry in a few seconds.',
-        this.startError ? {} : { 'Retry-After': '2' },
-      );
-    }
-    (await request.admit()).sent(); // nothing to wait for: the workers are in this process
-    // The export answering and its labels are taken together: another may be swapped in meanwhile.
-    const { served, pool, tagIds } = this;
-    let answer;
-    try {
-      answer = await pool.predict(request.image.bytes, request.client.signal);
-      request.trace.outcomes.push('200');
-    } catch (error) {
-      if (error instanceof ExportQueueFullError) request.trace.refused = 'queue-full';
-      throw refusal(error);
-    }
-    const prediction = toImagePrediction(answer.results, {
-      id: randomUUID(),
-      projectId: served.projectId,
-      iterationId: served.iterationId,
-      labels: served.loaded.plan.labels,
-      tagIds,
-      created: new Date(),
-    });
-    return timedPredictionAnswer(prediction, answer.timing);
+    return this.exportFor(request.route).predict({ ...request, image });
   }
 
-  /** The workers' measured capacity: one image per worker per median job time. */
+  /** One budget for the server: the exports' measured capacities added up. */
   budget() {
-    return measuredPoolBudget(this.pool.stats(), 'exported model capacity (measured)');
-  }
-
-  health(): UpstreamHealth {
-    const stats = this.pool.stats();
-    const { plan } = this.served.loaded;
-    const detail =
-      this.startError && stats.readyWorkers === 0
-        ? `The exported model failed to load: ${this.startError.message}`
-        : stats.readyWorkers > 0
-          ? `Exported model ready (${plan.summary}) on ${stats.backend ?? 'its runtime'}: ${stats.readyWorkers} worker(s), ${stats.busyWorkers} busy, ${stats.queued} waiting.`
-          : `The exported model (${plan.summary}) is loading.`;
+    const each = this.exports.map((entry) => entry.budget());
+    const perSecond = each.reduce((sum, budget) => sum + budget.nostorePerSecond, 0);
     return {
-      ready: stats.readyWorkers > 0,
-      detail,
-      export: path.basename(this.served.loaded.source),
-      ...stats,
+      nostorePerSecond: perSecond,
+      storePerSecond: perSecond,
+      basis:
+        each.length > 1
+          ? `${each.length} exported models' capacity (measured)`
+          : 'exported model capacity (measured)',
     };
   }
 
-  /** The served export as a zip, for devices that run the model themselves, with its SHA-1 (read once). */
-  modelPackage(): Promise<ModelPackage> {
-    this.packaged ??= this.readPackage();
-    return this.packaged;
+  health(): UpstreamHealth {
+    const each = this.exports.map((entry) => entry.health());
+    if (each.length === 1) return { ...each[0]!, models: each };
+    const sum = (key: string) => each.reduce((total, health) => total + Number(health[key] ?? 0), 0);
+    const ready = each.filter((health) => health.ready).length;
+    return {
+      // Ready for traffic once every model answers: a balancer cannot tell which model a request wants.
+      ready: ready === each.length,
+      detail: `${ready} of ${each.length} exported models ready. ${each.map((health) => `${String(health['publishedName'])}: ${health.detail}`).join(' ')}`,
+      export: each[0]!['export'],
+      workers: sum('workers'),
+      readyWorkers: sum('readyWorkers'),
+      busyWorkers: sum('busyWorkers'),
+      queued: sum('queued'),
+      queueLimit: sum('queueLimit'),
+      restarts: sum('restarts'),
+      models: each,
+    };
   }
 
-  private async readPackage(): Promise<ModelPackage> {
-    // Always one zip: a folder's newest export is served, never a folder itself.
-    const { served, tagIds } = this;
-    // Until the project's tags are known, a device derives the same ids from the labels as this server;
-    // after, the export goes out with the server's ids added, so a device's answers carry the cloud's.
-    const bytes = this.knownTags.length
-      ? writeZip(
-          [
-            ...(await readExportSource(served.loaded.source)),
-            [
-              SERVED_IDS_FILE,
-              Buffer.from(
-                JSON.stringify({
-                  ProjectId: served.projectId,
-                  IterationId: served.iterationId,
-                  TagIds: tagIds,
-                }),
-              ),
-            ],
-          ],
-          { deflate: true },
-        )
-      : await readFile(served.loaded.source);
-    return { bytes, sha1: createHash('sha1').update(bytes).digest('hex') };
+  /** The export served under these names, as a zip for devices that run the model themselves. */
+  modelPackage(model: ModelKey): Promise<ModelPackage> {
+    return this.exportFor(model).modelPackage();
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
     clearInterval(this.refreshTimer);
-    return this.pool.close();
+    await Promise.all(this.exports.map((entry) => entry.close()));
   }
 }

@@ -7,7 +7,7 @@ import type { PredictionBudget } from '../limits/windows.ts';
 
 export type ModelSource = 'local' | 'custom-vision';
 
-/** The one model this server serves, as reported by /api/config. */
+/** A model this server serves, as reported by /api/config. */
 export interface ServedModel {
   readonly source: ModelSource;
   readonly projectId: string;
@@ -61,7 +61,10 @@ export interface UpstreamHealth {
 }
 
 export interface PredictionUpstream {
+  /** The first model served: the one clients that know of one model use. */
   readonly model: ServedModel;
+  /** Every model served, `model` first, when there are several (a folder of exports). */
+  readonly models?: readonly ServedModel[];
   /** Whether this upstream can fetch images by URL (the cloud can; the local detector will not). */
   readonly acceptsUrls: boolean;
   predict(request: PredictionRequest): Promise<UpstreamAnswer>;
@@ -69,6 +72,10 @@ export interface PredictionUpstream {
   health(): UpstreamHealth;
   close(): Promise<void>;
 }
+
+/** Every model an upstream serves, its first model first. */
+export const servedModels = (upstream: PredictionUpstream): readonly ServedModel[] =>
+  upstream.models ?? [upstream.model];
 
 /**
  * Models published by the local training store, answered beside the configured upstream's one model: a

@@ -45,6 +45,24 @@ export type ModelInfo = (LocalModel | CustomVisionModel) & {
   readonly publishedIteration?: { readonly id: string; readonly name: string } | undefined;
 };
 
+/** What names a served model in settings and in the device's kept packages: `<projectId>/<publishedName>`. */
+export const modelKey = (model: Pick<ModelInfo, 'projectId' | 'publishedName'>): string =>
+  `${model.projectId.toLowerCase()}/${model.publishedName}`;
+
+/**
+ * The model the person chose (by {@link modelKey}), else the server's first: a choice the server no longer
+ * serves falls back rather than leaving the view without a model. Undefined only when none is served.
+ */
+export function chosenModel(models: readonly ModelInfo[], key: string | undefined): ModelInfo | undefined {
+  // Project ids are GUIDs, compared in any case; published names are compared as the server does, exactly.
+  const slash = key?.indexOf('/') ?? -1;
+  const wanted =
+    key && slash > 0
+      ? modelKey({ projectId: key.slice(0, slash), publishedName: key.slice(slash + 1) })
+      : undefined;
+  return models.find((model) => modelKey(model) === wanted) ?? models[0];
+}
+
 /** Predictions per second the server's upstream allows, so the camera loop paces itself. */
 export interface PredictionBudget {
   readonly nostorePerSecond: number;

@@ -295,14 +295,14 @@ export class SightlineApp extends LitElement {
   /** The live camera view, once the server has said which model it serves (and so where to send frames). */
   #renderLive(): TemplateResult | typeof nothing {
     if (this.config.kind !== 'loaded') return nothing;
-    const model = this.config.config.models[0];
-    if (!model) return nothing;
+    const { models } = this.config.config;
+    if (models.length === 0) return nothing;
     const health = this.#health.state;
     return html`<sightline-live
       class="live"
       ?kiosk=${this.kiosk}
       ?modelReady=${health.kind === 'value' && health.value.ready}
-      .model=${model}
+      .models=${models}
       .budget=${this.config.config.budget}
       .teach=${this.#teach()}
     ></sightline-live>`;

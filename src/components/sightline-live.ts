@@ -1,7 +1,7 @@
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import type { SightlineEvent } from './events.ts';
 import { customElement, property, query, state } from 'lit/decorators.js';
-import type { ModelInfo, PredictionBudget } from '../api/server-info.ts';
+import { chosenModel, modelKey, type ModelInfo, type PredictionBudget } from '../api/server-info.ts';
 import { loadSettings, saveSettings, settingsFromUrl, type Settings } from '../settings/settings.ts';
 import { isProbablyPhone } from '../camera/camera.ts';
 import { CameraController } from '../controllers/camera-controller.ts';
@@ -156,7 +156,8 @@ export class SightlineLive extends LitElement {
     }
   `;
 
-  @property({ attribute: false }) model!: ModelInfo;
+  /** Every model the server serves (/api/config), its first first; the person may choose one in settings. */
+  @property({ attribute: false }) models!: readonly ModelInfo[];
   @property({ attribute: false }) budget!: PredictionBudget;
   /** Whether the server says its model is loaded and answering (its health), for the start-up steps. */
   @property({ type: Boolean }) modelReady = false;
@@ -166,6 +167,11 @@ export class SightlineLive extends LitElement {
   @property({ attribute: false }) teach: TeachAccess | undefined;
 
   @state() settings: Settings = settingsFromUrl(location.search, loadSettings());
+
+  /** The model frames go to: the one chosen in settings, else the server's first. */
+  get model(): ModelInfo {
+    return chosenModel(this.models, this.settings.model)!;
+  }
   @state() private listed: readonly ListedDetection[] = [];
   @state() private hasResult = false;
   @state() private figures: LoopFigures | undefined;
@@ -396,6 +402,8 @@ export class SightlineLive extends LitElement {
           .settings=${this.settings}
           .cameras=${this.camera.cameras}
           .tags=${this.model.tags ?? []}
+          .models=${this.models}
+          .currentModel=${modelKey(this.model)}
           .currentDeviceId=${this.camera.track?.getSettings().deviceId}
           ?torchSupported=${this.camera.torchSupported}
           ?torchOn=${this.camera.torchOn}

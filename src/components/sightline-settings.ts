@@ -2,6 +2,7 @@ import { LitElement, css, html, nothing } from 'lit';
 import { emit } from './events.ts';
 import { customElement, property } from 'lit/decorators.js';
 import type { Settings } from '../settings/settings.ts';
+import { modelKey, type ModelInfo } from '../api/server-info.ts';
 import type { CameraInfo } from '../camera/camera.ts';
 
 const RESOLUTIONS = [
@@ -81,9 +82,31 @@ export class SightlineSettings extends LitElement {
   /** Offer storing frames only where it means something: a Custom Vision project. */
   @property({ type: Boolean }) canStore = false;
   @property({ attribute: false }) currentDeviceId: string | undefined;
+  /** The server's models: a choice is offered when there are several. */
+  @property({ attribute: false }) models: readonly ModelInfo[] = [];
+  /** The model in use now (its modelKey): the chosen one, or the server's first. */
+  @property({ attribute: false }) currentModel: string | undefined;
 
   private change(partial: Partial<Settings>): void {
     emit(this, 'sl-settings-change', partial);
+  }
+
+  /** One option per served model, by its name and published name (two exports may share a summary). */
+  private renderModelChoice() {
+    return html`<label
+      >Model
+      <select
+        data-testid="model-select"
+        @change=${(e: Event) => this.change({ model: (e.target as HTMLSelectElement).value })}
+      >
+        ${this.models.map((model) => {
+          const key = modelKey(model);
+          return html`<option value=${key} ?selected=${key === this.currentModel}>
+            ${model.publishedName} · ${model.name}
+          </option>`;
+        })}
+      </select>
+    </label>`;
   }
 
   protected override render() {
@@ -163,6 +186,7 @@ export class SightlineSettings extends LitElement {
         />
         <datalist id="known-tags">${this.tags.map((tag) => html`<option value=${tag}></option>`)}</datalist>
       </label>
+      ${this.models.length > 1 ? this.renderModelChoice() : nothing}
       <label
         >Run the model
         <select

@@ -87,7 +87,7 @@ export class DetectionController implements ReactiveController {
   /** Answers frames by the server or by the model on this device, as the mode setting says. */
   private readonly inference = new InferenceRouter(
     () => this.options.options().inferenceMode,
-    () => this.options.model().projectId,
+    () => this.options.model(),
     predictImage,
   );
   private readonly snapshotsInProgress = new Set<Promise<void>>();

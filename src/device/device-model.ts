@@ -1,12 +1,24 @@
-// "Run on this device": the served model's export fetched from the server (and kept in Cache Storage, so
+// "Run on this device": the chosen served model's export fetched from the server (and kept in Cache Storage, so
 // the installed app runs it offline), loaded in the dedicated inference worker, and offered to the live
 // loop as a prediction sender in place of the server's. Loaded only when device mode is chosen.
 import { releaseProxy, transfer, wrap, type Remote } from 'comlink';
 import type { PredictOutcome } from '../api/prediction-client.ts';
 import type { InferenceWorkerApi, LoadedModelInfo } from './inference-api.ts';
 
-const PACKAGE_URL = '/api/model-package';
 const PACKAGE_CACHE = 'sightline-model-packages';
+
+/** Which of the server's models to run: its project id and published name (see /api/config). */
+export interface DeviceModelChoice {
+  readonly projectId: string;
+  readonly publishedName: string;
+}
+
+/**
+ * The package's address for one model, also its key in Cache Storage: a device that ran several models
+ * keeps each one, and switching between them offline runs the kept copy of the one chosen.
+ */
+export const modelPackageUrl = (model: DeviceModelChoice): string =>
+  `/api/model-package?${new URLSearchParams({ projectId: model.projectId.toLowerCase(), publishedName: model.publishedName }).toString()}`;
 /** Detections kept per frame on the device, as the server's export path keeps them. */
 const LIMITS = { minProbability: 0.01, maxDetections: 64 };
 
@@ -19,13 +31,17 @@ export class DeviceModelError extends Error {
  * The export zip: from the server when it answers (revalidated against the kept copy by its ETag), else
  * the copy kept from last time, so a device that loaded the model once runs it with the server gone.
  */
-export async function fetchModelPackage(fetchImpl: typeof fetch = fetch): Promise<ArrayBuffer> {
+export async function fetchModelPackage(
+  model: DeviceModelChoice,
+  fetchImpl: typeof fetch = fetch,
+): Promise<ArrayBuffer> {
+  const url = modelPackageUrl(model);
   const cache = 'caches' in globalThis ? await caches.open(PACKAGE_CACHE) : undefined;
-  const kept = await cache?.match(PACKAGE_URL);
+  const kept = await cache?.match(url);
   const etag = kept?.headers.get('etag');
   let response: Response;
   try {
-    response = await fetchImpl(PACKAGE_URL, {
+    response = await fetchImpl(url, {
       headers: etag ? { 'If-None-Match': etag } : {},
       cache: 'no-store',
     });
@@ -37,7 +53,7 @@ export async function fetchModelPackage(fetchImpl: typeof fetch = fetch): Promis
   }
   if (response.status === 304 && kept) return kept.arrayBuffer();
   if (response.ok) {
-    await cache?.put(PACKAGE_URL, response.clone());
+    await cache?.put(url, response.clone());
     return response.arrayBuffer();
   }
   if (kept && response.status >= 500) return kept.arrayBuffer();
@@ -71,16 +87,16 @@ export class DeviceModel {
     readonly info: LoadedModelInfo,
   ) {}
 
-  /** Fetches (or finds kept) the served model and loads it in a new inference worker. */
-  static async open(projectId: string, backend = backendFromUrl()): Promise<DeviceModel> {
-    const zip = await fetchModelPackage();
+  /** Fetches (or finds kept) the chosen model and loads it in a new inference worker. */
+  static async open(model: DeviceModelChoice, backend = backendFromUrl()): Promise<DeviceModel> {
+    const zip = await fetchModelPackage(model);
     const worker = new Worker(new URL('./inference.worker.ts', import.meta.url), {
       type: 'module',
       name: 'sightline-inference',
     });
     const remote = wrap<InferenceWorkerApi>(worker);
     try {
-      const info = await remote.load(transfer(zip, [zip]), projectId, backend);
+      const info = await remote.load(transfer(zip, [zip]), model.projectId, backend);
       return new DeviceModel(worker, remote, info);
     } catch (error) {
       remote[releaseProxy]();

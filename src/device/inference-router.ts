@@ -2,7 +2,7 @@
 // by the server while it answers and the device when the server or the network is gone (auto). The
 // device's runtime and model are imported and loaded only when a mode needs them.
 import type { PredictionSender } from '../pipeline/detection-loop.ts';
-import type { DeviceModel } from './device-model.ts';
+import type { DeviceModel, DeviceModelChoice } from './device-model.ts';
 
 /** What the router uses of a loaded device model. */
 export type DeviceModelLike = Pick<DeviceModel, 'send' | 'status' | 'dispose'>;
@@ -25,17 +25,20 @@ const RETRY_LOAD_MS = 10_000;
 export class InferenceRouter {
   private device: Promise<DeviceModelLike> | undefined;
   private loaded: DeviceModelLike | undefined;
+  /** Which model `device` and `loaded` are (project id and published name). */
+  private deviceKey: string | undefined;
   private failure: string | undefined;
   private failedAt = 0;
   private lastWasDevice = false;
 
   constructor(
     private readonly mode: () => InferenceMode,
-    private readonly projectId: () => string,
+    /** The model chosen now; another choice loads that one in place of the one loaded. */
+    private readonly model: () => DeviceModelChoice,
     private readonly cloud: PredictionSender,
     /** Loads the device model; the runtime is imported only when this first runs. */
-    private readonly openDevice: (projectId: string) => Promise<DeviceModelLike> = async (projectId) =>
-      (await import('./device-model.ts')).DeviceModel.open(projectId),
+    private readonly openDevice: (model: DeviceModelChoice) => Promise<DeviceModelLike> = async (model) =>
+      (await import('./device-model.ts')).DeviceModel.open(model),
   ) {}
 
   /** Loads the device model now (device and auto modes), so it is kept for when the server is gone. */
@@ -44,17 +47,31 @@ export class InferenceRouter {
   }
 
   private deviceModel(): Promise<DeviceModelLike> {
+    const model = this.model();
+    const key = `${model.projectId.toLowerCase()}/${model.publishedName}`;
+    if (key !== this.deviceKey) {
+      // Another model chosen: the one loaded (or loading) is let go, and a failure was the other's.
+      this.dispose();
+      this.failure = undefined;
+      this.deviceKey = key;
+    }
     // After a failure the next try waits a while: every frame would otherwise fetch and load again.
     if (!this.device && this.failure && Date.now() - this.failedAt < RETRY_LOAD_MS) {
       return Promise.reject(new Error(this.failure));
     }
-    this.device ??= this.openDevice(this.projectId()).then(
-      (model) => {
-        this.loaded = model;
+    this.device ??= this.openDevice(model).then(
+      (loaded) => {
+        // Chosen away from while it loaded: let go at once, and this frame goes unanswered.
+        if (this.deviceKey !== key) {
+          loaded.dispose();
+          throw new Error('another model was chosen');
+        }
+        this.loaded = loaded;
         this.failure = undefined;
-        return model;
+        return loaded;
       },
       (error: Error) => {
+        if (this.deviceKey !== key) throw error;
         // The next frame tries again (the server may be back, or the model published).
         this.device = undefined;
         this.failure = error.message;

@@ -35,6 +35,11 @@ export interface Settings {
   historyIntervalMs: number;
   /** Where frames are answered: the server (cloud), this device, or the device when the server is gone. */
   inferenceMode: InferenceMode;
+  /**
+   * The chosen model when the server serves several, as `<projectId>/<publishedName>` (see modelKey);
+   * undefined, or a model the server no longer serves: the server's first.
+   */
+  model: string | undefined;
 }
 
 export const DEFAULT_SETTINGS: Readonly<Settings> = {
@@ -57,6 +62,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = {
   historyEnabled: true,
   historyIntervalMs: 10_000,
   inferenceMode: 'cloud',
+  model: undefined,
 };
 
 const STORAGE_KEY = 'sightline.settings.v1';
@@ -91,6 +97,7 @@ export function sanitizeSettings(raw: unknown, fallback: Readonly<Settings> = DE
     historyEnabled: pick('historyEnabled', (v) => typeof v === 'boolean'),
     historyIntervalMs: pick('historyIntervalMs', (v) => isNumberIn(v, 0, 3_600_000)),
     inferenceMode: pick('inferenceMode', (v) => INFERENCE_MODES.includes(v as InferenceMode)),
+    model: pick('model', (v) => typeof v === 'string' && v.includes('/') && v.length < 512),
   };
 }
 
@@ -140,6 +147,7 @@ export function settingsFromUrl(search: string, base: Settings): Settings {
   if (params.has('fps')) raw.fpsCap = number('fps');
   if (params.has('hud')) raw.showHud = flag('hud');
   if (params.has('mode')) raw.inferenceMode = params.get('mode');
+  if (params.has('model')) raw.model = params.get('model');
   if (params.has('width')) raw.width = number('width');
   if (params.has('height')) raw.height = number('height');
   if (params.has('history')) raw.historyEnabled = flag('history');

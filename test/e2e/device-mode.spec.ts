@@ -1,5 +1,8 @@
 // "Run on this device": the served export runs in the browser's inference worker; once the model is
 // loaded the server can go away and the boxes and the status region keep coming.
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { exportFixture } from '../fixtures/exports/generate.ts';
 import { FIXTURES } from '../support/fixtures.ts';
@@ -133,5 +136,69 @@ test('device mode with the default model: the embedded CenterNet runs in the pag
   } finally {
     await session?.browser.close();
     await server?.stop();
+  }
+});
+
+test('a folder of two exports: the model chosen in settings answers, on the device and on the server', async () => {
+  test.setTimeout(240_000);
+  const folder = mkdtempSync(path.join(os.tmpdir(), 'sightline-e2e-exports-'));
+  copyFileSync(exportFixture('s1-detector-tfjs'), path.join(folder, 'masks.zip'));
+  copyFileSync(exportFixture('tiny-classifier-softmax-tfjs'), path.join(folder, 'colours.zip'));
+  let server: SpawnedServer | undefined;
+  let session: CameraBrowser | undefined;
+  try {
+    server = await spawnServer({ CUSTOM_VISION_EXPORT: folder, EXPORT_WORKERS: '2' });
+    const { models } = (await (await fetch(`${server.url}/api/config`)).json()) as {
+      models: { projectId: string; publishedName: string; type: string }[];
+    };
+    expect(models.map((model) => model.publishedName).sort()).toEqual(['colours', 'masks']);
+    // What each model's answers look like in the status region.
+    const answers = (model: (typeof models)[number]) =>
+      model.type === 'detect' ? /mask \d+%/ : /(blue|green|red) \d+%/;
+    const [first, second] = [models[0]!, models[1]!];
+
+    session = await launchWithCamera(FIXTURES.coffee.file);
+    const page = await openLive(session.browser, `${server.url}/?mode=device&threshold=0&hud=1`);
+    const status = page.getByTestId('detections');
+    // Nothing chosen yet: the server's first model.
+    await expect(status).toContainText(answers(first), { timeout: 120_000 });
+
+    await page.getByText('Settings', { exact: true }).click();
+    const choice = page.getByTestId('model-select');
+    await expect(choice.locator('option')).toHaveCount(2);
+    await choice.selectOption(`${second.projectId}/${second.publishedName}`);
+    await expect(status).toContainText(answers(second), { timeout: 120_000 });
+    await expect(status).not.toContainText(answers(first));
+
+    // The device keeps each model it ran, by its names.
+    const kept = await page.evaluate(async () => {
+      const { caches } = globalThis as unknown as {
+        caches: { open(name: string): Promise<{ keys(): Promise<{ url: string }[]> }> };
+      };
+      const cache = await caches.open('sightline-model-packages');
+      return (await cache.keys()).map((request) => new URL(request.url).searchParams.get('publishedName'));
+    });
+    expect(kept.sort()).toEqual(['colours', 'masks']);
+
+    // On the server, the chosen model's route answers; opened again with no parameters, the mode and the
+    // model are the ones remembered.
+    const sentToSecond = () =>
+      page.waitForRequest((request) =>
+        request
+          .url()
+          .includes(`/prediction/${second.projectId}/${second.type}/iterations/${second.publishedName}/`),
+      );
+    let sent = sentToSecond();
+    await page.getByTestId('mode-select').selectOption('cloud');
+    await sent;
+    await expect(status).toContainText(answers(second), { timeout: 60_000 });
+    sent = sentToSecond();
+    await page.goto(`${server.url}/?threshold=0`);
+    await sent;
+    await expect(status).toContainText(answers(second), { timeout: 60_000 });
+  } finally {
+    await session?.browser.close();
+    await server?.stop();
+    rmSync(folder, { recursive: true, force: true });
   }
 });

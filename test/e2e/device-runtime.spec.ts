@@ -59,9 +59,15 @@ function runOnDevice(page: Page, backend: string | undefined, pictures: number[]
         }>;
       };
       const module = (await import(chunk)) as {
-        DeviceModel: { open(projectId: string, backend?: string): Promise<Model> };
+        DeviceModel: {
+          open(model: { projectId: string; publishedName: string }, backend?: string): Promise<Model>;
+        };
       };
-      const model = await module.DeviceModel.open('00000000-0000-4000-8000-000000000000', backend);
+      // The served model, by the names /api/config gives it (its package is asked for by them).
+      const config = (await (await fetch('/api/config')).json()) as {
+        models: { projectId: string; publishedName: string }[];
+      };
+      const model = await module.DeviceModel.open(config.models[0]!, backend);
       const answers = [];
       for (const picture of pictures) {
         const outcome = await model.send('', Uint8Array.from(picture).buffer, {

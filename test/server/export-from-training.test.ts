@@ -137,13 +137,22 @@ describe('fetching the published iteration export', () => {
 });
 
 describe('a newly published iteration', () => {
-  it('is fetched and served without a restart, the previous one answering until it is ready', async () => {
+  it('is fetched and served without a restart in place of the previous one, the others of the folder kept', async () => {
     fake.exportArchive = readFileSync(exportFixture('tiny-classifier-mean-outside-onnx'));
+    // A team's own export beside the fetched ones: served too, under its own names, whatever is fetched.
+    copyFileSync(exportFixture('tiny-yolo-detector-onnx'), path.join(folder, 'own.zip'));
     server = await startTestServer({ ...env(), EXPORT_REFRESH_SECONDS: '1' });
-    const tags = async () =>
-      ((await (await fetch(`${server!.url}/api/config`)).json()) as { models: { tags: string[] }[] })
-        .models[0]!.tags;
+    const models = async () =>
+      (
+        (await (await fetch(`${server!.url}/api/config`)).json()) as {
+          models: { projectId: string; publishedName: string; tags: string[] }[];
+        }
+      ).models;
+    const tags = async () => (await models())[0]!.tags;
     expect(await tags()).toEqual(['blue', 'green', 'red']);
+    const own = (await models())[1]!;
+    expect(own).toMatchObject({ publishedName: 'own', tags: ['first', 'second', 'third'] });
+    expect((await models()).length).toBe(2);
 
     const first = fake.published!.iterationId;
     await trainingCall('DELETE', `/iterations/${first}/publish`);
@@ -157,12 +166,24 @@ describe('a newly published iteration', () => {
     await expect
       .poll(tags, { timeout: 30_000 })
       .toEqual(['controller', 'keyboard', 'laptop', 'monitor', 'mouse']);
-    expect(readdirSync(folder).sort()).toEqual([`${first}.zip`, `${String(second['id'])}.zip`].sort());
+    expect(readdirSync(folder).sort()).toEqual(
+      [`${first}.zip`, `${String(second['id'])}.zip`, 'own.zip'].sort(),
+    );
+    // The earlier fetch is no longer served; the folder's own export still is.
+    expect((await models()).map((model) => model.publishedName)).toEqual([PUBLISHED, 'own']);
+    expect((await models())[1]).toEqual(own);
     const client = new PredictionAPIClient(
       new ApiKeyCredentials({ inHeader: { 'Prediction-key': 'unused' } }),
       server.url,
     );
     const answer = await client.classifyImageWithNoStore(fake.projectId, PUBLISHED, COFFEE_227);
     expect(answer.predictions![0]!.tagName).toBe('monitor');
+
+    // After a restart the same: the earlier fetch stays replaced, not served under a name of its own.
+    await server.close();
+    server = await startTestServer(env());
+    expect((await models()).map((model) => model.publishedName)).toEqual([PUBLISHED, 'own']);
+    expect(await tags()).toEqual(['controller', 'keyboard', 'laptop', 'monitor', 'mouse']);
+    expect(server.logs.join('\n')).toContain(`not served: an earlier fetch`);
   });
 });

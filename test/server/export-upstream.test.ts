@@ -171,7 +171,7 @@ describe('a folder of exports, and a full queue', () => {
   let server: TestServer;
   beforeAll(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'sightline-exports-'));
-    // Two exports of the same model, the later one with a newer date in its manifest: that one is served.
+    // Two exports of the same model, the later one with a newer date in its manifest: that one comes first.
     const files = await readExportSource(exportFixture('tiny-s1-detector-onnx'));
     const manifest = JSON.parse(Buffer.from(files.get('cvexport.manifest')!).toString('utf8')) as Record<
       string,
@@ -195,7 +195,7 @@ describe('a folder of exports, and a full queue', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('serves the newest export of the folder', async () => {
+  it('lists the newest export of the folder first', async () => {
     expect((await servedModel(server)).publishedName).toBe('iteration-2');
   });
 
@@ -216,6 +216,160 @@ describe('a folder of exports, and a full queue', () => {
     const refused = statuses.filter((answer) => answer.status === 429);
     expect(refused.length).toBeGreaterThan(0);
     for (const answer of refused) expect(Number(answer.retryAfter)).toBeGreaterThan(0);
+  });
+});
+
+/** An export's files with its manifest changed: another iteration, exported on another date. */
+async function reissued(fixture: Parameters<typeof exportFixture>[0], changes: Record<string, string>) {
+  const files = await readExportSource(exportFixture(fixture));
+  const manifest = JSON.parse(Buffer.from(files.get('cvexport.manifest')!).toString('utf8')) as object;
+  return zipFiles({
+    ...Object.fromEntries(files),
+    'cvexport.manifest': Buffer.from(JSON.stringify({ ...manifest, ...changes })),
+  });
+}
+
+interface CvFailure {
+  statusCode?: number;
+  code?: string;
+}
+
+const failure = (call: Promise<unknown>): Promise<CvFailure> =>
+  call.then(
+    () => ({ code: 'it succeeded' }),
+    (error: unknown) => error as CvFailure,
+  );
+
+describe('a folder of two different exports', () => {
+  let dir: string;
+  let server: TestServer;
+  const files = { detector: '', classifier: '' };
+  const CLASSIFIER_ITERATION = '5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d';
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'sightline-two-exports-'));
+    files.detector = path.join(dir, 'boxes.zip');
+    files.classifier = path.join(dir, 'colours.zip');
+    writeFileSync(files.detector, readFileSync(exportFixture('tiny-yolo-detector-onnx')));
+    // Another iteration (so another derived project id), exported later: it is listed first.
+    writeFileSync(
+      files.classifier,
+      await reissued('tiny-classifier-mean-outside-onnx', {
+        IterationId: CLASSIFIER_ITERATION,
+        ExportedDate: '2026-02-01T00:00:00Z',
+      }),
+    );
+    server = await startTestServer({ CUSTOM_VISION_EXPORT: dir, EXPORT_WORKERS: '2' });
+  });
+  afterAll(async () => {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const models = async () =>
+    ((await (await fetch(`${server.url}/api/config`)).json()) as { models: ServedModelInfo[] }).models;
+
+  it('lists both in /api/config, newest first, each under its own project id and file name', async () => {
+    const [first, second, ...more] = await models();
+    expect(more).toEqual([]);
+    expect(first).toMatchObject({
+      publishedName: 'colours',
+      projectId: nameUuid(`project:${CLASSIFIER_ITERATION}`),
+      type: 'classify',
+      tags: ['blue', 'green', 'red'],
+    });
+    expect(second).toMatchObject({
+      publishedName: 'boxes',
+      projectId: nameUuid('project:0f8b1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d'),
+      type: 'detect',
+      tags: ['first', 'second', 'third'],
+    });
+  });
+
+  it('answers each through the official SDK under its own ids', async () => {
+    const [classifier, detector] = await models();
+    const classified = await sdk(server).classifyImageWithNoStore(
+      classifier!.projectId,
+      classifier!.publishedName,
+      PHOTO,
+    );
+    expect(classified.project).toBe(classifier!.projectId);
+    expect(classified.iteration).toBe(CLASSIFIER_ITERATION);
+    expect(classified.predictions!.map((prediction) => prediction.tagName).sort()).toEqual([
+      'blue',
+      'green',
+      'red',
+    ]);
+    const detected = await sdk(server).detectImageWithNoStore(
+      detector!.projectId,
+      detector!.publishedName,
+      PHOTO,
+    );
+    expect(detected.project).toBe(detector!.projectId);
+    expect(detected.predictions![0]!.tagName).toBe('third');
+    expect(detected.predictions![0]!.probability).toBeCloseTo(0.9208, 4);
+  });
+
+  it('refuses a model it does not serve as it always has: NotFoundProject, NotFoundIteration', async () => {
+    const [classifier, detector] = await models();
+    expect(
+      await failure(
+        sdk(server).classifyImageWithNoStore('6d1f6c1e-8a4b-4c1e-9f1a-2b3c4d5e6f70', 'colours', PHOTO),
+      ),
+    ).toMatchObject({ statusCode: 404, code: 'NotFoundProject' });
+    // One export's published name under the other's project is no model either.
+    expect(
+      await failure(
+        sdk(server).detectImageWithNoStore(classifier!.projectId, detector!.publishedName, PHOTO),
+      ),
+    ).toMatchObject({ statusCode: 404, code: 'NotFoundIteration' });
+    const packaged = await fetch(
+      `${server.url}/api/model-package?projectId=6d1f6c1e-8a4b-4c1e-9f1a-2b3c4d5e6f70&publishedName=colours`,
+    );
+    expect(packaged.status).toBe(404);
+    expect(await packaged.json()).toMatchObject({ code: 'NotFoundProject' });
+  });
+
+  it('hands each model package out by its names, the first one when none is named', async () => {
+    const [classifier, detector] = await models();
+    const packageOf = async (query: string) =>
+      Buffer.from(await (await fetch(`${server.url}/api/model-package${query}`)).arrayBuffer());
+    const named = (model: ServedModelInfo) =>
+      `?projectId=${model.projectId}&publishedName=${encodeURIComponent(model.publishedName)}`;
+    expect((await packageOf(named(detector!))).equals(readFileSync(files.detector))).toBe(true);
+    expect((await packageOf(named(classifier!))).equals(readFileSync(files.classifier))).toBe(true);
+    expect((await packageOf('')).equals(readFileSync(files.classifier))).toBe(true);
+  });
+
+  it('shares EXPORT_WORKERS between them and reports each in /api/health', async () => {
+    const health = (await (await fetch(`${server.url}/api/health`)).json()) as {
+      ready: boolean;
+      upstream: { workers: number; models: { publishedName: string; workers: number; ready: boolean }[] };
+    };
+    expect(health.ready).toBe(true);
+    expect(health.upstream.workers).toBe(2);
+    expect(
+      health.upstream.models.map(({ publishedName, workers, ready }) => ({ publishedName, workers, ready })),
+    ).toEqual([
+      { publishedName: 'colours', workers: 1, ready: true },
+      { publishedName: 'boxes', workers: 1, ready: true },
+    ]);
+  });
+});
+
+describe('two exports of a folder served under the same names', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'sightline-same-names-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('stop the start, naming both files', async () => {
+    // The same iteration (so the same derived project id) and the same name but for the case of ".zip".
+    writeFileSync(path.join(dir, 'model.zip'), readFileSync(exportFixture('tiny-s1-detector-onnx')));
+    writeFileSync(path.join(dir, 'model.ZIP'), readFileSync(exportFixture('tiny-s1-detector-onnx')));
+    await expect(startTestServer({ CUSTOM_VISION_EXPORT: dir, EXPORT_WORKERS: '1' })).rejects.toThrow(
+      /model\.(zip|ZIP) and model\.(zip|ZIP) would both be served as project [0-9a-f-]{36}, published name "model"/,
+    );
   });
 });
 

@@ -3,7 +3,9 @@ import {
   DEFAULT_BUDGET,
   DEFAULT_MAX_IMAGE_BYTES,
   ServerInfoError,
+  chosenModel,
   fetchConfig,
+  modelKey,
   fetchHealth,
   parseConfig,
   mayUseTraining,
@@ -155,6 +157,26 @@ describe('parseConfig', () => {
       expect(error.message).toContain(`source this app does not know: ${got}`);
       expect(error.message).toContain('local, custom-vision');
     }
+  });
+
+  it('keeps every model of a folder of exports, in the order served, the first being the default', () => {
+    const other = {
+      ...localModel,
+      projectId: '5A6B7C8D-9E0F-4A1B-8C2D-3E4F5A6B7C8D',
+      publishedName: 'Boxes',
+      name: 'Custom Vision export: boxes',
+    };
+    const { models } = parseConfig({ models: [localModel, other] });
+    expect(models.map((model) => model.publishedName)).toEqual(['coco-centernet', 'Boxes']);
+    // No choice, or one the server no longer serves: its first model.
+    expect(chosenModel(models, undefined)).toBe(models[0]);
+    expect(chosenModel(models, `${PROJECT_ID}/retired`)).toBe(models[0]);
+    expect(chosenModel(models, 'garbage')).toBe(models[0]);
+    // A choice by project id (any case, as GUIDs are) and published name (exactly, as the server does).
+    expect(modelKey(models[1]!)).toBe('5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d/Boxes');
+    expect(chosenModel(models, '5A6B7C8D-9E0F-4A1B-8C2D-3E4F5A6B7C8D/Boxes')).toBe(models[1]);
+    expect(chosenModel(models, '5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d/boxes')).toBe(models[0]);
+    expect(chosenModel([], modelKey(other))).toBeUndefined();
   });
 
   it('accepts an empty model list', () => {

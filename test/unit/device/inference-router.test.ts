@@ -1,6 +1,7 @@
 // Where frames are answered in each mode, and the mode as a setting and a URL parameter.
 import { describe, expect, it } from 'vitest';
 import type { PredictOutcome } from '../../../src/api/prediction-client.ts';
+import type { DeviceModelChoice } from '../../../src/device/device-model.ts';
 import {
   InferenceRouter,
   type DeviceModelLike,
@@ -22,8 +23,14 @@ const answer = (iteration: string): PredictOutcome => ({
 });
 const options = { signal: new AbortController().signal, timeoutMs: 1000 };
 
-function setup(mode: InferenceMode, cloud: () => PredictOutcome) {
+function setup(
+  mode: InferenceMode,
+  cloud: () => PredictOutcome,
+  model: () => DeviceModelChoice = () => ({ projectId: 'project', publishedName: 'name' }),
+) {
   const calls = { cloud: 0, device: 0, opened: 0 };
+  const openedModels: DeviceModelChoice[] = [];
+  let disposed = 0;
   const device: DeviceModelLike = {
     send: () => {
       calls.device++;
@@ -33,21 +40,22 @@ function setup(mode: InferenceMode, cloud: () => PredictOutcome) {
       info: { backend: 'wasm', summary: '', projectType: 'detect', labels: [], loadMs: 5 },
       lastInferenceMs: 7,
     }),
-    dispose: () => undefined,
+    dispose: () => void disposed++,
   };
   const router = new InferenceRouter(
     () => mode,
-    () => 'project',
+    model,
     () => {
       calls.cloud++;
       return Promise.resolve(cloud());
     },
-    () => {
+    (chosen) => {
       calls.opened++;
+      openedModels.push(chosen);
       return Promise.resolve(device);
     },
   );
-  return { router, calls };
+  return { router, calls, openedModels, disposed: () => disposed };
 }
 
 describe('InferenceRouter', () => {
@@ -66,6 +74,26 @@ describe('InferenceRouter', () => {
     expect(outcome.ok && outcome.prediction.iteration).toBe('device');
     expect(calls).toEqual({ cloud: 0, device: 2, opened: 1 });
     expect(router.figures()).toEqual({ backend: 'device · wasm', inferenceMs: 7, loadMs: 5 });
+  });
+
+  it('device: another model chosen is loaded in place of the one loaded, which is let go', async () => {
+    let chosen: DeviceModelChoice = { projectId: 'a', publishedName: 'first' };
+    const { router, calls, openedModels, disposed } = setup(
+      'device',
+      () => answer('cloud'),
+      () => chosen,
+    );
+    await router.send('/p', new ArrayBuffer(4), options);
+    await router.send('/p', new ArrayBuffer(4), options);
+    expect(calls.opened).toBe(1);
+    chosen = { projectId: 'b', publishedName: 'second' };
+    const outcome = await router.send('/p', new ArrayBuffer(4), options);
+    expect(outcome.ok).toBe(true);
+    expect(openedModels).toEqual([
+      { projectId: 'a', publishedName: 'first' },
+      { projectId: 'b', publishedName: 'second' },
+    ]);
+    expect(disposed()).toBe(1);
   });
 
   it('auto: the server while it answers, the device when the network is gone', async () => {
@@ -111,5 +139,15 @@ describe('the mode setting', () => {
     expect(settingsFromUrl('?mode=gpu', DEFAULT_SETTINGS).inferenceMode).toBe('cloud');
     expect(sanitizeSettings({ inferenceMode: 'device' }).inferenceMode).toBe('device');
     expect(sanitizeSettings({ inferenceMode: 42 }).inferenceMode).toBe('cloud');
+  });
+});
+
+describe('the model setting', () => {
+  it("is unset by default (the server's first model), and takes ?model=<projectId>/<publishedName>", () => {
+    expect(DEFAULT_SETTINGS.model).toBeUndefined();
+    expect(settingsFromUrl('?model=0f0f-aa%2Fboxes', DEFAULT_SETTINGS).model).toBe('0f0f-aa/boxes');
+    expect(settingsFromUrl('?model=no-slash', DEFAULT_SETTINGS).model).toBeUndefined();
+    expect(sanitizeSettings({ model: 'p/n' }).model).toBe('p/n');
+    expect(sanitizeSettings({ model: 7 }).model).toBeUndefined();
   });
 });
