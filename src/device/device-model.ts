@@ -109,7 +109,10 @@ export class DeviceModel {
     return { info: this.info, lastInferenceMs: this.lastInferenceMs };
   }
 
-  /** The live loop's sender: the frame's JPEG goes to the inference worker by transfer, not to the server. */
+  /**
+   * The live loop's sender: the frame's JPEG goes to the inference worker, not to the server. It is
+   * copied there (about 30 KB), not transferred: the page keeps the same bytes for the history entry.
+   */
   readonly send = async (
     _path: string,
     image: ArrayBuffer,
@@ -117,7 +120,7 @@ export class DeviceModel {
   ): Promise<PredictOutcome> => {
     options.signal.throwIfAborted();
     try {
-      const answer = await this.remote.predict(transfer(image, [image]), LIMITS);
+      const answer = await this.remote.predict(image, LIMITS);
       this.lastInferenceMs = answer.inferenceMs;
       return { ok: true, prediction: answer.prediction, status: 200 };
     } catch (error) {

@@ -7,6 +7,7 @@ import { expect, test, type Page } from '@playwright/test';
 import { exportFixture } from '../fixtures/exports/generate.ts';
 import { FIXTURES } from '../support/fixtures.ts';
 import { freePort, spawnServer, type SpawnedServer } from '../support/spawn-server.ts';
+import { storedCount } from './support/history-page.ts';
 import { drawn, launchWithCamera, openLive, type CameraBrowser } from './support/live-page.ts';
 
 /** The results counted by the HUD's "results" rate, as a number. */
@@ -32,16 +33,23 @@ test('device mode: the real [S1] detector topology runs in the page, keeps runni
       EXPORT_WORKERS: '1',
     });
     session = await launchWithCamera(FIXTURES.coffee.file);
-    const page = await openLive(session.browser, `${server.url}/?mode=device&threshold=0&hud=1`, {
-      width: 900,
-      height: 800,
-    });
+    const page = await openLive(
+      session.browser,
+      `${server.url}/?mode=device&threshold=0&hud=1&historyInterval=1`,
+      {
+        width: 900,
+        height: 800,
+      },
+    );
     const status = page.getByTestId('detections');
     // The export's one label, with the generated weights' scores, listed and drawn from the page's own runs.
     await expect(status).toContainText(/mask \d+%/, { timeout: 120_000 });
     const hud = page.locator('sightline-hud');
     await expect(hud.getByTestId('hud-backend')).toContainText(/^device · (webgpu|webgl|wasm)/);
     await expect(hud.getByTestId('hud-inference')).toContainText(/\d+ ms/);
+    // The device's answers are kept in the history with their frames, as the server's are.
+    await expect.poll(() => storedCount(page), { timeout: 20_000 }).toBeGreaterThanOrEqual(2);
+    await expect(page.getByText('Could not save to history')).toHaveCount(0);
     // Served cross-origin isolated (COOP and COEP), as WebAssembly threads need.
     expect(
       await page.evaluate(
