@@ -420,7 +420,10 @@ function frameFigures(run: LiveRun) {
     bytesMedian: bytes,
     fullFrameBytes: run.fullFrame.bytes,
     bytesRatio: ratio(bytes, run.fullFrame.bytes),
-    /** The overlay redraws on every animation frame while boxes are on screen. */
+    /**
+     * Overlay draws a second: one per result, and one per animation frame while boxes fade (a draw that
+     * would change nothing on the canvas returns at once).
+     */
     drawsPerSecond: round(run.values.drawMs.length / run.seconds, 1),
   };
 }
