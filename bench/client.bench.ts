@@ -12,7 +12,9 @@
 // tables for people, then, as the last line of stdout, one JSON object holding every figure.
 //
 // Environment: BENCH_SECONDS (measured window per run, default 20), BENCH_WARMUP_SECONDS (default 5),
-// BENCH_CPU_ROUNDS (off/on round pairs for the added CPU, default 3), BENCH_CPU_SECONDS (each, default 6).
+// BENCH_CPU_ROUNDS (off/on round pairs for the added CPU, default 3), BENCH_CPU_SECONDS (each, default 6),
+// BENCH_SECTIONS (all, the default, or cpu: only the 1280x720 run at 10/s and the CPU detection adds, for
+// comparing changes to the live loop quickly).
 import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import type { Page } from '@playwright/test';
@@ -74,7 +76,11 @@ const TARGET_ADDED_CORES = 0.15;
 /** After turning detection on or off: the loop's first frames and the last answers settle. */
 const CPU_SETTLE_MS = 1_500;
 
+const SECTIONS = ['all', 'cpu'] as const;
+type Section = (typeof SECTIONS)[number];
+
 interface Settings {
+  readonly section: Section;
   readonly seconds: number;
   readonly warmupSeconds: number;
   readonly cpuRounds: number;
@@ -82,7 +88,12 @@ interface Settings {
 }
 
 function readSettings(): Settings {
+  const section = process.env.BENCH_SECTIONS?.trim() || 'all';
+  if (!(SECTIONS as readonly string[]).includes(section)) {
+    throw new SettingsError(`BENCH_SECTIONS must be one of ${SECTIONS.join(', ')}; it is "${section}".`);
+  }
   return {
+    section: section as Section,
     seconds: numberFromEnv('BENCH_SECONDS', 20, 5, 120),
     warmupSeconds: numberFromEnv('BENCH_WARMUP_SECONDS', 5, 0, 60),
     cpuRounds: numberFromEnv('BENCH_CPU_ROUNDS', 3, 1, 10),
@@ -409,7 +420,10 @@ function frameFigures(run: LiveRun) {
     bytesMedian: bytes,
     fullFrameBytes: run.fullFrame.bytes,
     bytesRatio: ratio(bytes, run.fullFrame.bytes),
-    /** The overlay redraws on every animation frame while boxes are on screen. */
+    /**
+     * Overlay draws a second: one per result, and one per animation frame while boxes fade (a draw that
+     * would change nothing on the canvas returns at once).
+     */
     drawsPerSecond: round(run.values.drawMs.length / run.seconds, 1),
   };
 }
@@ -507,6 +521,76 @@ function otherSuites(): string[] {
   return found;
 }
 
+/** Prints the CPU detection adds to Chromium and its split by thread. */
+function printDetectionCpu(run: LiveRun): void {
+  const detectionCpu = run.detectionCpu;
+  if (!detectionCpu) return;
+  printTable(
+    `CPU the app adds to Chromium, ${sizeText(run.requested)} at 10/s (cores busy; target added <= ${TARGET_ADDED_CORES})`,
+    ['detection', 'rounds', 'median', 'added'],
+    [
+      ['off', detectionCpu.offCores.join(' / '), detectionCpu.offMedian, ''],
+      ['on', detectionCpu.onCores.join(' / '), detectionCpu.onMedian, detectionCpu.added],
+    ],
+  );
+  print(
+    'added, by Chromium thread (cores): ' +
+      Object.entries(detectionCpu.addedByThread)
+        .map(([name, cores]) => `${name} ${cores}`)
+        .join(', '),
+  );
+}
+
+/** BENCH_SECTIONS=cpu: the 1280x720 run at 10/s and the CPU detection adds, nothing else. */
+async function cpuSectionOnly(
+  camera: FakeCameraVideo,
+  settings: Settings,
+  started: number,
+  loadAverage: number,
+): Promise<void> {
+  const run = await withUpstream(
+    'Sightline (CUSTOM_VISION_TPS=10)',
+    10,
+    { CUSTOM_VISION_TPS: '10' },
+    (upstream) =>
+      runLive({
+        label: `10/s, ${camera.width}x${camera.height}`,
+        camera,
+        settings,
+        measureCpu: true,
+        ...upstream,
+      }),
+  );
+  printDetectionCpu(run);
+  const frames = frameFigures(run);
+  const latency = latencyFigures(run);
+  print(
+    `per frame: encode median ${frames.encode?.median ?? 'n/a'} ms, grab median ${frames.grab?.median ?? 'n/a'} ms, ` +
+      `capture-to-box less round trip ${latency.overheadMedianMs ?? 'n/a'} ms`,
+  );
+  const seconds = round((performance.now() - started) / 1000, 1);
+  progress(`done in ${seconds} s`);
+  print();
+  print(
+    JSON.stringify({
+      section: 'cpu',
+      detectionCpu: run.detectionCpu,
+      addedCores1280x720: {
+        value: run.detectionCpu?.added ?? null,
+        target: `<= ${TARGET_ADDED_CORES}`,
+        met: run.detectionCpu !== null && run.detectionCpu.added <= TARGET_ADDED_CORES,
+      },
+      encode: { medianMs: frames.encode?.median ?? null, frames: frames.encode?.n ?? 0 },
+      grabMedianMs: frames.grab?.median ?? null,
+      latency,
+      framePath: run.framePath.at(-1) ?? null,
+      machine: { cores: os.availableParallelism(), node: process.version, loadAverage },
+      settings,
+      durationSeconds: seconds,
+    }),
+  );
+}
+
 async function main(): Promise<void> {
   const settings = readSettings();
   installCleanup(() => {
@@ -542,6 +626,11 @@ async function main(): Promise<void> {
   progress('making the fake camera videos from coffee.jpg');
   const cameras: FakeCameraVideo[] = [];
   for (const size of SOURCES) cameras.push(await photoToY4m(PHOTO, size));
+
+  if (settings.section === 'cpu') {
+    await cpuSectionOnly(cameras[0]!, settings, started, loadAverage);
+    return;
+  }
 
   const tenPerSecond = await withUpstream(
     'Sightline (CUSTOM_VISION_TPS=10)',
@@ -701,24 +790,7 @@ async function main(): Promise<void> {
   print(`round trip from: ${latency.roundTripSource}`);
 
   const detectionCpu = run720.detectionCpu;
-  if (detectionCpu) {
-    printTable(
-      `CPU the app adds to Chromium, ${sizeText(run720.requested)} at 10/s (cores busy; target added <= ${TARGET_ADDED_CORES})`,
-      ['detection', 'rounds', 'median', 'added'],
-      [
-        ['off', detectionCpu.offCores.join(' / '), detectionCpu.offMedian, ''],
-        ['on', detectionCpu.onCores.join(' / '), detectionCpu.onMedian, detectionCpu.added],
-      ],
-    );
-  }
-  if (detectionCpu) {
-    print(
-      'added, by Chromium thread (cores): ' +
-        Object.entries(detectionCpu.addedByThread)
-          .map(([name, cores]) => `${name} ${cores}`)
-          .join(', '),
-    );
-  }
+  printDetectionCpu(run720);
   for (const run of tenPerSecond.runs) {
     print(`${run.label}: ${run.framePath.at(-1) ?? 'the frame worker did not say which path it chose'}`);
   }

@@ -4,6 +4,7 @@ import { customElement, property, query } from 'lit/decorators.js';
 import {
   canvasSizeFor,
   drawDetections,
+  overlaySceneKey,
   LABEL_FONT_SIZE,
   wallLabelFontSize,
   type DrawItem,
@@ -58,6 +59,8 @@ export class SightlineViewfinder extends LitElement {
   /** The label text size (CSS pixels) of the last draw, read by tests. */
   lastLabelFontSize = LABEL_FONT_SIZE;
   private lastItems: readonly DrawItem[] = [];
+  /** What the canvas shows now (overlaySceneKey), or undefined when that is not known. */
+  private shownScene: string | undefined;
   private resizeObserver: ResizeObserver | undefined;
 
   get video(): HTMLVideoElement {
@@ -91,7 +94,7 @@ export class SightlineViewfinder extends LitElement {
         @resize=${this.onVideoResize}
         @loadedmetadata=${this.onVideoResize}
       ></video>
-      <canvas aria-hidden="true"></canvas>
+      <canvas aria-hidden="true" @contextrestored=${this.onContextRestored}></canvas>
     `;
   }
 
@@ -104,7 +107,10 @@ export class SightlineViewfinder extends LitElement {
     if (changed.has('fit') || changed.has('mirrored') || changed.has('wallLabels')) this.redraw();
   }
 
-  /** Draws these detections over the video, replacing what was there. */
+  /**
+   * Draws these detections over the video, replacing what was there. The canvas is left alone when it
+   * already shows exactly this (the same boxes, labels and placement).
+   */
   draw(items: readonly DrawItem[]): readonly DrawnBox[] {
     this.lastItems = items;
     const view = { width: this.clientWidth, height: this.clientHeight };
@@ -113,24 +119,34 @@ export class SightlineViewfinder extends LitElement {
     if (!context || view.width === 0 || source.width === 0) {
       // No picture to draw on (the camera is down): boxes left from before would sit over nothing.
       context?.clearRect(0, 0, this.canvas.width, this.canvas.height);
+      this.shownScene = undefined;
       this.lastDrawn = [];
       return this.lastDrawn;
     }
     const dpr = window.devicePixelRatio || 1;
     const backing = canvasSizeFor(view, dpr);
-    if (this.canvas.width !== backing.width) this.canvas.width = backing.width;
-    if (this.canvas.height !== backing.height) this.canvas.height = backing.height;
-    this.lastLabelFontSize = this.wallLabels
+    // Resizing the backing store clears it.
+    if (this.canvas.width !== backing.width || this.canvas.height !== backing.height) {
+      this.canvas.width = backing.width;
+      this.canvas.height = backing.height;
+      this.shownScene = undefined;
+    }
+    const labelFontSize = this.wallLabels
       ? wallLabelFontSize({ width: window.innerWidth, height: window.innerHeight })
       : LABEL_FONT_SIZE;
-    this.lastDrawn = drawDetections(context, items, {
+    const options = {
       view,
       source,
       fit: this.fit,
       mirrored: this.mirrored,
       devicePixelRatio: dpr,
-      labelFontSize: this.lastLabelFontSize,
-    });
+      labelFontSize,
+    };
+    const scene = overlaySceneKey(items, options);
+    if (scene === this.shownScene) return this.lastDrawn;
+    this.lastLabelFontSize = labelFontSize;
+    this.lastDrawn = drawDetections(context, items, options);
+    this.shownScene = scene;
     return this.lastDrawn;
   }
 
@@ -146,6 +162,12 @@ export class SightlineViewfinder extends LitElement {
   private redraw(): void {
     if (this.hasUpdated) this.draw(this.lastItems);
   }
+
+  /** A 2D context the browser dropped (short of memory) comes back blank: draw the boxes again. */
+  private readonly onContextRestored = (): void => {
+    this.shownScene = undefined;
+    this.redraw();
+  };
 
   private readonly onVideoResize = (): void => {
     const { videoWidth: width, videoHeight: height } = this.videoElement;

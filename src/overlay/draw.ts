@@ -145,6 +145,24 @@ function drawLabel(
 }
 
 /**
+ * Everything drawDetections reads, as one string: equal keys draw the same pixels. Lets a caller skip a
+ * redraw that would change nothing on screen, which is most results while the scene holds still; each
+ * redraw of the overlay also makes the compositor draw the preview under it again.
+ */
+export function overlaySceneKey(items: readonly DrawItem[], options: DrawOptions): string {
+  const { view, source, fit, mirrored, devicePixelRatio, labelFontSize, labels } = options;
+  const drawn = items
+    .filter((item) => item.opacity !== 0)
+    .map((item) => {
+      const { left, top, width, height } = item.box;
+      // The label shows a whole percentage: a score that moves within it draws the same label.
+      return [item.tagName, formatPercent(item.probability), left, top, width, height, item.opacity];
+    });
+  const settings = [view.width, view.height, source.width, source.height, fit, mirrored];
+  return JSON.stringify([...settings, devicePixelRatio, labelFontSize ?? null, labels ?? true, drawn]);
+}
+
+/**
  * Clears the canvas and draws each visible item: an outline in the tag's colour, then (after all
  * outlines, so no outline crosses a label) a "tagName 87%" label above the box, or inside its top edge
  * when there is no room above, kept within the canvas. Items fully outside the visible video or with

@@ -20,11 +20,16 @@ export type PredictionSender = (
   options: Pick<PredictOptions, 'signal' | 'timeoutMs'>,
 ) => Promise<PredictOutcome>;
 
+/** What a frame callback says of the camera: how many frames the video has presented so far. */
+export interface PresentedFrames {
+  readonly presentedFrames: number;
+}
+
 /** What the loop reads of the <video>: whether it has a picture, and when the next one comes. */
 export interface CameraFeed {
   readonly readyState: number;
   readonly videoWidth: number;
-  requestVideoFrameCallback?(callback: () => void): number;
+  requestVideoFrameCallback?(callback: (now?: number, metadata?: PresentedFrames) => void): number;
   cancelVideoFrameCallback?(handle: number): void;
 }
 
@@ -37,7 +42,12 @@ export interface DetectionLoopDeps {
   readonly clock?: Clock;
 }
 
-/** How often the loop checks, while no frame is wanted, whether one soon will be. */
+/**
+ * The longest the loop sleeps before looking again at when a frame will be wanted: the time it computed
+ * may move (an answer comes sooner than the smoothed latency, the settings change).
+ */
+const MAX_WAIT_MS = 50;
+/** How often it looks while it cannot tell when (a frame is waiting to be sent). */
 const IDLE_CHECK_MS = 20;
 
 /** HTMLMediaElement.HAVE_CURRENT_DATA: the video has the picture for its current position. */
@@ -74,9 +84,10 @@ export class DetectionLoop {
   private running = false;
   private grabbing = false;
   private tickHandle: number | undefined;
-  /** The timer that stands in for frame callbacks while no frame will be wanted for a while. */
+  /** The timer that wakes the loop shortly before a frame will be wanted. */
   private idleHandle: unknown;
-  private lastTickAt = 0;
+  /** The last frame callback's time and the video's count of presented frames then. */
+  private lastTick: { readonly at: number; readonly presentedFrames: number } | undefined;
   /** Smoothed camera frame interval and grab+encode time: how early to start on a frame. */
   private frameIntervalMs = 33;
   private encodeMs = 15;
@@ -138,43 +149,62 @@ export class DetectionLoop {
   }
 
   /**
-   * One tick per new video frame where the browser can say so, else per animation frame; but only while
-   * a frame will soon be wanted. A frame callback makes the page run its rendering steps for every camera
-   * frame (30 a second), which cost more main-thread CPU than everything else the loop does; between
-   * sends a cheap timer checks now and then instead.
+   * Sleeps until shortly before the next send needs a frame, then takes the next frame the camera presents:
+   * one frame callback per frame sent. A frame callback makes the page run its rendering steps (and the
+   * compositor draw) for that camera frame, so holding one for every camera frame (30 a second) would
+   * cost more CPU than everything else the loop does. Where the browser cannot say when a video frame
+   * comes, an animation frame stands in.
    */
   private scheduleTick(): void {
-    if (!this.running) return;
-    const lookAheadMs = this.frameIntervalMs * 1.5 + this.encodeMs + IDLE_CHECK_MS;
-    if (!this.grabbing && !this.scheduler.wantsFrame(lookAheadMs)) {
-      // The first frame callback after the timer is not one camera frame after the last tick.
-      this.lastTickAt = 0;
+    if (!this.running || this.grabbing) return;
+    if (this.tickHandle !== undefined || this.idleHandle !== undefined) return;
+    const wakeInMs = this.msUntilGrab();
+    if (wakeInMs > 0) {
       this.idleHandle = this.clock.setTimeout(() => {
         this.idleHandle = undefined;
         this.scheduleTick();
-      }, IDLE_CHECK_MS);
+      }, wakeInMs);
       return;
     }
-    const tick = () => {
+    const tick = (_now?: number, metadata?: PresentedFrames) => {
       this.tickHandle = undefined;
-      this.onTick();
+      this.onTick(metadata);
       this.scheduleTick();
     };
     this.tickHandle = this.video.requestVideoFrameCallback
       ? this.video.requestVideoFrameCallback(tick)
-      : requestAnimationFrame(tick);
+      : requestAnimationFrame(() => tick());
   }
 
-  private onTick(): void {
+  /**
+   * How long until the loop should start waiting for a camera frame to grab (0: now). The next frame comes
+   * within a frame interval of that moment, half an interval later on average; with the encode time on top,
+   * it is ready on average just as the send is due. (Pacing makes up a send that is a little late.)
+   */
+  private msUntilGrab(): number {
+    const wantedAt = this.scheduler.frameWantedAt();
+    if (wantedAt === undefined) return IDLE_CHECK_MS;
+    const grabFrom = wantedAt - this.frameIntervalMs / 2 - this.encodeMs;
+    return Math.min(MAX_WAIT_MS, Math.max(0, grabFrom - this.clock.now()));
+  }
+
+  private onTick(metadata: PresentedFrames | undefined): void {
     const now = this.clock.now();
-    if (this.lastTickAt)
-      this.frameIntervalMs = this.frameIntervalMs * 0.9 + Math.min(200, now - this.lastTickAt) * 0.1;
-    this.lastTickAt = now;
+    this.measureFrameInterval(now, metadata);
     if (this.grabbing || this.video.readyState < HAVE_CURRENT_DATA || this.video.videoWidth === 0) return;
-    // Start on a frame when it would be encoded just as the next send is due: the ticks come once per camera
-    // frame, so half an interval of lead on average, plus the encode time. (Pacing makes up a late send.)
-    if (!this.scheduler.wantsFrame(this.frameIntervalMs / 2 + this.encodeMs)) return;
+    if (this.msUntilGrab() > 0) return; // no longer wanted so soon (a pause, a Retry-After meanwhile)
     void this.grab();
+  }
+
+  /** The camera's frame interval, from how many frames it presented between two frame callbacks. */
+  private measureFrameInterval(now: number, metadata: PresentedFrames | undefined): void {
+    const presentedFrames = metadata?.presentedFrames;
+    if (presentedFrames === undefined) return;
+    const last = this.lastTick;
+    this.lastTick = { at: now, presentedFrames };
+    if (!last || presentedFrames <= last.presentedFrames) return;
+    const interval = (now - last.at) / (presentedFrames - last.presentedFrames);
+    this.frameIntervalMs = this.frameIntervalMs * 0.8 + Math.min(200, interval) * 0.2;
   }
 
   private async grab(): Promise<void> {
@@ -200,6 +230,7 @@ export class DetectionLoop {
       console.warn('Sightline: could not capture a frame', error);
     } finally {
       this.grabbing = false;
+      this.scheduleTick();
     }
   }
 

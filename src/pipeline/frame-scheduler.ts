@@ -179,13 +179,17 @@ export class FrameScheduler<F, R> {
    * will be used. `leadMs` is how long grabbing and encoding take, so the frame is ready just in time.
    */
   wantsFrame(leadMs = 0): boolean {
-    const readyBy = this.deps.clock.now() + leadMs;
-    return (
-      this.isActive() &&
-      this.pending === undefined &&
-      readyBy >= this.nextSendAt() &&
-      readyBy >= this.slotFreeAt()
-    );
+    const wantedAt = this.frameWantedAt();
+    return wantedAt !== undefined && this.deps.clock.now() + leadMs >= wantedAt;
+  }
+
+  /**
+   * When a fresh frame will be wanted (clock time, possibly past): when both the pace and a request slot
+   * allow the next send. Undefined while none will be: the loop is not sending, or a frame already waits.
+   */
+  frameWantedAt(): number | undefined {
+    if (!this.isActive() || this.pending !== undefined) return undefined;
+    return Math.max(this.nextSendAt(), this.slotFreeAt());
   }
 
   /** When a request slot is expected to be free: now if one is, else when the oldest answer is due. */

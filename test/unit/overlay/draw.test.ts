@@ -7,6 +7,7 @@ import {
   LABEL_FONT_SIZE,
   LABEL_HEIGHT,
   LINE_WIDTH,
+  overlaySceneKey,
   wallLabelFontSize,
   type DrawItem,
   type DrawOptions,
@@ -300,6 +301,49 @@ describe('drawDetections', () => {
     const firstFill = ctx.calls.findIndex((c) => c.op === 'fillRect');
     expect(ctx.ops('strokeRect')).toHaveLength(2);
     expect(lastStroke).toBeLessThan(firstFill);
+  });
+});
+
+describe('overlaySceneKey', () => {
+  const box = { left: 0.1, top: 0.2, width: 0.3, height: 0.4 };
+  const scenes: { name: string; items: DrawItem[]; options: Partial<DrawOptions> }[] = [
+    { name: 'one box', items: [item(box)], options: {} },
+    { name: 'the same box again', items: [item({ ...box })], options: {} },
+    { name: 'a score within the same percent', items: [item(box, 'person', 0.8741)], options: {} },
+    { name: 'plus an invisible box', items: [item(box), item(box, 'cup', 0.5, 0)], options: {} },
+    { name: 'a score one percent up', items: [item(box, 'person', 0.884)], options: {} },
+    { name: 'the box moved', items: [item({ ...box, left: 0.1001 })], options: {} },
+    { name: 'fading', items: [item(box, 'person', 0.874, 0.5)], options: {} },
+    { name: 'another tag', items: [item(box, 'cup')], options: {} },
+    { name: 'two boxes', items: [item(box), item({ ...box, top: 0.5 }, 'cup')], options: {} },
+    { name: 'nothing', items: [], options: {} },
+    { name: 'cover', items: [item(box)], options: { fit: 'cover' } },
+    { name: 'mirrored', items: [item(box)], options: { mirrored: true } },
+    { name: 'wider view', items: [item(box)], options: { view: { width: 320, height: 300 } } },
+    { name: 'other source', items: [item(box)], options: { source: { width: 160, height: 100 } } },
+    { name: 'high DPI', items: [item(box)], options: { devicePixelRatio: 2 } },
+    { name: 'wall labels', items: [item(box)], options: { labelFontSize: 32 } },
+    { name: 'no labels', items: [item(box)], options: { labels: false } },
+  ];
+
+  it('is the same exactly when the drawing is', () => {
+    for (const a of scenes) {
+      for (const b of scenes) {
+        const sameKey =
+          overlaySceneKey(a.items, { ...base, ...a.options }) ===
+          overlaySceneKey(b.items, { ...base, ...b.options });
+        const sameDrawing =
+          JSON.stringify(draw(a.items, a.options).ctx.calls) ===
+          JSON.stringify(draw(b.items, b.options).ctx.calls);
+        expect(sameKey, `${a.name} / ${b.name}`).toBe(sameDrawing);
+      }
+    }
+  });
+
+  it('tells apart every scene above but the first four', () => {
+    const keys = scenes.map((scene) => overlaySceneKey(scene.items, { ...base, ...scene.options }));
+    expect(new Set(keys.slice(0, 4)).size).toBe(1);
+    expect(new Set(keys).size).toBe(scenes.length - 3);
   });
 });
 

@@ -42,6 +42,7 @@ function harness(options: { store?: boolean; answer?: Answer; failEncode?: (id: 
   const statuses: SchedulerStatus[] = [];
   const frameCallbacks = new Map<number, () => void>();
   let nextHandle = 1;
+  let frameCallbacksRequested = 0;
   let answer: Answer = options.answer ?? ((request) => found(request.frameId));
 
   const video = {
@@ -49,6 +50,7 @@ function harness(options: { store?: boolean; answer?: Answer; failEncode?: (id: 
     videoWidth: 640,
     requestVideoFrameCallback(callback: () => void): number {
       frameCallbacks.set(nextHandle, callback);
+      frameCallbacksRequested++;
       return nextHandle++;
     },
     cancelVideoFrameCallback(handle: number): void {
@@ -113,6 +115,7 @@ function harness(options: { store?: boolean; answer?: Answer; failEncode?: (id: 
     statuses,
     setAnswer: (next: Answer) => (answer = next),
     pendingFrameCallbacks: () => frameCallbacks.size,
+    frameCallbacksRequested: () => frameCallbacksRequested,
     /** The camera shows a new picture: every waiting frame callback runs. */
     async cameraFrame(): Promise<void> {
       const callbacks = [...frameCallbacks.values()];
@@ -257,5 +260,15 @@ describe('DetectionLoop', () => {
     expect(h.pendingFrameCallbacks()).toBe(1);
     await h.run(200);
     expect(h.sent).toHaveLength(2);
+  });
+
+  it('takes one camera frame per frame it sends: one frame callback each, not one per camera frame', async () => {
+    const h = harness();
+    h.loop.start();
+    await h.run(3_000);
+    // Two a second for three seconds, from a camera giving 30 frames a second.
+    expect(h.sent.length).toBeGreaterThanOrEqual(5);
+    expect(h.frameCallbacksRequested()).toBeLessThanOrEqual(h.sent.length + 1);
+    expect(h.frames.length - h.sent.length).toBeLessThanOrEqual(1);
   });
 });
