@@ -63,6 +63,17 @@ export function chosenModel(models: readonly ModelInfo[], key: string | undefine
   return models.find((model) => modelKey(model) === wanted) ?? models[0];
 }
 
+/**
+ * The served model of the training project, the one Teach improves and Publish names: the model served
+ * under the training project's id, else the server's first (a server whose training project serves no
+ * model of its own, the local store behind a folder of exports, publishes under the first's name).
+ */
+export function trainingModel(config: Pick<ServerConfig, 'models' | 'training'>): ModelInfo | undefined {
+  const { models, training } = config;
+  const projectId = training.available ? training.projectId.toLowerCase() : undefined;
+  return models.find((model) => model.projectId.toLowerCase() === projectId) ?? models[0];
+}
+
 /** Predictions per second the server's upstream allows, so the camera loop paces itself. */
 export interface PredictionBudget {
   readonly nostorePerSecond: number;

@@ -1,9 +1,11 @@
 import { LitElement, html, nothing, type TemplateResult } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import {
+  chosenModel,
   fetchConfig,
   fetchHealth,
   ServerInfoError,
+  type ModelInfo,
   type ServerConfig,
   type ServerHealth,
 } from '../api/server-info.ts';
@@ -16,9 +18,16 @@ import '../components/sightline-kiosk-exit.ts';
 import '../components/sightline-pair.ts';
 import { mayUseRememberedConfig, rememberConfig, rememberedConfig } from '../api/config-cache.ts';
 import { isKioskLocked, resolveKioskMode } from '../kiosk/kiosk-mode.ts';
+import { loadSettings, settingsFromUrl } from '../settings/settings.ts';
 import { teachAccess, type TeachAccess } from '../teach/editor/teach-access.ts';
 import { appStyles } from './sightline-app.styles.ts';
-import { describeHealth, describeModel, describeServerProblem, formatUptime } from './status-text.ts';
+import {
+  describeHealth,
+  describeModel,
+  describeModelChoice,
+  describeServerProblem,
+  formatUptime,
+} from './status-text.ts';
 
 type ConfigState =
   | { readonly kind: 'loading' }
@@ -66,7 +75,8 @@ function technicalDetail(technical: string | undefined): TemplateResult | typeof
 }
 
 /**
- * The app shell: says which model the Sightline server is serving and whether the server is healthy.
+ * The app shell: says which model is in use (the one chosen in settings, else the server's first) and
+ * whether the server is healthy.
  * The camera view will live inside it.
  *
  * @csspart header - The title bar.
@@ -87,6 +97,21 @@ export class SightlineApp extends LitElement {
   readonly #iterations = new IterationWatch();
   /** "Now using Iteration 7": shown after the app noticed a newly published iteration. */
   @state() private iterationNotice: string | undefined;
+
+  /**
+   * The model setting (its modelKey), read as the live view reads it and followed as the person changes
+   * it there, so that the card and the notices speak of the model in use, in every view.
+   */
+  @state() private modelChoice: string | undefined = settingsFromUrl(location.search, loadSettings()).model;
+
+  readonly #onSettingsChange = (event: HTMLElementEventMap['sl-settings-change']): void => {
+    if ('model' in event.detail) this.modelChoice = event.detail.model;
+  };
+
+  /** The model predictions go to: the one chosen in settings, else the server's first. */
+  #modelInUse(config: ServerConfig): ModelInfo | undefined {
+    return chosenModel(config.models, this.modelChoice);
+  }
 
   readonly #health = new PollController<ServerHealth>(this, {
     task: async (signal) => {
@@ -133,6 +158,8 @@ export class SightlineApp extends LitElement {
   override connectedCallback(): void {
     super.connectedCallback();
     window.addEventListener('hashchange', this.#onHashChange);
+    // The settings live in the live view; their change events cross its shadow root to here.
+    this.addEventListener('sl-settings-change', this.#onSettingsChange);
     this.#importView();
     if (this.config.kind !== 'loaded') this.#loadConfig();
   }
@@ -140,6 +167,7 @@ export class SightlineApp extends LitElement {
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     window.removeEventListener('hashchange', this.#onHashChange);
+    this.removeEventListener('sl-settings-change', this.#onSettingsChange);
     this.#configAbort?.abort();
     this.#configAbort = undefined;
   }
@@ -155,7 +183,7 @@ export class SightlineApp extends LitElement {
         if (controller.signal.aborted) return;
         this.#configAbort = undefined;
         this.#configLoadedAt = performance.now();
-        const change = this.#iterations.observe(config);
+        const change = this.#iterations.observe(this.#modelInUse(config));
         if (change) this.iterationNotice = describeIterationChange(change);
         // The same answer again changes nothing: the views keep their objects and nothing re-renders.
         const current = this.config.kind === 'loaded' && !this.config.stale ? this.config.config : undefined;
@@ -329,13 +357,14 @@ export class SightlineApp extends LitElement {
         <button type="button" @click=${this.#onRetryConfig}>Try again</button>
       `;
     }
-    const [model, ...others] = config.config.models;
+    const model = this.#modelInUse(config.config);
     if (!model) {
       return html`<p class="problem">
         The server has no model configured. Check its environment variables.
       </p>`;
     }
     const text = describeModel(model);
+    const choice = describeModelChoice(config.config.models.length);
     const tags = model.tags;
     return html`
       <p class="model-name" data-testid="model-name">${text.name}</p>
@@ -348,13 +377,7 @@ export class SightlineApp extends LitElement {
             </p>`
           : nothing
       }
-      ${
-        others.length > 0
-          ? html`<p class="meta">
-              and ${others.length} more ${others.length === 1 ? 'model' : 'models'} on this server
-            </p>`
-          : nothing
-      }
+      ${choice === undefined ? nothing : html`<p class="meta" data-testid="model-choice">${choice}</p>`}
     `;
   }
 

@@ -1,4 +1,4 @@
-// The words the app shell shows for the served model and the server's health. Pure functions, kept apart
+// The words the app shell shows for the model in use and the server's health. Pure functions, kept apart
 // from the element so the wording can be unit-tested in Node without a DOM.
 import { ServerInfoError, type ModelInfo, type ServerHealth } from '../api/server-info.ts';
 import type { PollState } from '../controllers/poll-controller.ts';
@@ -16,13 +16,22 @@ export function describeModel(model: ModelInfo): ModelText {
     const name = model.name === model.publishedName ? 'Local COCO detector' : model.name;
     return {
       name: `${name} · ${model.publishedName}`,
-      source: 'Local detector on the Sightline server: no cloud calls, works offline',
+      source: `Local ${model.type === 'classify' ? 'classifier' : 'detector'} on the Sightline server: no cloud calls, works offline`,
     };
   }
   return {
     name: `Custom Vision project ${model.projectId} · ${model.publishedName} (${model.type})`,
     source: 'Azure Custom Vision, called by the Sightline server (the key never reaches this browser)',
   };
+}
+
+/**
+ * Said under the model in use when the server serves several, so that the card is not read as all there
+ * is; undefined for a server with one.
+ */
+export function describeModelChoice(served: number): string | undefined {
+  if (served < 2) return undefined;
+  return `One of ${served} models on this server: Settings → Model picks another.`;
 }
 
 export const HealthState = {

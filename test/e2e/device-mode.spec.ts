@@ -147,7 +147,7 @@ test('device mode with the default model: the embedded CenterNet runs in the pag
   }
 });
 
-test('a folder of two exports: the model chosen in settings answers, on the device and on the server', async () => {
+test('a folder of two exports: the model chosen in settings answers, on the device and on the server; the header names it; Teach goes to the training project', async () => {
   test.setTimeout(240_000);
   const folder = mkdtempSync(path.join(os.tmpdir(), 'sightline-e2e-exports-'));
   copyFileSync(exportFixture('s1-detector-tfjs'), path.join(folder, 'masks.zip'));
@@ -168,8 +168,11 @@ test('a folder of two exports: the model chosen in settings answers, on the devi
     session = await launchWithCamera(FIXTURES.coffee.file);
     const page = await openLive(session.browser, `${server.url}/?mode=device&threshold=0&hud=1`);
     const status = page.getByTestId('detections');
-    // Nothing chosen yet: the server's first model.
+    // Nothing chosen yet: the server's first model, and the header's Model card names it.
     await expect(status).toContainText(answers(first), { timeout: 120_000 });
+    const modelName = page.getByTestId('model-name');
+    await expect(modelName).toContainText(`· ${first.publishedName}`);
+    await expect(page.getByTestId('model-choice')).toContainText('One of 2 models');
 
     await page.getByText('Settings', { exact: true }).click();
     const choice = page.getByTestId('model-select');
@@ -177,6 +180,7 @@ test('a folder of two exports: the model chosen in settings answers, on the devi
     await choice.selectOption(`${second.projectId}/${second.publishedName}`);
     await expect(status).toContainText(answers(second), { timeout: 120_000 });
     await expect(status).not.toContainText(answers(first));
+    await expect(modelName).toContainText(`· ${second.publishedName}`);
 
     // The device keeps each model it ran, by its names.
     const kept = await page.evaluate(async () => {
@@ -204,6 +208,21 @@ test('a folder of two exports: the model chosen in settings answers, on the devi
     await page.goto(`${server.url}/?threshold=0`);
     await sent;
     await expect(status).toContainText(answers(second), { timeout: 60_000 });
+    await expect(modelName).toContainText(`· ${second.publishedName}`);
+
+    // Teach goes to the training project (here the local store's COCO project), whichever export answers:
+    // the detector's "mask" is no tag of it, so its boxes are left untagged, with a note, and not sent so.
+    const detector = models.find((model) => model.type === 'detect')!;
+    await page.goto(`${server.url}/?threshold=0&model=${detector.projectId}/${detector.publishedName}`);
+    await expect(status).toContainText(answers(detector), { timeout: 60_000 });
+    await page.getByTestId('teach').click();
+    await expect(page.getByTestId('teach-model-only')).toContainText('has no tag “mask”');
+    await expect(page.getByTestId('teach-box').first()).toHaveAttribute(
+      'aria-label',
+      /^untagged box the model called mask, /,
+    );
+    await page.getByTestId('teach-confirm').click();
+    await expect(page.getByTestId('teach-problem')).toContainText('Pick a tag for every box');
   } finally {
     await session?.browser.close();
     await server?.stop();

@@ -7,6 +7,7 @@ import {
   fetchConfig,
   modelKey,
   fetchHealth,
+  trainingModel,
   parseConfig,
   mayUseTraining,
   parseHealth,
@@ -177,6 +178,32 @@ describe('parseConfig', () => {
     expect(chosenModel(models, '5A6B7C8D-9E0F-4A1B-8C2D-3E4F5A6B7C8D/Boxes')).toBe(models[1]);
     expect(chosenModel(models, '5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d/boxes')).toBe(models[0]);
     expect(chosenModel([], modelKey(other))).toBeUndefined();
+  });
+
+  it("names the training project's own model for Publish, whichever model is chosen", () => {
+    const other = {
+      ...localModel,
+      projectId: '5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d',
+      publishedName: 'boxes',
+    };
+    const training = (projectId: string) => ({
+      available: true,
+      projectId,
+      basePath: `/customvision/v3.3/training/projects/${projectId}`,
+      operations: ['publishIteration'],
+    });
+    // The training project's model is served second here (a newer export came first).
+    const config = parseConfig({
+      models: [other, localModel],
+      training: training(PROJECT_ID.toUpperCase()),
+    });
+    expect(trainingModel(config)?.publishedName).toBe('coco-centernet');
+    // A training project that serves no model of its own (the local store behind a folder): the first.
+    const local = parseConfig({ models: [other, localModel], training: training('f00d') });
+    expect(trainingModel(local)?.publishedName).toBe('boxes');
+    const none = parseConfig({ models: [other, localModel] });
+    expect(trainingModel(none)?.publishedName).toBe('boxes');
+    expect(trainingModel(parseConfig({ models: [], training: training(PROJECT_ID) }))).toBeUndefined();
   });
 
   it('accepts an empty model list', () => {

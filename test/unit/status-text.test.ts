@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { ServerInfoError, type ModelInfo } from '../../src/api/server-info.ts';
-import { describeHealth, describeModel, formatUptime } from '../../src/app/status-text.ts';
+import {
+  describeHealth,
+  describeModel,
+  describeModelChoice,
+  formatUptime,
+} from '../../src/app/status-text.ts';
 
 const base: ModelInfo = {
   projectId: '0f8fad5b-d9cb-469f-a165-70867728950e',
@@ -11,6 +16,19 @@ const base: ModelInfo = {
   predictionPath: '/customvision/v3.1/prediction/x/detect/iterations/coco-centernet/image/nostore',
   tags: undefined,
 };
+
+describe('describeModelChoice', () => {
+  it('says the model shown is one of several, and where another is picked; nothing for one model', () => {
+    expect(describeModelChoice(0)).toBeUndefined();
+    expect(describeModelChoice(1)).toBeUndefined();
+    expect(describeModelChoice(3)).toBe('One of 3 models on this server: Settings → Model picks another.');
+  });
+
+  it('calls a local classifier (an export) a classifier, not a detector', () => {
+    const text = describeModel({ ...base, type: 'classify', name: 'Custom Vision export: colours' });
+    expect(text.source).toMatch(/^Local classifier on the Sightline server/);
+  });
+});
 
 describe('describeModel', () => {
   it('names the local detector with its published name', () => {

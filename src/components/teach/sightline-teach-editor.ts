@@ -18,9 +18,13 @@ import {
   applyKey,
   deleteBox,
   describeBox,
+  describeModelOnlyGuess,
+  describeModelOnlyTags,
   emptyEditor,
   fromPredictions,
   keyAction,
+  modelOnlyTag,
+  modelOnlyTags,
   placeBox,
   resizedBox,
   resolveTags,
@@ -104,6 +108,8 @@ export class SightlineTeachEditor extends LitElement {
   @state() private busy = false;
   /** Whole-image tags (classification). */
   @state() private imageTags: readonly string[] = [];
+  /** The model's best guess when the classification project has no tag of that name (so none is ticked). */
+  @state() private modelOnlyGuess: string | undefined;
   @state() private zoom = 1;
   @state() private pan: Point = { x: 0, y: 0 };
   @state() private view: Size = { width: 0, height: 0 };
@@ -219,6 +225,7 @@ export class SightlineTeachEditor extends LitElement {
       const tag =
         best && outcome.project.tags.find((t) => t.name.toLowerCase() === best.tagName.toLowerCase());
       this.imageTags = tag ? [tag.id] : [];
+      this.modelOnlyGuess = best && !tag ? best.tagName : undefined;
     }
   }
 
@@ -607,19 +614,24 @@ export class SightlineTeachEditor extends LitElement {
     const rect = this.screenRectOf(box);
     const selected = box.id === this.editor.selectedId;
     const classes = ['box', box.proposed ? 'proposed' : '', selected ? 'selected' : ''].join(' ');
+    // Known only once the project's tags are in: until then a proposal shows the model's name as it is.
+    const tagsKnown = this.project !== undefined;
+    const modelOnly = tagsKnown ? modelOnlyTag(box) : undefined;
     return html`<button
       type="button"
       class=${classes}
       data-box-id=${box.id}
       data-testid="teach-box"
-      aria-label=${describeBox(box)}
+      aria-label=${describeBox(box, tagsKnown)}
       aria-pressed=${selected ? 'true' : 'false'}
       aria-describedby="teach-hint"
       style="left:${rect.x}px;top:${rect.y}px;width:${rect.width}px;height:${rect.height}px"
       @focus=${() => (this.editor = selectBox(this.editor, box.id))}
       @keydown=${(event: KeyboardEvent) => this.onBoxKey(event, box.id)}
     >
-      <span class="label" aria-hidden="true">${box.tagName || 'pick a tag'}</span>
+      <span class="label" aria-hidden="true"
+        >${modelOnly === undefined ? box.tagName || 'pick a tag' : `pick a tag (model: ${modelOnly})`}</span
+      >
       ${selected ? CORNERS.map((corner) => html`<span class="corner ${corner}" data-corner=${corner}></span>`) : nothing}
     </button>`;
   }
@@ -627,10 +639,18 @@ export class SightlineTeachEditor extends LitElement {
   private renderBoxPanel(): TemplateResult {
     const selected = this.editor.boxes.find((box) => box.id === this.editor.selectedId);
     const tags = this.project?.tags ?? [];
+    const modelOnly =
+      this.project &&
+      describeModelOnlyTags(
+        modelOnlyTags(this.editor),
+        this.project.name,
+        this.access?.canCreateTags ?? false,
+      );
     return html`<div class="boxes">
       <p data-testid="teach-box-count">
         ${this.editor.boxes.length} ${this.editor.boxes.length === 1 ? 'box' : 'boxes'}
       </p>
+      ${modelOnly ? html`<p class="hint" data-testid="teach-model-only">${modelOnly}</p>` : nothing}
       <button
         type="button"
         data-action="add-box"
@@ -685,21 +705,29 @@ export class SightlineTeachEditor extends LitElement {
     const project = this.project;
     if (!project || project.type.kind !== 'classification') return html``;
     const multilabel = project.type.multilabel;
-    return html`<fieldset class="image-tags" data-testid="teach-image-tags">
-      <legend>${multilabel ? 'Tags of this picture (one or more)' : 'Tag of this picture'}</legend>
-      ${project.tags.map(
-        (tag) =>
-          html`<label
-            ><input
-              type=${multilabel ? 'checkbox' : 'radio'}
-              name="image-tag"
-              value=${tag.id}
-              .checked=${this.imageTags.includes(tag.id)}
-              @change=${(e: Event) => this.toggleImageTag(tag.id, (e.target as HTMLInputElement).checked)}
-            />${tag.name}</label
-          >`,
-      )}
-    </fieldset>`;
+    const guess = this.modelOnlyGuess;
+    return html`${
+        guess === undefined
+          ? nothing
+          : html`<p class="hint" data-testid="teach-model-only">
+              ${describeModelOnlyGuess(guess, project.name)}
+            </p>`
+      }
+      <fieldset class="image-tags" data-testid="teach-image-tags">
+        <legend>${multilabel ? 'Tags of this picture (one or more)' : 'Tag of this picture'}</legend>
+        ${project.tags.map(
+          (tag) =>
+            html`<label
+              ><input
+                type=${multilabel ? 'checkbox' : 'radio'}
+                name="image-tag"
+                value=${tag.id}
+                .checked=${this.imageTags.includes(tag.id)}
+                @change=${(e: Event) => this.toggleImageTag(tag.id, (e.target as HTMLInputElement).checked)}
+              />${tag.name}</label
+            >`,
+        )}
+      </fieldset>`;
   }
 
   private renderNewTag(): TemplateResult | typeof nothing {

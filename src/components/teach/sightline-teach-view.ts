@@ -1,6 +1,6 @@
 import { LitElement, css, html, nothing, type TemplateResult } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
-import { mayUseTraining, trainingPace, type ServerConfig } from '../../api/server-info.ts';
+import { mayUseTraining, trainingModel, trainingPace, type ServerConfig } from '../../api/server-info.ts';
 import { TrainingClient } from '../../api/training-client.ts';
 import type { Outbox } from '../../teach/outbox/outbox.ts';
 import { teachAccess, type TeachAccess } from '../../teach/editor/teach-access.ts';
@@ -75,7 +75,11 @@ export class SightlineTeachView extends LitElement {
               <sightline-iterations
                 .client=${client}
                 .pace=${trainingPace(training)}
-                publishedName=${this.config?.models[0]?.publishedName ?? ''}
+                publishedName=${
+                  // The training project's name, whichever model the live view predicts with: Publish
+                  // names an iteration of this project, and another export's name is not one of its own.
+                  (this.config && trainingModel(this.config)?.publishedName) ?? ''
+                }
               ></sightline-iterations>
             </section>`
           : nothing

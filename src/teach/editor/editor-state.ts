@@ -11,6 +11,10 @@ export interface EditorBox extends BoundingBox {
   readonly id: string;
   /** The project's tag for this box; undefined until the person picks one for a drawn box. */
   readonly tagId: string | undefined;
+  /**
+   * The tag's name; '' for a drawn box not tagged yet. A name without a tagId is the model's name for a
+   * proposal the project has no tag of (or whose tags have not arrived yet): see modelOnlyTag.
+   */
   readonly tagName: string;
   /** A box the model proposed and the person has not touched or accepted yet. */
   readonly proposed: boolean;
@@ -200,14 +204,59 @@ export function toRegions(state: EditorState): TrainingRegion[] {
   );
 }
 
+/**
+ * The model's name on a box that has no project tag, once the project's tags are known: the model that
+ * proposed it names things the training project does not (another export chosen in settings, or a tag
+ * renamed since). Only proposals carry a name without a tag: drawn and retagged boxes get both or neither.
+ */
+export const modelOnlyTag = (box: EditorBox): string | undefined =>
+  box.tagId === undefined && box.tagName !== '' ? box.tagName : undefined;
+
+/** The model's names the project has no tag of, each once, in the order of their boxes. */
+export function modelOnlyTags(state: EditorState): string[] {
+  const names = state.boxes.flatMap((box) => modelOnlyTag(box) ?? []);
+  return [...new Set(names)];
+}
+
+const quoted = (names: readonly string[]): string => names.map((name) => `“${name}”`).join(', ');
+
+/**
+ * What the editor says when proposals name tags the project lacks: those boxes are left untagged (never
+ * sent under a tag the project does not have) for the person to tag or delete. Undefined when none do.
+ */
+export function describeModelOnlyTags(
+  names: readonly string[],
+  project: string,
+  canCreateTags: boolean,
+): string | undefined {
+  if (names.length === 0) return undefined;
+  const one = names.length === 1;
+  return (
+    `The project “${project}” has no ${one ? 'tag' : 'tags'} ${quoted(names)}: the model's boxes with ` +
+    `${one ? 'that name' : 'those names'} are left untagged. Pick a tag for each` +
+    `${canCreateTags ? ' (or add a new tag below)' : ''}, or delete them.`
+  );
+}
+
+/** The same for a classification project, whose proposal is the model's best guess for the picture. */
+export const describeModelOnlyGuess = (guess: string, project: string): string =>
+  `The project “${project}” has no tag “${guess}” (the model's guess): pick this picture's tags yourself.`;
+
 const percent = (fraction: number): string => `${Math.round(fraction * 100)} %`;
 
 /**
  * What a screen reader says for a box: its tag, where it is and how big, and whether it is still only the
  * model's proposal ("cup, 32 % from the left, 10 % from the top, 20 % wide, 15 % tall, proposed").
  */
-export function describeBox(box: EditorBox): string {
-  const name = box.tagName === '' ? 'untagged box' : box.tagName;
+export function describeBox(box: EditorBox, tagsKnown = true): string {
+  // While the project's tags are still loading, a proposal's name is not known to be missing yet.
+  const modelOnly = tagsKnown ? modelOnlyTag(box) : undefined;
+  const name =
+    box.tagName === ''
+      ? 'untagged box'
+      : modelOnly !== undefined
+        ? `untagged box the model called ${modelOnly}`
+        : box.tagName;
   const parts = [
     name,
     `${percent(box.left)} from the left`,

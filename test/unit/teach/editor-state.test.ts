@@ -4,8 +4,11 @@ import {
   applyKey,
   deleteBox,
   describeBox,
+  describeModelOnlyGuess,
+  describeModelOnlyTags,
   fromPredictions,
   keyAction,
+  modelOnlyTags,
   moveBox,
   resizedBox,
   resolveTags,
@@ -44,6 +47,39 @@ describe('editor state', () => {
     expect(describeBox(box)).toBe(
       'cup, 32 % from the left, 10 % from the top, 20 % wide, 15 % tall, proposed by the model',
     );
+  });
+
+  it('leaves untagged the proposals of a model whose tags the project lacks (another export), and says so', () => {
+    const dog = { ...cup, tagName: 'Dog', boundingBox: { left: 0, top: 0, width: 0.1, height: 0.1 } };
+    const horse = { ...cup, tagName: 'horse', boundingBox: { left: 0.5, top: 0.5, width: 0.1, height: 0.1 } };
+    const project = [{ id: 't-cup', name: 'cup' }];
+    // The tags arrive after the proposals, as in the editor.
+    let state = resolveTags(fromPredictions([cup, horse, dog, horse], []), project);
+    expect(state.boxes.map((box) => box.tagId)).toEqual(['t-cup', undefined, undefined, undefined]);
+    expect(modelOnlyTags(state)).toEqual(['horse', 'Dog']);
+    // Never sent under a tag the project does not have: the person tags them first (or deletes them).
+    expect(untaggedBoxes(state)).toHaveLength(3);
+    expect(toRegions(state).map((region) => region.tagId)).toEqual(['t-cup']);
+    const horseBox = state.boxes[1]!;
+    expect(describeBox(horseBox)).toMatch(/^untagged box the model called horse, 50 % from the left/);
+    // While the tags are still loading, the model's name is not known to be missing.
+    expect(describeBox(horseBox, false)).toMatch(/^horse, 50 % from the left/);
+    expect(describeModelOnlyTags(modelOnlyTags(state), 'Kitchen', false)).toBe(
+      "The project “Kitchen” has no tags “horse”, “Dog”: the model's boxes with those names are left " +
+        'untagged. Pick a tag for each, or delete them.',
+    );
+    expect(describeModelOnlyTags(['horse'], 'Kitchen', true)).toBe(
+      "The project “Kitchen” has no tag “horse”: the model's boxes with that name are left untagged. " +
+        'Pick a tag for each (or add a new tag below), or delete them.',
+    );
+    // Tagged by the person, or deleted, a box no longer counts.
+    state = setBoxTag(state, horseBox.id, project[0]!);
+    state = deleteBox(state, state.boxes[2]!.id);
+    expect(modelOnlyTags(state)).toEqual(['horse']);
+    state = deleteBox(state, state.boxes[2]!.id);
+    expect(modelOnlyTags(state)).toEqual([]);
+    expect(describeModelOnlyTags([], 'Kitchen', true)).toBeUndefined();
+    expect(describeModelOnlyGuess('red', 'Kitchen')).toContain('“red”');
   });
 
   it('moves a box and keeps it on the picture; a moved proposal is no longer only proposed', () => {

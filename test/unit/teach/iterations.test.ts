@@ -49,29 +49,36 @@ describe('training progress', () => {
 });
 
 describe('IterationWatch', () => {
-  const config = (id: string | undefined, name = 'Iteration 7') => ({
-    models: [
-      {
-        projectId: 'p',
-        publishedName: 'field',
-        type: 'detect' as const,
-        source: 'custom-vision' as const,
-        name: 'field',
-        predictionPath: '/x',
-        tags: undefined,
-        publishedIteration: id === undefined ? undefined : { id, name },
-      },
-    ],
+  const model = (id: string | undefined, name = 'Iteration 7', publishedName = 'field') => ({
+    projectId: 'p',
+    publishedName,
+    type: 'detect' as const,
+    source: 'custom-vision' as const,
+    name: publishedName,
+    predictionPath: '/x',
+    tags: undefined,
+    publishedIteration: id === undefined ? undefined : { id, name },
   });
 
   it('says nothing until an iteration was known, nor when the server cannot tell, and names a newly published one', () => {
     const watch = new IterationWatch();
     // The server learns the published iteration a moment after it starts: no notice for that.
-    expect(watch.observe(config(undefined))).toBeUndefined();
-    expect(watch.observe(config('a', 'Iteration 6'))).toBeUndefined();
-    expect(watch.observe(config('a', 'Iteration 6'))).toBeUndefined();
-    expect(watch.observe(config(undefined))).toBeUndefined();
-    expect(watch.observe(config('b'))).toEqual({ id: 'b', name: 'Iteration 7' });
-    expect(watch.observe(config('b'))).toBeUndefined();
+    expect(watch.observe(model(undefined))).toBeUndefined();
+    expect(watch.observe(model('a', 'Iteration 6'))).toBeUndefined();
+    expect(watch.observe(model('a', 'Iteration 6'))).toBeUndefined();
+    expect(watch.observe(model(undefined))).toBeUndefined();
+    expect(watch.observe(model('b'))).toEqual({ id: 'b', name: 'Iteration 7' });
+    expect(watch.observe(model('b'))).toBeUndefined();
+    expect(watch.observe(undefined)).toBeUndefined();
+  });
+
+  it('follows each model apart: choosing another model is no new iteration, and coming back remembers', () => {
+    const watch = new IterationWatch();
+    expect(watch.observe(model('a', 'Iteration 6'))).toBeUndefined();
+    // Another export chosen in settings: its iteration is its own, not a newly published one.
+    expect(watch.observe(model('x', 'Iteration 2', 'other'))).toBeUndefined();
+    expect(watch.observe(model('x', 'Iteration 2', 'other'))).toBeUndefined();
+    // Back on the first, published anew meanwhile: that is a change of the model in use.
+    expect(watch.observe(model('b'))).toEqual({ id: 'b', name: 'Iteration 7' });
   });
 });
