@@ -200,3 +200,22 @@ export function assertDecodable(probe: ImageProbe): void {
     );
   }
 }
+
+/**
+ * Reads the image's header and refuses the image if it is larger than the detector takes
+ * (ImageTooLargeError), or with the caller's `unreadable` error if the header cannot be read.
+ */
+export async function probeDecodable(
+  bytes: Uint8Array,
+  unreadable: new (message: string) => Error,
+): Promise<ImageProbe> {
+  let probe: ImageProbe;
+  try {
+    probe = await probeImage(bytes);
+  } catch (error) {
+    if (error instanceof ImageHeaderError) throw new unreadable(error.message);
+    throw error;
+  }
+  assertDecodable(probe);
+  return probe;
+}

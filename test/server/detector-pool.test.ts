@@ -11,15 +11,17 @@ import { FIXTURES, fixtureBytes } from '../support/fixtures.ts';
 const options = { workers: 1, queueLimit: 4, minProbability: 0.15, maxDetections: 20, iouThreshold: 0.5 };
 const image = () => new Uint8Array(fixtureBytes(FIXTURES.coffee));
 
-/** The pool's internals this test reaches into: its workers, and how it starts one. */
+/** The pool's internals this test reaches into: its worker threads, and how it starts one. */
 interface PoolInternals {
-  slots: { worker: { terminate(): Promise<number> } }[];
-  spawn: () => Promise<void>;
+  threads: {
+    slots: { worker: { terminate(): Promise<number> } }[];
+    spawn: () => Promise<void>;
+  };
 }
 
 describe('the detector pool without workers', () => {
   const pool = new DetectorPool(options);
-  const internals = pool as unknown as PoolInternals;
+  const internals = (pool as unknown as PoolInternals).threads;
   let spawnAttempts = 0;
 
   beforeAll(async () => {
