@@ -3,7 +3,7 @@
 // 0.6 GB and seconds of a worker; the detector only ever looks at 512x512. So every image is measured
 // first: beyond a pixel cap, or beyond the memory one image may take to decode, it is refused with its
 // dimensions and what to do; otherwise its estimate is what it borrows from the pool's memory budget
-// while it runs (see pool.ts).
+// while it runs (see decode-budget.ts).
 import sharp, { type Metadata } from 'sharp';
 import { bmpDimensions } from './bmp.ts';
 
