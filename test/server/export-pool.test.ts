@@ -7,34 +7,21 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExportPool, ExportWorkerError } from '../../server/model-export/export-pool.ts';
 import { exportFixture } from '../fixtures/exports/generate.ts';
+import { loseWorkers } from '../support/lose-workers.ts';
 
 const PHOTO = readFileSync(path.join(import.meta.dirname, '../fixtures/coffee.jpg'));
 const image = () => new Uint8Array(PHOTO);
 const options = { workers: 1, queueLimit: 4, minProbability: 0.01, maxDetections: 20 };
 
-/** The pool's internals this test reaches into: its worker threads, and how it starts one. */
-interface PoolInternals {
-  threads: {
-    slots: { worker: { terminate(): Promise<number> } }[];
-    spawn: () => Promise<void>;
-  };
-}
-
 describe('an export pool without workers', () => {
   const pool = new ExportPool({ ...options, source: exportFixture('tiny-yolo-detector-onnx') });
-  const internals = (pool as unknown as PoolInternals).threads;
-  let spawnAttempts = 0;
+  let lost: { readonly spawnAttempts: number };
 
   beforeAll(async () => {
     await pool.start();
     // One real prediction first: the worker really is up before it goes.
     await pool.predict(image(), new AbortController().signal);
-    // From now on a replacement worker cannot load the export (a disk gone bad, say).
-    internals.spawn = () => {
-      spawnAttempts++;
-      return Promise.reject(new Error('simulated: the export cannot be loaded'));
-    };
-    await internals.slots[0]!.worker.terminate();
+    lost = await loseWorkers(pool, 'simulated: the export cannot be loaded');
   });
   afterAll(() => pool.close());
 
@@ -44,7 +31,7 @@ describe('an export pool without workers', () => {
     await expect(attempt).rejects.toBeInstanceOf(ExportWorkerError);
     await expect(attempt).rejects.toThrow(/No model worker is running.*the export cannot be loaded/);
     expect(pool.stats()).toMatchObject({ workers: 0, queued: 0, restarts: 1 });
-    expect(spawnAttempts).toBe(1); // and tries again later, not in a tight loop
+    expect(lost.spawnAttempts).toBe(1); // and tries again later, not in a tight loop
   });
 });
 
