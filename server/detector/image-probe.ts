@@ -3,7 +3,7 @@
 // 0.6 GB and seconds of a worker; the detector only ever looks at 512x512. So every image is measured
 // first: beyond a pixel cap, or beyond the memory one image may take to decode, it is refused with its
 // dimensions and what to do; otherwise its estimate is what it borrows from the pool's memory budget
-// while it runs (see pool.ts).
+// while it runs (see decode-budget.ts).
 import sharp, { type Metadata } from 'sharp';
 import { bmpDimensions } from './bmp.ts';
 
@@ -199,4 +199,23 @@ export function assertDecodable(probe: ImageProbe): void {
       `${what}; this kind of image is decoded whole, which would take about ${Math.round(decodeBytes / MB)} MB, more than the ${MAX_DECODE_BYTES / MB} MB the local detector allows one image${allowed}. ${advice} A baseline JPEG is decoded at reduced scale and may have up to ${megapixels(MAX_IMAGE_PIXELS)}.`,
     );
   }
+}
+
+/**
+ * Reads the image's header and refuses the image if it is larger than the detector takes
+ * (ImageTooLargeError), or with the caller's `unreadable` error if the header cannot be read.
+ */
+export async function probeDecodable(
+  bytes: Uint8Array,
+  unreadable: new (message: string) => Error,
+): Promise<ImageProbe> {
+  let probe: ImageProbe;
+  try {
+    probe = await probeImage(bytes);
+  } catch (error) {
+    if (error instanceof ImageHeaderError) throw new unreadable(error.message);
+    throw error;
+  }
+  assertDecodable(probe);
+  return probe;
 }

@@ -1,5 +1,5 @@
 // Runs a training job in a worker thread of its own and answers with its result.
-import { siblingModule, startModuleWorker } from '../detector/worker-thread.ts';
+import { siblingModule, startModuleWorker } from '../workers/worker-thread.ts';
 import type { TrainingJobInput, TrainingJobResult } from './training-job.ts';
 
 const ENTRY = siblingModule('training-worker', import.meta.url);

@@ -1,7 +1,7 @@
 // The server's layers, top to bottom: each may import from itself and the layers it lists, never from a
 // layer above. The entry points compose everything; app.ts routes; routes use the services (upstreams,
 // which the budget in limits admits; security); services use the detector and the infrastructure (HTTP helpers, observability,
-// resilience, settings parsing); everything may use the runtime-agnostic grammar in src/shared.
+// resilience, settings parsing, worker threads); everything may use the runtime-agnostic grammar in src/shared.
 import type { LayerRule } from './layers.ts';
 
 const INFRA = ['server-infrastructure', 'shared'];
@@ -60,4 +60,6 @@ export const SERVER_LAYERS: readonly LayerRule[] = [
   { layer: 'server-infrastructure', pathPrefix: 'server/observability/', mayImport: ['shared'] },
   { layer: 'server-infrastructure', pathPrefix: 'server/resilience/', mayImport: ['shared'] },
   { layer: 'server-infrastructure', pathPrefix: 'server/env-parse.ts', mayImport: ['shared'] },
+  // Worker threads and the pool the detector and the exported models run theirs in.
+  { layer: 'server-infrastructure', pathPrefix: 'server/workers/', mayImport: ['shared'] },
 ];

@@ -6,32 +6,21 @@
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DetectorFailedError, DetectorPool, ImageTooLargeError } from '../../server/detector/pool.ts';
+import { loseWorkers } from '../support/lose-workers.ts';
 import { FIXTURES, fixtureBytes } from '../support/fixtures.ts';
 
 const options = { workers: 1, queueLimit: 4, minProbability: 0.15, maxDetections: 20, iouThreshold: 0.5 };
 const image = () => new Uint8Array(fixtureBytes(FIXTURES.coffee));
 
-/** The pool's internals this test reaches into: its workers, and how it starts one. */
-interface PoolInternals {
-  slots: { worker: { terminate(): Promise<number> } }[];
-  spawn: () => Promise<void>;
-}
-
 describe('the detector pool without workers', () => {
   const pool = new DetectorPool(options);
-  const internals = pool as unknown as PoolInternals;
-  let spawnAttempts = 0;
+  let lost: { readonly spawnAttempts: number };
 
   beforeAll(async () => {
     await pool.start();
     // One real detection first: the worker really is up before it goes.
     await pool.detect(image(), new AbortController().signal);
-    // From now on a replacement worker cannot load its model (a disk gone bad, say).
-    internals.spawn = () => {
-      spawnAttempts++;
-      return Promise.reject(new Error('simulated: the model cannot be loaded'));
-    };
-    await internals.slots[0]!.worker.terminate();
+    lost = await loseWorkers(pool, 'simulated: the model cannot be loaded');
   });
   afterAll(() => pool.close());
 
@@ -41,7 +30,7 @@ describe('the detector pool without workers', () => {
     await expect(attempt).rejects.toBeInstanceOf(DetectorFailedError);
     await expect(attempt).rejects.toThrow(/No detector worker is running.*the model cannot be loaded/);
     expect(pool.stats()).toMatchObject({ workers: 0, queued: 0, restarts: 1 });
-    expect(spawnAttempts).toBe(1); // and tries again later (first after 5 s), not in a tight loop
+    expect(lost.spawnAttempts).toBe(1); // and tries again later (first after 5 s), not in a tight loop
   });
 });
 
