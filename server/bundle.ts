@@ -1,5 +1,5 @@
-// Compiles the server to plain JavaScript in dist-server/ (one ES module for the server, one for the
-// detector's worker threads; packages stay in node_modules). `npm start` runs that, not the TypeScript
+// Compiles the server to plain JavaScript in dist-server/ (one ES module for the server, one for each kind
+// of worker thread; packages stay in node_modules). `npm start` runs that, not the TypeScript
 // sources through tsx: tsx keeps function names by wrapping every function a request creates, which made
 // each forwarded prediction cost about a fifth more CPU (bench:server, section C). Tests and
 // `npm run dev` still run the sources.
@@ -11,17 +11,22 @@ import { fileURLToPath } from 'node:url';
 
 export const SERVER_BUNDLE = 'dist-server/index.js';
 
-export async function bundleServer(root: string): Promise<void> {
+/**
+ * index.js and the worker entries side by side, each named as the module that starts it asks for it with
+ * `siblingModule` (test/server/server-bundle.test.ts checks that none is missing).
+ */
+export const SERVER_ENTRY_POINTS = {
+  index: 'server/index.ts',
+  worker: 'server/detector/worker.ts',
+  'export-worker': 'server/model-export/export-worker.ts',
+  'training-worker': 'server/training-store/training-worker.ts',
+} as const;
+
+export async function bundleServer(root: string, outdir = path.join(root, 'dist-server')): Promise<void> {
   await build({
     absWorkingDir: root,
-    // index.js and the worker entries side by side: server/detector/pool.ts finds ./worker.js next to
-    // itself, server/model-export/export-pool.ts ./export-worker.js.
-    entryPoints: {
-      index: 'server/index.ts',
-      worker: 'server/detector/worker.ts',
-      'export-worker': 'server/model-export/export-worker.ts',
-    },
-    outdir: path.join(root, 'dist-server'),
+    entryPoints: SERVER_ENTRY_POINTS,
+    outdir,
     bundle: true,
     platform: 'node',
     format: 'esm',
