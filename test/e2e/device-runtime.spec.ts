@@ -108,12 +108,6 @@ async function withServedExport(
   }
 }
 
-/** Logical CPUs to WebAssembly threads, as each runtime decides (TensorFlow.js: half, at most 8). */
-const EXPECTED_THREADS = {
-  wasm: (cpus: number) => Math.min(8, Math.max(1, Math.floor(cpus / 2))),
-  'onnxruntime-web wasm': (cpus: number) => cpus,
-};
-
 /** The reference probabilities, each within `tolerance`. */
 function expectReference(answers: DeviceAnswer[], tolerance: number): void {
   const files = Object.keys(REFERENCE);
@@ -142,11 +136,9 @@ for (const [fixture, backend] of [
       const answers = await runOnDevice(page, 'wasm', referencePictures());
       for (const answer of answers) {
         expect(answer.backend).toBe(backend);
-        // The page is cross-origin isolated, so both runtimes may run threads.
+        // The page is cross-origin isolated, so both runtimes run threads, one per logical CPU.
         expect(answer.cpus).toBeGreaterThan(1);
-        expect(answer.wasmFeatures).toBe(
-          `SIMD true, threads ${String(EXPECTED_THREADS[backend](answer.cpus))}`,
-        );
+        expect(answer.wasmFeatures).toBe(`SIMD true, threads ${String(answer.cpus)}`);
       }
       expectReference(answers, 1e-6);
       if (backend === 'wasm') {
