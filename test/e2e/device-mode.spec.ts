@@ -23,6 +23,23 @@ async function resultsPerSecond(page: Page): Promise<number> {
   return match ? Number(match[1]) : 0;
 }
 
+/**
+ * Results keep arriving with no server: the HUD's results rate counts those of its last 5 seconds, so a
+ * rate above zero once more than 5 s have passed since the stop counts only answers made after it; the
+ * overlay draws them, and the status region never turns to waiting for the server.
+ */
+async function expectDeviceAnswersSince(page: Page, stoppedAt: number): Promise<void> {
+  await expect
+    .poll(async () => Date.now() - stoppedAt > 6_000 && (await resultsPerSecond(page)) > 0, {
+      timeout: 30_000,
+    })
+    .toBe(true);
+  expect((await drawn(page)).boxes.length).toBeGreaterThan(0);
+  const status = page.getByTestId('detections');
+  await expect(status).toContainText(/mask \d+%/);
+  await expect(status).not.toContainText('Waiting for the server');
+}
+
 test('device mode: the real [S1] detector topology runs in the page, keeps running with the server stopped, and opens again offline', async () => {
   test.setTimeout(180_000);
   let server: SpawnedServer | undefined;
@@ -60,17 +77,7 @@ test('device mode: the real [S1] detector topology runs in the page, keeps runni
     await server.stop();
     server = undefined;
     const stoppedAt = Date.now();
-    // Results keep arriving with no server: the HUD's results rate counts those of its last 5 seconds,
-    // so a rate above zero once more than 5 s have passed since the stop counts only answers made after
-    // it; the overlay draws them, and the status region never turns to waiting for the server.
-    await expect
-      .poll(async () => Date.now() - stoppedAt > 6_000 && (await resultsPerSecond(page)) > 0, {
-        timeout: 30_000,
-      })
-      .toBe(true);
-    expect((await drawn(page)).boxes.length).toBeGreaterThan(0);
-    await expect(status).toContainText(/mask \d+%/);
-    await expect(status).not.toContainText('Waiting for the server');
+    await expectDeviceAnswersSince(page, stoppedAt);
 
     // Opened again with the server still gone: the shell from the service worker, the runtime and the
     // model from what the device kept, and the boxes come back.
@@ -109,14 +116,7 @@ test('auto mode: the server answers while it is there, the device when it is gon
     const stoppedAt = Date.now();
     await expect(backend).toContainText(/^device · (webgpu|webgl|wasm)/, { timeout: 30_000 });
     // As in device mode: answers made after the stop keep the overlay and the status region going.
-    await expect
-      .poll(async () => Date.now() - stoppedAt > 6_000 && (await resultsPerSecond(page)) > 0, {
-        timeout: 30_000,
-      })
-      .toBe(true);
-    expect((await drawn(page)).boxes.length).toBeGreaterThan(0);
-    await expect(status).toContainText(/mask \d+%/);
-    await expect(status).not.toContainText('Waiting for the server');
+    await expectDeviceAnswersSince(page, stoppedAt);
 
     server = await spawnServer(env, { port });
     await expect(backend).toContainText(/^cloud/, { timeout: 60_000 });
