@@ -90,9 +90,28 @@ export function graphModelArtifacts(model: { readonly modelJson: unknown; readon
 export type MakeTensor<T> = (values: Float32Array, dims: number[]) => T;
 
 /**
- * One frame through a TF.js graph (server or browser): the input fed under the plan's input name, the
- * plan's outputs read, the input and every result released. executeAsync, as the [S1] graph's non-max
- * suppression is an asynchronous op.
+ * One frame through a runtime: the input fed under the plan's input name, the plan's outputs asked for,
+ * and the input tensor released whatever happens.
+ */
+function runFed<T extends { dispose(): void }>(
+  tensor: MakeTensor<T>,
+  plan: ExportPlan,
+  run: (feeds: Record<string, T>, fetches: string[]) => Promise<ModelOutputs>,
+): (input: Float32Array) => Promise<ModelOutputs> {
+  const fetches = planOutputNames(plan);
+  return async (input) => {
+    const feed = tensor(input, inputDims(plan));
+    try {
+      return await run({ [plan.input.name]: feed }, fetches);
+    } finally {
+      feed.dispose();
+    }
+  };
+}
+
+/**
+ * One frame through a TF.js graph (server or browser), every result released. executeAsync, as the [S1]
+ * graph's non-max suppression is an asynchronous op.
  */
 export function graphModelRun<T extends { dispose(): void }>(
   model: {
@@ -101,18 +120,9 @@ export function graphModelRun<T extends { dispose(): void }>(
   tensor: MakeTensor<T>,
   plan: ExportPlan,
 ): (input: Float32Array) => Promise<ModelOutputs> {
-  const fetches = planOutputNames(plan);
-  return async (input) => {
-    const feed = tensor(input, inputDims(plan));
-    try {
-      return await collectGraphOutputs(
-        await model.executeAsync({ [plan.input.name]: feed }, fetches),
-        fetches,
-      );
-    } finally {
-      feed.dispose();
-    }
-  };
+  return runFed(tensor, plan, async (feeds, fetches) =>
+    collectGraphOutputs(await model.executeAsync(feeds, fetches), fetches),
+  );
 }
 
 /** One frame through an onnxruntime session (server or browser), released as with a TF.js graph. */
@@ -123,13 +133,7 @@ export function onnxSessionRun<T extends { dispose(): void }>(
   tensor: MakeTensor<T>,
   plan: ExportPlan,
 ): (input: Float32Array) => Promise<ModelOutputs> {
-  const fetches = planOutputNames(plan);
-  return async (input) => {
-    const feed = tensor(input, inputDims(plan));
-    try {
-      return collectOnnxOutputs(await session.run({ [plan.input.name]: feed }, fetches), fetches);
-    } finally {
-      feed.dispose();
-    }
-  };
+  return runFed(tensor, plan, async (feeds, fetches) =>
+    collectOnnxOutputs(await session.run(feeds, fetches), fetches),
+  );
 }
