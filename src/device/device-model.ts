@@ -1,6 +1,6 @@
-// "Run on this device": the chosen served model's export fetched from the server (and kept in Cache Storage, so
-// the installed app runs it offline), loaded in the dedicated inference worker, and offered to the live
-// loop as a prediction sender in place of the server's. Loaded only when device mode is chosen.
+// "Run on this device": the chosen served model's export fetched from the server (and kept in Cache
+// Storage, so the installed app runs it offline), loaded in the dedicated inference worker, and offered to
+// the live loop as a prediction sender in place of the server's. Loaded only when device mode is chosen.
 import { releaseProxy, transfer, wrap, type Remote } from 'comlink';
 import type { PredictOutcome } from '../api/prediction-client.ts';
 import type { InferenceWorkerApi, LoadedModelInfo } from './inference-api.ts';

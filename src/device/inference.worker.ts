@@ -43,6 +43,9 @@ async function inflateRaw(deflated: Uint8Array): Promise<Uint8Array> {
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
+/** How a renderer or adapter drawn by the CPU names itself (Chromium's, Mesa's, Windows' fallbacks). */
+const SOFTWARE_RENDERER = /swiftshader|llvmpipe|software|basic render/i;
+
 /** The backends to try, fastest first; one that fails to start is skipped. */
 const BACKENDS = ['webgpu', 'webgl', 'wasm'] as const;
 
@@ -57,7 +60,7 @@ function softwareWebgl(): boolean {
     if (!gl) return true;
     const info = gl.getExtension('WEBGL_debug_renderer_info');
     const renderer = String(gl.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
-    return /swiftshader|llvmpipe|software|basic render/i.test(renderer);
+    return SOFTWARE_RENDERER.test(renderer);
   } catch {
     return true;
   }
@@ -80,7 +83,7 @@ async function hardwareWebgpu(): Promise<boolean> {
     const adapter = await gpu.requestAdapter();
     if (!adapter || adapter.isFallbackAdapter) return false;
     const { vendor = '', architecture = '', description = '' } = adapter.info ?? {};
-    return !/swiftshader|llvmpipe|software|basic render/i.test(`${vendor} ${architecture} ${description}`);
+    return !SOFTWARE_RENDERER.test(`${vendor} ${architecture} ${description}`);
   } catch {
     return false;
   }
